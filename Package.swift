@@ -1,0 +1,78 @@
+// swift-tools-version: 6.0
+//
+// InferSim: a performance simulator of LLM inference hardware.
+// Layers (imports point down only; see README "Architecture"):
+//   4  infersim (CLI)
+//   3  Scenarios            Validation
+//   2  Serving              CPUExecutor
+//   1  ServingMetrics       CostModel
+//   0  DiscreteEvent        HardwareModel       GGUF
+// The simulator side and the executor side meet only in Validation.
+import PackageDescription
+
+/// The CPU executor's kernels are memory- and unpack-bound; a native build lets the
+/// compiler use AVX2/AVX-512 for the SIMD types (on a default x86-64 build Swift emits SSE2
+/// only). This mirrors llama.cpp's GGML_NATIVE default. Set INFERSIM_PORTABLE=1 to build
+/// without it.
+let nativeFlags: [SwiftSetting] = {
+    if Context.environment["INFERSIM_PORTABLE"] != nil { return [] }
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=native", "-target-cpu", "native"])]
+    #else
+    return []
+    #endif
+}()
+
+let package = Package(
+    name: "InferSim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "infersim", targets: ["infersim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // Core: layer 0
+        .target(name: "DiscreteEvent",
+                dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "HardwareModel"),
+        .target(name: "GGUF"),
+        // Core: layer 1
+        .target(name: "CostModel", dependencies: ["HardwareModel"]),
+        .target(name: "ServingMetrics", dependencies: ["DiscreteEvent"]),
+        // Core: layer 2
+        .target(name: "Serving", dependencies: [
+            "DiscreteEvent", "CostModel", "HardwareModel", "ServingMetrics",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        // Executor: layer 2
+        .target(name: "CPUExecutor", dependencies: ["GGUF"], swiftSettings: nativeFlags),
+        // Layer 3
+        .target(name: "Scenarios", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
+        .target(name: "Validation", dependencies: [
+            "CPUExecutor", "GGUF", "CostModel", "HardwareModel", "Serving", "ServingMetrics",
+        ]),
+        // CLI: layer 4
+        .executableTarget(name: "infersim", dependencies: [
+            "Scenarios", "Validation", "HardwareModel", "CostModel", "Serving", "ServingMetrics",
+            "CPUExecutor", "GGUF",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Tests
+        .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
+        .testTarget(name: "DiscreteEventTests", dependencies: ["DiscreteEvent"]),
+        .testTarget(name: "HardwareModelTests", dependencies: ["HardwareModel"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "CostModelTests", dependencies: ["CostModel", "HardwareModel"]),
+        .testTarget(name: "ServingMetricsTests", dependencies: ["ServingMetrics", "DiscreteEvent"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel", "DiscreteEvent"]),
+        .testTarget(name: "CPUExecutorTests", dependencies: ["CPUExecutor", "GGUF", "TestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "CPUExecutor", "CostModel", "HardwareModel", "TestSupport"]),
+        .testTarget(name: "infersimTests", dependencies: ["infersim"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// DiscreteEvent module
