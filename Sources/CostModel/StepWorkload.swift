@@ -1,0 +1,71 @@
+import HardwareModel
+
+/// What one forward step of a replica does, summarised so that it can be priced in O(1)
+/// whatever the batch size: the cost of every operator is linear in these sums.
+///
+/// A step mixes prefill chunks (a run of new prompt tokens of one sequence, appended after
+/// `contextBefore` tokens already in that sequence's KV cache) and decode tokens (one new
+/// token of a sequence whose context, including the new token, is `contextLength`).
+public struct StepWorkload: Hashable, Sendable {
+    /// New prompt tokens across all prefill chunks.
+    public var prefillTokens: Int = 0
+    /// Number of prefill chunks (sequences prefilling in this step).
+    public var prefillSequences: Int = 0
+    /// Σ over chunks of the query-key pairs causal attention scores:
+    /// `c · contextBefore + c · (c + 1) / 2` for a chunk of `c` tokens.
+    public var prefillAttentionPairs: Double = 0
+    /// Σ over chunks of KV positions the chunk's attention reads (`contextBefore + c`).
+    public var prefillContextTokens: Int = 0
+    /// Sequences that decode one token in this step.
+    public var decodeTokens: Int = 0
+    /// Σ over decoding sequences of their context length including the new token.
+    public var decodeContextTokens: Int = 0
+
+    public init() {}
+
+    /// All new tokens processed by the step (rows of every weight GEMM).
+    @inlinable public var totalTokens: Int { prefillTokens + decodeTokens }
+    @inlinable public var isEmpty: Bool { prefillTokens == 0 && decodeTokens == 0 }
+
+    /// Adds a prefill chunk of `tokens` new tokens after `contextBefore` cached ones.
+    @inlinable public mutating func addPrefillChunk(tokens c: Int, contextBefore: Int) {
+        precondition(c > 0 && contextBefore >= 0)
+        prefillTokens += c
+        prefillSequences += 1
+        prefillAttentionPairs += Double(c) * Double(contextBefore) + Double(c) * Double(c + 1) / 2
+        prefillContextTokens += contextBefore + c
+    }
+
+    /// Adds one decode token of a sequence whose context, including this token, is `contextLength`.
+    @inlinable public mutating func addDecode(contextLength: Int) {
+        precondition(contextLength > 0)
+        decodeTokens += 1
+        decodeContextTokens += contextLength
+    }
+}
+
+/// What bounds an operator or a step.
+public enum Bound: String, Codable, Sendable, CaseIterable {
+    case compute, memory, communication, overhead
+}
+
+/// The priced result of one forward step on one replica (all its devices together).
+public struct StepCost: Hashable, Sendable {
+    /// Wall time of the step, overheads included.
+    public var duration: Seconds
+    /// Energy drawn by all devices of the replica during the step.
+    public var energy: Joules
+    /// The term that dominates the step.
+    public var boundBy: Bound
+    public init(duration: Seconds, energy: Joules, boundBy: Bound) {
+        self.duration = duration
+        self.energy = energy
+        self.boundBy = boundBy
+    }
+}
+
+/// Prices forward steps for one replica. The simulator depends on this protocol only,
+/// so that tests can substitute a closed-form model.
+public protocol StepCostModel: Sendable {
+    func cost(of step: StepWorkload) -> StepCost
+}
