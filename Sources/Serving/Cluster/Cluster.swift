@@ -1,0 +1,216 @@
+import CostModel
+import DiscreteEvent
+import HardwareModel
+
+/// The events of a serving simulation. Arrivals are fed one at a time from the source, so the
+/// queue holds at most one arrival, one completion or pass per replica.
+enum ClusterEvent: Sendable {
+    case arrival
+    case stepCompleted(Int32)
+    case schedulingPass(Int32)
+}
+
+/// Replicas behind a router, driven by the event loop. Generic over the scheduler and KV policy
+/// so the per-token loops are specialised (no existential calls inside a step); the router,
+/// cost model, source and recorder are called once per request or per step.
+struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
+    typealias Event = ClusterEvent
+    var scheduler: Scheduler
+    var replicas: [ReplicaState<KV>]
+    var table = RequestTable()
+    var router: any RequestRouter
+    var loads: RouterLoads
+    let costModel: any StepCostModel
+    var source: any IteratorProtocol<RequestSpec>
+    var recorder: any ServingRecorder
+    var pending: RequestSpec?
+    var lastArrival = SimInstant.zero
+    var error: InputError?
+    var arrived = 0
+    var completed = 0
+    var rejectedByReason: [RejectionReason: Int] = [:]
+    var finishedScratch: [Int32] = []
+
+    init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: () -> KV,
+         costModel: any StepCostModel, source: any IteratorProtocol<RequestSpec>, recorder: any ServingRecorder) {
+        self.scheduler = scheduler
+        replicas = (0..<configuration.replicas).map {
+            ReplicaState(index: $0, kv: makeKV(), limits: configuration.limits, priorityClasses: scheduler.priorityClasses)
+        }
+        router = configuration.router.makeRouter()
+        loads = RouterLoads(replicas: configuration.replicas)
+        self.costModel = costModel
+        self.source = source
+        self.recorder = recorder
+    }
+
+    /// Pulls the first arrival into the queue.
+    mutating func start(_ simulation: inout Simulation<ClusterEvent>) {
+        pullNextArrival(&simulation)
+    }
+
+    mutating func pullNextArrival(_ simulation: inout Simulation<ClusterEvent>) {
+        guard let next = source.next() else { return }
+        if next.arrival < lastArrival {
+            error = InputError(file: "workload", location: "request \(next.id)",
+                               "arrivals must not decrease: expected >= \(lastArrival.seconds) s, found \(next.arrival.seconds) s")
+            return
+        }
+        guard next.promptTokens > 0, next.outputTokens > 0 else {
+            error = InputError(file: "workload", location: "request \(next.id)",
+                               "expected prompt and output tokens > 0, found \(next.promptTokens) and \(next.outputTokens)")
+            return
+        }
+        lastArrival = next.arrival
+        pending = next
+        simulation.schedule(.arrival, at: next.arrival, phase: .arrival)
+    }
+
+    mutating func handle(_ event: ClusterEvent, at now: SimInstant, in simulation: inout Simulation<ClusterEvent>) {
+        switch event {
+        case .arrival:
+            let request = pending!
+            pending = nil
+            pullNextArrival(&simulation)
+            arrive(request, now: now, &simulation)
+        case .stepCompleted(let r):
+            finishStep(Int(r), now: now)
+            requestPass(Int(r), now: now, &simulation)
+        case .schedulingPass(let r):
+            replicas[Int(r)].passScheduled = false
+            startStep(Int(r), now: now, &simulation)
+        }
+    }
+
+    mutating func arrive(_ request: RequestSpec, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        arrived += 1
+        if let reason = replicas[0].kv.rejection(promptTokens: request.promptTokens, outputTokens: request.outputTokens) {
+            reject(request.id, arrival: request.arrival, prompt: request.promptTokens, output: request.outputTokens, reason: reason, now: now)
+            return
+        }
+        let r = router.route(request, loads: loads)
+        precondition(r >= 0 && r < replicas.count, "router returned replica \(r) of \(replicas.count)")
+        if replicas[r].waitingCount >= replicas[r].limits.maxWaitingQueue {
+            reject(request.id, arrival: request.arrival, prompt: request.promptTokens, output: request.outputTokens, reason: .queueFull, now: now)
+            return
+        }
+        let slot = table.insert(request)
+        table.replica[Int(slot)] = Int32(r)
+        replicas[r].enqueue(slot, table: table)
+        loads.outstanding[r] += 1
+        requestPass(r, now: now, &simulation)
+    }
+
+    mutating func reject(_ id: Int, arrival: SimInstant, prompt: Int, output: Int, reason: RejectionReason, now: SimInstant) {
+        rejectedByReason[reason, default: 0] += 1
+        recorder.rejected(RejectedRequest(id: id, arrival: arrival, at: now, promptTokens: prompt, outputTokens: output, reason: reason))
+    }
+
+    /// Schedules one scheduling pass for an idle replica at `now` (after this instant's arrivals and completions).
+    mutating func requestPass(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        if replicas[r].busy || replicas[r].passScheduled { return }
+        replicas[r].passScheduled = true
+        simulation.schedule(.schedulingPass(Int32(r)), at: now, phase: .schedulingPass)
+    }
+
+    mutating func startStep(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        guard !replicas[r].busy else { return }
+        replicas[r].plan.reset()
+        scheduler.formBatch(&replicas[r], table: &table, now: now)
+        if !replicas[r].dropped.isEmpty {
+            for slot in replicas[r].dropped {
+                let s = Int(slot)
+                reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
+                       output: Int(table.outputTokens[s]), reason: .deadlineExceeded, now: now)
+                loads.outstanding[r] -= 1
+                table.remove(slot)
+            }
+            replicas[r].dropped.removeAll(keepingCapacity: true)
+        }
+        if replicas[r].plan.isEmpty { return }
+        let workload = replicas[r].plan.workload
+        let cost = costModel.cost(of: workload)
+        let swap = replicas[r].plan.swapSeconds
+        var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
+        if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
+        let batch = replicas[r].plan.count
+        let utilisation = replicas[r].kv.utilisation
+        let fragmentation = replicas[r].kv.fragmentation
+        do {
+            let ns = Double(duration.nanoseconds)
+            var stats = replicas[r].statistics
+            stats.steps += 1
+            stats.busyNanoseconds += duration.nanoseconds
+            stats.prefillTokens += workload.prefillTokens
+            stats.decodeTokens += workload.decodeTokens
+            stats.energyJoules += cost.energy.value
+            stats.swapSeconds += swap
+            stats.kvUtilisationIntegral += utilisation * ns
+            stats.kvFragmentationIntegral += fragmentation * ns
+            stats.batchSizeSum += batch
+            if batch > stats.peakBatchSize { stats.peakBatchSize = batch }
+            replicas[r].statistics = stats
+        }
+        recorder.stepped(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
+                                    decodeTokens: workload.decodeTokens, batchSize: batch,
+                                    energyJoules: cost.energy.value, kvUtilisation: utilisation))
+        replicas[r].busy = true
+        simulation.schedule(.stepCompleted(Int32(r)), at: now + duration, phase: .completion)
+    }
+
+    /// Applies the finished step: prefill progress, one new token per finished prefill or
+    /// decode, completions (releasing KV unless the scheduler holds it to the batch's end).
+    mutating func finishStep(_ r: Int, now: SimInstant) {
+        replicas[r].busy = false
+        let count = replicas[r].plan.count
+        var anyFinished = false
+        for i in 0..<count {
+            let slot = replicas[r].plan.slots[i]
+            let s = Int(slot)
+            let chunk = replicas[r].plan.prefillTokens[i]
+            if chunk > 0 {
+                table.prefilled[s] += chunk
+                if table.prefilled[s] < table.prefillTarget[s] { continue }
+                replicas[r].kv.prefillCompleted(slot, table: &table)
+                if table.firstTokenAt[s] < 0 { table.firstTokenAt[s] = now.nanoseconds }
+            }
+            table.generated[s] += 1
+            if table.generated[s] == table.outputTokens[s] {
+                table.phase[s] = .finished
+                complete(slot, replica: r, now: now)
+                anyFinished = true
+            }
+        }
+        if anyFinished {
+            if scheduler.releasesOnCompletion {
+                releaseFinished(r)
+            } else if replicas[r].running.allSatisfy({ table.phase[Int($0)] == .finished }) {
+                releaseFinished(r)
+            }
+        }
+        loads.kvUtilisation[r] = replicas[r].kv.utilisation
+    }
+
+    mutating func complete(_ slot: Int32, replica r: Int, now: SimInstant) {
+        let s = Int(slot)
+        completed += 1
+        loads.outstanding[r] -= 1
+        recorder.completed(CompletedRequest(
+            id: table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]),
+            firstToken: SimInstant(nanoseconds: table.firstTokenAt[s]), completion: now,
+            promptTokens: Int(table.promptTokens[s]), outputTokens: Int(table.outputTokens[s]), replica: r,
+            priority: Int(table.priority[s]), preemptions: Int(table.preemptions[s]),
+            cachedPromptTokens: Int(table.cachedPromptTokens[s])))
+    }
+
+    mutating func releaseFinished(_ r: Int) {
+        finishedScratch.removeAll(keepingCapacity: true)
+        for slot in replicas[r].running where table.phase[Int(slot)] == .finished { finishedScratch.append(slot) }
+        for slot in finishedScratch {
+            replicas[r].kv.release(slot, table: &table)
+            table.remove(slot)
+        }
+        let table = self.table
+        replicas[r].running.removeAll { table.phase[Int($0)] == .finished }
+    }
+}

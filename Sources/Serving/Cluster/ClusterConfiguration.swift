@@ -1,0 +1,65 @@
+/// Everything that shapes a simulated cluster of identical replicas, already validated.
+public struct ClusterConfiguration: Hashable, Sendable {
+    public var replicas: Int
+    public var limits: ServingLimits
+    public var scheduler: SchedulerConfiguration
+    public var kvCache: KVCacheConfiguration
+    public var router: RouterKind
+    /// Power a replica draws while it runs no step (all its devices), watts; 0 if unknown.
+    public var idlePowerWatts: Double
+
+    public init(replicas: Int, limits: ServingLimits, scheduler: SchedulerConfiguration,
+                kvCache: KVCacheConfiguration, router: RouterKind = .leastOutstanding, idlePowerWatts: Double = 0) {
+        precondition(replicas >= 1 && idlePowerWatts >= 0)
+        self.replicas = replicas
+        self.limits = limits
+        self.scheduler = scheduler
+        self.kvCache = kvCache
+        self.router = router
+        self.idlePowerWatts = idlePowerWatts
+    }
+}
+
+/// One replica's end-of-run report.
+public struct ReplicaReport: Hashable, Sendable {
+    public var index: Int
+    public var statistics: ReplicaStatistics
+    public var kvCache: KVCacheStatistics
+    /// Time-weighted mean of KV blocks in use over total, across the busy time.
+    public var meanKVUtilisation: Double
+    /// Time-weighted mean internal fragmentation (allocated but unused token slots).
+    public var meanKVFragmentation: Double
+    /// Busy time over the run's makespan.
+    public var busyFraction: Double
+    /// Step energy plus idle power over idle time, joules.
+    public var energyJoules: Double
+    /// Mean sequences per step.
+    public var meanBatchSize: Double
+}
+
+/// What a finished simulation reports besides the per-request records.
+public struct SimulationOutcome: Hashable, Sendable {
+    /// The instant of the last event (the last step's end, or the last arrival).
+    public var makespan: SimInstantValue
+    public var arrived: Int
+    public var completed: Int
+    public var rejected: Int
+    public var rejectedByReason: [RejectionReason: Int]
+    public var eventsHandled: Int
+    /// Most requests in flight at once (request-table slots used).
+    public var peakInFlight: Int
+    public var replicas: [ReplicaReport]
+
+    public var totalPreemptions: Int { replicas.reduce(0) { $0 + $1.statistics.preemptions } }
+    public var totalEnergyJoules: Double { replicas.reduce(0) { $0 + $1.energyJoules } }
+    /// Prompt-token hit rate of the prefix caches, all replicas together.
+    public var prefixHitRate: Double {
+        let lookups = replicas.reduce(0) { $0 + $1.kvCache.prefixLookupTokens }
+        let hits = replicas.reduce(0) { $0 + $1.kvCache.prefixHitTokens }
+        return lookups == 0 ? 0 : Double(hits) / Double(lookups)
+    }
+}
+
+import DiscreteEvent
+/// `SimInstant` re-exported under a name that reads well in reports.
+public typealias SimInstantValue = SimInstant

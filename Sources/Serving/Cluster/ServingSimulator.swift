@@ -1,0 +1,79 @@
+import CostModel
+import DiscreteEvent
+import HardwareModel
+
+/// Runs one serving simulation: requests from `source` through a cluster of identical
+/// replicas priced by `costModel`, reporting every completion, rejection and step to `recorder`.
+///
+/// Deterministic: the same configuration, cost model and request sequence give the same
+/// records in the same order (no wall clock, no global randomness; ties are broken by the
+/// event queue's `(time, phase, sequence)` key).
+public enum ServingSimulator {
+    /// - Throws: `InputError` if the source yields arrivals out of order or empty requests.
+    public static func run<Recorder: ServingRecorder>(
+        _ configuration: ClusterConfiguration, costModel: any StepCostModel,
+        requests source: any IteratorProtocol<RequestSpec>, recorder: inout Recorder
+    ) throws -> SimulationOutcome {
+        let kv = configuration.kvCache
+        switch configuration.scheduler.kind {
+        case .staticBatching:
+            return try runKV(configuration, StaticBatching(), kv, costModel, source, &recorder)
+        case .continuousBatching:
+            return try runKV(configuration, ContinuousBatching(), kv, costModel, source, &recorder)
+        case .chunkedPrefill:
+            return try runKV(configuration, ChunkedPrefill(), kv, costModel, source, &recorder)
+        case .decodePriority:
+            return try runKV(configuration, DecodePriority(), kv, costModel, source, &recorder)
+        case .priorityClasses:
+            let s = PriorityClasses(classes: configuration.scheduler.classes,
+                                    admissionDeadline: configuration.scheduler.admissionDeadline)
+            return try runKV(configuration, s, kv, costModel, source, &recorder)
+        }
+    }
+
+    static func runKV<S: BatchScheduler, Recorder: ServingRecorder>(
+        _ configuration: ClusterConfiguration, _ scheduler: S, _ kv: KVCacheConfiguration,
+        _ costModel: any StepCostModel, _ source: any IteratorProtocol<RequestSpec>, _ recorder: inout Recorder
+    ) throws -> SimulationOutcome {
+        switch kv.kind {
+        case .contiguous:
+            return try simulate(configuration, scheduler, { ContiguousReservation(configuration: kv) }, costModel, source, &recorder)
+        case .paged:
+            return try simulate(configuration, scheduler, { PagedBlocks(configuration: kv) }, costModel, source, &recorder)
+        case .prefixCaching:
+            return try simulate(configuration, scheduler, { PrefixCaching(configuration: kv) }, costModel, source, &recorder)
+        }
+    }
+
+    static func simulate<S: BatchScheduler, KV: KVCacheManager, Recorder: ServingRecorder>(
+        _ configuration: ClusterConfiguration, _ scheduler: S, _ makeKV: () -> KV,
+        _ costModel: any StepCostModel, _ source: any IteratorProtocol<RequestSpec>, _ recorder: inout Recorder
+    ) throws -> SimulationOutcome {
+        var cluster = Cluster(configuration: configuration, scheduler: scheduler, makeKV: makeKV,
+                              costModel: costModel, source: source, recorder: recorder)
+        var simulation = Simulation<ClusterEvent>()
+        cluster.start(&simulation)
+        simulation.run(handler: &cluster)
+        recorder = cluster.recorder as! Recorder
+        if let error = cluster.error { throw error }
+        precondition(cluster.table.liveCount == 0,
+                     "\(cluster.table.liveCount) requests never finished: the scheduler left a replica idle with work waiting")
+        let makespan = simulation.now
+        let reports = cluster.replicas.map { replica -> ReplicaReport in
+            let stats = replica.statistics
+            let busy = Double(stats.busyNanoseconds)
+            let idleSeconds = max(0, makespan.seconds - busy * 1e-9)
+            return ReplicaReport(
+                index: replica.index, statistics: stats, kvCache: replica.kv.statistics,
+                meanKVUtilisation: busy > 0 ? stats.kvUtilisationIntegral / busy : 0,
+                meanKVFragmentation: busy > 0 ? stats.kvFragmentationIntegral / busy : 0,
+                busyFraction: makespan.nanoseconds > 0 ? busy / Double(makespan.nanoseconds) : 0,
+                energyJoules: stats.energyJoules + configuration.idlePowerWatts * idleSeconds,
+                meanBatchSize: stats.steps > 0 ? Double(stats.batchSizeSum) / Double(stats.steps) : 0)
+        }
+        return SimulationOutcome(
+            makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,
+            rejected: cluster.rejectedByReason.values.reduce(0, +), rejectedByReason: cluster.rejectedByReason,
+            eventsHandled: simulation.eventsHandled, peakInFlight: cluster.table.capacity, replicas: reports)
+    }
+}

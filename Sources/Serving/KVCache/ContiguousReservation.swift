@@ -1,0 +1,73 @@
+/// Reserves `maxSequenceTokens` contiguous token slots per request at admission.
+///
+/// The reservation never grows, so no preemption is ever needed; the price is the unused
+/// tail of every reservation (`maxSequenceTokens - (prompt + generated)` slots), which the
+/// fragmentation statistic makes visible. Units are single token slots.
+public struct ContiguousReservation: KVCacheManager {
+    public let configuration: KVCacheConfiguration
+    public let totalBlocks: Int
+    public private(set) var usedBlocks = 0
+    public private(set) var storedTokens = 0
+    public private(set) var statistics = KVCacheStatistics()
+    let watermarkUnits: Int
+    #if DEBUG
+    var holders = Set<Int32>()
+    #endif
+
+    public init(configuration: KVCacheConfiguration) {
+        self.configuration = configuration
+        totalBlocks = configuration.totalUnits
+        watermarkUnits = Int(configuration.watermark * Double(configuration.totalUnits))
+        statistics.totalBlocks = totalBlocks
+        statistics.blockTokens = 1
+    }
+
+    public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
+        if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
+        if configuration.maxSequenceTokens > totalBlocks { return .exceedsKVCapacity }
+        return nil
+    }
+
+    public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
+        let need = configuration.maxSequenceTokens
+        // The watermark only guards against growth, which never happens here; keep it for
+        // parity with paged policies except when the cache is empty (so a request can start).
+        let reserve = usedBlocks == 0 ? 0 : watermarkUnits
+        guard totalBlocks - usedBlocks - need >= reserve else { return false }
+        usedBlocks += need
+        statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
+        table.kvBlocks[Int(slot)] = Int32(need)
+        let tokens = resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)])
+        table.kvTokens[Int(slot)] = Int32(tokens)
+        storedTokens += tokens
+        #if DEBUG
+        holders.insert(slot)
+        checkInvariants(table)
+        #endif
+        return true
+    }
+
+    public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+        let s = Int(slot)
+        precondition(tokens <= Int(table.kvBlocks[s]), "a contiguous reservation cannot grow past maxSequenceTokens")
+        if tokens > Int(table.kvTokens[s]) {
+            storedTokens += tokens - Int(table.kvTokens[s])
+            table.kvTokens[s] = Int32(tokens)
+        }
+        return true
+    }
+
+    public mutating func release(_ slot: Int32, table: inout RequestTable) {
+        let s = Int(slot)
+        usedBlocks -= Int(table.kvBlocks[s])
+        storedTokens -= Int(table.kvTokens[s])
+        table.kvBlocks[s] = 0
+        table.kvTokens[s] = 0
+        #if DEBUG
+        holders.remove(slot)
+        checkInvariants(table)
+        #endif
+    }
+
+    public mutating func prefillCompleted(_ slot: Int32, table: inout RequestTable) {}
+}

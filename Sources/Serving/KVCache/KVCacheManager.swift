@@ -1,0 +1,111 @@
+/// Which KV-cache policy a replica runs. One struct per case, built by `KVCacheConfiguration`.
+public enum KVCacheKind: String, Codable, Sendable, CaseIterable {
+    /// Each admitted request reserves `maxSequenceTokens` contiguous token slots up front
+    /// (pre-vLLM servers, FasterTransformer): simple, but the unused tail is wasted.
+    case contiguous
+    /// Fixed-size blocks allocated on demand as the sequence grows (vLLM PagedAttention).
+    case paged
+    /// Paged blocks plus sharing of full prompt blocks by prefix hash, with LRU eviction of
+    /// blocks no running request references (vLLM automatic prefix caching, SGLang RadixAttention).
+    case prefixCaching
+}
+
+/// What happens to a running request when the cache has no block for its next token.
+public enum PreemptionMode: String, Codable, Sendable, CaseIterable {
+    /// Drop its KV; later prefill `prompt + generated` again (vLLM's default).
+    case recompute
+    /// Copy its KV to host memory and back: `bytes / hostLinkBandwidth` each way.
+    case swap
+}
+
+/// The sizes a KV policy is built from.
+public struct KVCacheConfiguration: Hashable, Sendable {
+    public var kind: KVCacheKind
+    /// Bytes of KV per token on this replica (all layers, K and V, after sharding).
+    public var bytesPerToken: Double
+    /// Bytes the replica can give to KV after weights and activations.
+    public var capacityBytes: Double
+    /// Tokens per block (paged and prefix caching).
+    public var blockTokens: Int
+    /// Fraction of blocks kept free at admission so running requests can grow (vLLM's watermark).
+    public var watermark: Double
+    /// Longest sequence (prompt + output) served; contiguous reserves this many slots per request.
+    public var maxSequenceTokens: Int
+    public var preemption: PreemptionMode
+    /// Host link bandwidth used for swapping, bytes per second.
+    public var hostLinkBytesPerSecond: Double
+
+    public init(kind: KVCacheKind, bytesPerToken: Double, capacityBytes: Double, blockTokens: Int = 16,
+                watermark: Double = 0.01, maxSequenceTokens: Int = 8192, preemption: PreemptionMode = .recompute,
+                hostLinkBytesPerSecond: Double = 64e9) {
+        precondition(bytesPerToken > 0 && capacityBytes > 0 && blockTokens > 0 && maxSequenceTokens > 0)
+        precondition(watermark >= 0 && watermark < 1 && hostLinkBytesPerSecond > 0)
+        self.kind = kind
+        self.bytesPerToken = bytesPerToken
+        self.capacityBytes = capacityBytes
+        self.blockTokens = blockTokens
+        self.watermark = watermark
+        self.maxSequenceTokens = maxSequenceTokens
+        self.preemption = preemption
+        self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
+    }
+
+    /// Allocation unit in tokens: `blockTokens`, or 1 for contiguous reservation.
+    public var unitTokens: Int { kind == .contiguous ? 1 : blockTokens }
+
+    /// Units (blocks, or token slots) that fit: `floor(capacityBytes / (bytesPerToken · unitTokens))`.
+    public var totalUnits: Int { Int((capacityBytes / (bytesPerToken * Double(unitTokens))).rounded(.down)) }
+}
+
+/// Counters a KV policy keeps over a run.
+public struct KVCacheStatistics: Hashable, Sendable {
+    public var totalBlocks = 0
+    public var blockTokens = 1
+    public var peakUsedBlocks = 0
+    /// Prompt tokens looked up in the prefix cache at admission, and how many were found.
+    public var prefixLookupTokens = 0
+    public var prefixHitTokens = 0
+    /// Cached prefix entries evicted to make room.
+    public var evictions = 0
+    public init() {}
+    /// `prefixHitTokens / prefixLookupTokens`, 0 when nothing was looked up.
+    public var prefixHitRate: Double { prefixLookupTokens == 0 ? 0 : Double(prefixHitTokens) / Double(prefixLookupTokens) }
+}
+
+/// Allocates a replica's KV memory to requests.
+///
+/// The replica asks for room before a request starts (`admit`) and before each token that
+/// needs a new block (`grow`); a `false` answer is how preemption is triggered. All sizes
+/// are in tokens; the policy turns them into its own units.
+public protocol KVCacheManager: Sendable {
+    var configuration: KVCacheConfiguration { get }
+    var totalBlocks: Int { get }
+    var usedBlocks: Int { get }
+    /// Tokens actually held in allocated units (for fragmentation).
+    var storedTokens: Int { get }
+    var statistics: KVCacheStatistics { get }
+
+    /// Why a request of this size can never be served, or nil if it can.
+    func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason?
+    /// Reserves room for `slot` to hold `table.prefillTarget` tokens (fresh or after a
+    /// recompute; may reuse cached prefix blocks and advance `table.prefilled`) or, when
+    /// `resuming` a swapped request, its resident tokens. Keeps the admission watermark.
+    mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool
+    /// Makes room for `slot` to hold `tokens` tokens; false if the cache is full.
+    mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool
+    /// Frees everything `slot` holds (completion or preemption).
+    mutating func release(_ slot: Int32, table: inout RequestTable)
+    /// Called when `slot`'s prefill finishes: a prefix cache publishes its full prompt blocks.
+    mutating func prefillCompleted(_ slot: Int32, table: inout RequestTable)
+}
+
+extension KVCacheManager {
+    /// Used over total blocks.
+    public var utilisation: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
+    /// Internal fragmentation: `1 - storedTokens / (usedBlocks · unitTokens)`, 0 when empty.
+    public var fragmentation: Double {
+        let allocated = usedBlocks * configuration.unitTokens
+        return allocated == 0 ? 0 : 1 - Double(storedTokens) / Double(allocated)
+    }
+    public var freeBlocks: Int { totalBlocks - usedBlocks }
+}

@@ -1,0 +1,21 @@
+#if DEBUG
+extension PagedBlocks {
+    /// used + free == total; every used block has exactly one owner (Σ owned == used);
+    /// each owner holds exactly `ceil(tokens / blockTokens)` blocks.
+    func checkInvariants(_ table: RequestTable) {
+        precondition(usedBlocks >= 0 && usedBlocks + freeBlocks == totalBlocks && freeBlocks >= 0,
+                     "used \(usedBlocks) + free \(freeBlocks) != total \(totalBlocks)")
+        var owned = 0
+        var stored = 0
+        for slot in holders {
+            let blocksHeld = Int(table.kvBlocks[Int(slot)])
+            let tokens = Int(table.kvTokens[Int(slot)])
+            precondition(blocksHeld == blocks(for: tokens), "slot \(slot) holds \(blocksHeld) blocks for \(tokens) tokens")
+            owned += blocksHeld
+            stored += tokens
+        }
+        precondition(owned == usedBlocks, "blocks owned \(owned) != used \(usedBlocks): a block is owned twice or leaked")
+        precondition(stored == storedTokens, "stored tokens \(stored) != \(storedTokens)")
+    }
+}
+#endif

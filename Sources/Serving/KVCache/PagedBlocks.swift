@@ -1,0 +1,87 @@
+/// Fixed-size KV blocks allocated on demand (Kwon et al., *Efficient Memory Management for
+/// Large Language Model Serving with PagedAttention*, SOSP 2023).
+///
+/// A sequence of `t` tokens holds `ceil(t / blockTokens)` blocks, so at most one partly filled
+/// block per sequence is wasted. Admission allocates the whole prefill target and keeps
+/// `watermark · totalBlocks` blocks free for running sequences to grow into; `grow` fails when
+/// no block is left, and the replica then preempts a request.
+public struct PagedBlocks: KVCacheManager {
+    public let configuration: KVCacheConfiguration
+    public let totalBlocks: Int
+    public private(set) var usedBlocks = 0
+    public private(set) var storedTokens = 0
+    public private(set) var statistics = KVCacheStatistics()
+    let blockTokens: Int
+    let watermarkBlocks: Int
+    #if DEBUG
+    var holders = Set<Int32>()
+    #endif
+
+    public init(configuration: KVCacheConfiguration) {
+        self.configuration = configuration
+        totalBlocks = configuration.totalUnits
+        blockTokens = configuration.blockTokens
+        watermarkBlocks = Int(configuration.watermark * Double(configuration.totalUnits))
+        statistics.totalBlocks = totalBlocks
+        statistics.blockTokens = blockTokens
+    }
+
+    /// Blocks for `tokens` tokens: `ceil(tokens / blockTokens)`.
+    func blocks(for tokens: Int) -> Int { (tokens + blockTokens - 1) / blockTokens }
+
+    public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
+        if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
+        if blocks(for: promptTokens + outputTokens) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
+        return nil
+    }
+
+    public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
+        let tokens = resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)])
+        let need = blocks(for: tokens)
+        guard totalBlocks - usedBlocks - need >= watermarkBlocks else { return false }
+        usedBlocks += need
+        statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
+        table.kvBlocks[Int(slot)] = Int32(need)
+        table.kvTokens[Int(slot)] = Int32(tokens)
+        storedTokens += tokens
+        #if DEBUG
+        holders.insert(slot)
+        checkInvariants(table)
+        #endif
+        return true
+    }
+
+
+    public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+        let s = Int(slot)
+        let held = Int(table.kvTokens[s])
+        if tokens <= held { return true }
+        let need = blocks(for: tokens) - Int(table.kvBlocks[s])
+        if need > 0 {
+            guard usedBlocks + need <= totalBlocks else { return false }
+            usedBlocks += need
+            if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
+            table.kvBlocks[s] += Int32(need)
+        }
+        storedTokens += tokens - held
+        table.kvTokens[s] = Int32(tokens)
+        #if DEBUG
+        checkInvariants(table)
+        #endif
+        return true
+    }
+
+    public mutating func release(_ slot: Int32, table: inout RequestTable) {
+        let s = Int(slot)
+        usedBlocks -= Int(table.kvBlocks[s])
+        storedTokens -= Int(table.kvTokens[s])
+        table.kvBlocks[s] = 0
+        table.kvTokens[s] = 0
+        #if DEBUG
+        holders.remove(slot)
+        checkInvariants(table)
+        #endif
+    }
+
+    public mutating func prefillCompleted(_ slot: Int32, table: inout RequestTable) {}
+}

@@ -1,0 +1,209 @@
+import DequeModule
+import DiscreteEvent
+
+/// One model replica's serving state: its queues, its running batch and its KV cache.
+///
+/// Schedulers decide *what* runs; the helpers here do the bookkeeping every scheduler shares
+/// (admission with KV reservation, growth with preemption, chunk accounting), so each scheduler
+/// file reads as its policy only.
+public struct ReplicaState<KV: KVCacheManager>: Sendable {
+    public let index: Int
+    public internal(set) var kv: KV
+    public let limits: ServingLimits
+    /// Waiting requests, one FIFO per priority class (class 0 first).
+    var waiting: [Deque<Int32>]
+    public private(set) var waitingCount = 0
+    /// Admitted requests in admission order (the last one is the youngest).
+    public internal(set) var running: [Int32] = []
+    public internal(set) var plan = StepPlan()
+    public internal(set) var busy = false
+    var passScheduled = false
+    var admissions: Int64 = 0
+    /// Requests the scheduler dropped in this pass (deadline-aware admission).
+    var dropped: [Int32] = []
+    public internal(set) var statistics = ReplicaStatistics()
+
+    init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int) {
+        self.index = index
+        self.kv = kv
+        self.limits = limits
+        self.waiting = Array(repeating: Deque<Int32>(), count: max(1, priorityClasses))
+    }
+
+    /// Outstanding requests (waiting, swapped or running) for routing.
+    public var outstanding: Int { waitingCount + running.count }
+
+    // MARK: waiting queue
+
+    func priorityClass(of slot: Int32, _ table: RequestTable) -> Int {
+        min(max(0, Int(table.priority[Int(slot)])), waiting.count - 1)
+    }
+
+    mutating func enqueue(_ slot: Int32, table: RequestTable) {
+        waiting[priorityClass(of: slot, table)].append(slot)
+        waitingCount += 1
+    }
+
+    /// Puts a preempted request back at the head of its class, ahead of newer arrivals.
+    mutating func requeueAtFront(_ slot: Int32, table: RequestTable) {
+        waiting[priorityClass(of: slot, table)].prepend(slot)
+        waitingCount += 1
+    }
+
+    /// The next request to admit: the oldest of the most urgent non-empty class.
+    var headOfWaiting: Int32? {
+        if waitingCount == 0 { return nil }
+        for queue in waiting where !queue.isEmpty { return queue.first }
+        return nil
+    }
+
+    mutating func popHead() {
+        for c in waiting.indices where !waiting[c].isEmpty {
+            waiting[c].removeFirst()
+            waitingCount -= 1
+            return
+        }
+    }
+
+    /// Drops waiting requests that never started and have waited longer than `deadline`.
+    mutating func dropExpired(now: SimInstant, deadline: SimDuration, table: RequestTable) {
+        for c in waiting.indices {
+            while let slot = waiting[c].first, table.phase[Int(slot)] == .waiting, table.preemptions[Int(slot)] == 0,
+                  now.nanoseconds - table.arrival[Int(slot)] > deadline.nanoseconds {
+                waiting[c].removeFirst()
+                waitingCount -= 1
+                dropped.append(slot)
+            }
+        }
+    }
+
+    // MARK: admission
+
+    /// Admits the head of the waiting queue if the batch has room and the KV cache accepts it.
+    /// A swapped request comes back in (its swap-in is charged to this step).
+    /// - Returns: the admitted slot, or nil.
+    mutating func admitHead(table: inout RequestTable) -> Int32? {
+        guard running.count < limits.maxBatchSize, let slot = headOfWaiting else { return nil }
+        let resuming = table.phase[Int(slot)] == .swapped
+        guard kv.admit(slot, resuming: resuming, table: &table) else { return nil }
+        popHead()
+        if resuming {
+            plan.swapSeconds += Double(table.residentTokens(slot)) * kv.configuration.bytesPerToken
+                / kv.configuration.hostLinkBytesPerSecond
+        }
+        table.phase[Int(slot)] = .running
+        table.replica[Int(slot)] = Int32(index)
+        admissions += 1
+        table.admittedOrder[Int(slot)] = admissions
+        running.append(slot)
+        return slot
+    }
+
+    /// Tokens still to prefill for `slot` before it decodes.
+    func remainingPrefill(_ slot: Int32, _ table: RequestTable) -> Int {
+        Int(table.prefillTarget[Int(slot)]) - Int(table.prefilled[Int(slot)])
+    }
+
+    /// Adds a prefill chunk of up to `budget` tokens for `slot`; returns the chunk length.
+    mutating func addPrefillChunk(_ slot: Int32, budget: Int, table: RequestTable) -> Int {
+        let chunk = min(remainingPrefill(slot, table), budget)
+        if chunk > 0 { plan.addPrefill(slot, tokens: chunk, contextBefore: Int(table.prefilled[Int(slot)])) }
+        return chunk
+    }
+
+    // MARK: decoding and preemption
+
+    /// Adds one decode token for every running request that has finished its prefill, in
+    /// admission order, growing its KV first. When the cache is full, the youngest running
+    /// request is preempted (vLLM's policy) until the growth fits; it may be the grower itself.
+    /// - Returns: decode entries added.
+    @discardableResult
+    mutating func addDecodes(table: inout RequestTable) -> Int {
+        var added = 0
+        var i = 0
+        while i < running.count {
+            let slot = running[i]
+            let s = Int(slot)
+            if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
+            let context = Int(table.promptTokens[s]) + Int(table.generated[s])
+            var fits = kv.grow(slot, toTokens: context, table: &table)
+            while !fits {
+                let victim = youngestPreemptible(atOrAfter: i, table)
+                preempt(victim, table: &table)
+                if victim == slot { break }
+                fits = kv.grow(slot, toTokens: context, table: &table)
+            }
+            if fits {
+                plan.addDecode(slot, context: context)
+                added += 1
+                i += 1
+            }
+            // else: `slot` itself was preempted and removed; `running[i]` is the next one.
+        }
+        return added
+    }
+
+    /// The youngest running, unfinished request at position `i` or later (those before `i` are
+    /// already in this step's batch; finished ones only linger in static batches).
+    func youngestPreemptible(atOrAfter i: Int, _ table: RequestTable) -> Int32 {
+        var j = running.count - 1
+        while j > i {
+            if table.phase[Int(running[j])] == .running { return running[j] }
+            j -= 1
+        }
+        return running[i]
+    }
+
+    /// Preempts `slot`: frees its KV and puts it back at the head of the waiting queue.
+    /// Recompute: its prefill target becomes `prompt + generated`. Swap: its resident KV is
+    /// copied to host (`bytes / hostLinkBandwidth`, charged to this step) and back later.
+    mutating func preempt(_ slot: Int32, table: inout RequestTable) {
+        let s = Int(slot)
+        precondition(!plan.slots.contains(slot), "cannot preempt a request already in this step's batch")
+        switch kv.configuration.preemption {
+        case .recompute:
+            kv.release(slot, table: &table)
+            table.prefilled[s] = 0
+            table.prefillTarget[s] = table.promptTokens[s] + table.generated[s]
+            table.phase[s] = .waiting
+            statistics.recomputePreemptions += 1
+        case .swap:
+            if table.prefilled[s] < table.prefillTarget[s] {
+                // Mid-prefill: nothing worth swapping; restart the prefill.
+                kv.release(slot, table: &table)
+                table.prefilled[s] = 0
+                table.phase[s] = .waiting
+                statistics.recomputePreemptions += 1
+            } else {
+                plan.swapSeconds += Double(table.residentTokens(slot)) * kv.configuration.bytesPerToken
+                    / kv.configuration.hostLinkBytesPerSecond
+                kv.release(slot, table: &table)
+                table.phase[s] = .swapped
+                statistics.swapPreemptions += 1
+            }
+        }
+        table.preemptions[s] += 1
+        running.remove(at: running.lastIndex(of: slot)!)
+        requeueAtFront(slot, table: table)
+    }
+}
+
+/// What one replica did over a run.
+public struct ReplicaStatistics: Hashable, Sendable {
+    public var steps = 0
+    public var busyNanoseconds: Int64 = 0
+    public var prefillTokens = 0
+    public var decodeTokens = 0
+    public var energyJoules = 0.0
+    public var recomputePreemptions = 0
+    public var swapPreemptions = 0
+    public var swapSeconds = 0.0
+    /// Σ over steps of KV utilisation × step duration (ns), for the time-weighted mean.
+    public var kvUtilisationIntegral = 0.0
+    public var kvFragmentationIntegral = 0.0
+    public var peakBatchSize = 0
+    /// Σ over steps of batch size, for the mean running batch.
+    public var batchSizeSum = 0
+    public init() {}
+    public var preemptions: Int { recomputePreemptions + swapPreemptions }
+}

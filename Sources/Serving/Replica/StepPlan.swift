@@ -1,0 +1,42 @@
+import CostModel
+
+/// The batch of one forward step: which sequences take part and with how many new tokens.
+///
+/// Kept in parallel arrays that are cleared, not reallocated, between steps, so forming and
+/// finishing a step allocates nothing. `workload` is summed as entries are added, so pricing is
+/// O(1) whatever the batch size.
+public struct StepPlan: Sendable {
+    /// Request slots in the batch.
+    public private(set) var slots: [Int32] = []
+    /// Prefill chunk length for a prefill entry; 0 for a decode entry.
+    public private(set) var prefillTokens: [Int32] = []
+    public private(set) var workload = StepWorkload()
+    /// Seconds of host-link traffic (swap out / swap in) the step waits for.
+    public var swapSeconds: Double = 0
+
+    public init() {}
+
+    public var count: Int { slots.count }
+    public var isEmpty: Bool { slots.isEmpty }
+
+    mutating func reset() {
+        slots.removeAll(keepingCapacity: true)
+        prefillTokens.removeAll(keepingCapacity: true)
+        workload = StepWorkload()
+        swapSeconds = 0
+    }
+
+    /// Adds a prefill chunk of `tokens` after `contextBefore` resident tokens.
+    mutating func addPrefill(_ slot: Int32, tokens: Int, contextBefore: Int) {
+        slots.append(slot)
+        prefillTokens.append(Int32(tokens))
+        workload.addPrefillChunk(tokens: tokens, contextBefore: contextBefore)
+    }
+
+    /// Adds one decode token attending over `context` positions (including itself).
+    mutating func addDecode(_ slot: Int32, context: Int) {
+        slots.append(slot)
+        prefillTokens.append(0)
+        workload.addDecode(contextLength: context)
+    }
+}
