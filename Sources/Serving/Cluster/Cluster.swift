@@ -21,7 +21,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
     var router: any RequestRouter
     var loads: RouterLoads
     let costModel: any StepCostModel
-    var source: any IteratorProtocol<RequestSpec>
+    var source: any RequestSource
     var recorder: any ServingRecorder
     var pending: RequestSpec?
     var lastArrival = SimInstant.zero
@@ -32,7 +32,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
     var finishedScratch: [Int32] = []
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: () -> KV,
-         costModel: any StepCostModel, source: any IteratorProtocol<RequestSpec>, recorder: any ServingRecorder) {
+         costModel: any StepCostModel, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
         replicas = (0..<configuration.replicas).map {
             ReplicaState(index: $0, kv: makeKV(), limits: configuration.limits, priorityClasses: scheduler.priorityClasses)
@@ -50,7 +50,12 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
     }
 
     mutating func pullNextArrival(_ simulation: inout Simulation<ClusterEvent>) {
-        guard let next = source.next() else { return }
+        let pulled: RequestSpec?
+        do { pulled = try source.next() } catch let e as InputError { error = e; return } catch {
+            self.error = InputError(file: "workload", "\(error)")
+            return
+        }
+        guard let next = pulled else { return }
         if next.arrival < lastArrival {
             error = InputError(file: "workload", location: "request \(next.id)",
                                "arrivals must not decrease: expected >= \(lastArrival.seconds) s, found \(next.arrival.seconds) s")
@@ -197,6 +202,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
         loads.outstanding[r] -= 1
         recorder.completed(CompletedRequest(
             id: table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]),
+            scheduled: SimInstant(nanoseconds: table.firstScheduledAt[s]),
             firstToken: SimInstant(nanoseconds: table.firstTokenAt[s]), completion: now,
             promptTokens: Int(table.promptTokens[s]), outputTokens: Int(table.outputTokens[s]), replica: r,
             priority: Int(table.priority[s]), preemptions: Int(table.preemptions[s]),

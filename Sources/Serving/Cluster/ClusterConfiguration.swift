@@ -35,6 +35,8 @@ public struct ReplicaReport: Hashable, Sendable {
     public var energyJoules: Double
     /// Mean sequences per step.
     public var meanBatchSize: Double
+    /// KV blocks still held for requests when the run ended (0 when every request released its KV).
+    public var finalPinnedBlocks: Int
 }
 
 /// What a finished simulation reports besides the per-request records.

@@ -12,7 +12,7 @@ public enum ServingSimulator {
     /// - Throws: `InputError` if the source yields arrivals out of order or empty requests.
     public static func run<Recorder: ServingRecorder>(
         _ configuration: ClusterConfiguration, costModel: any StepCostModel,
-        requests source: any IteratorProtocol<RequestSpec>, recorder: inout Recorder
+        requests source: any RequestSource, recorder: inout Recorder
     ) throws -> SimulationOutcome {
         let kv = configuration.kvCache
         switch configuration.scheduler.kind {
@@ -33,7 +33,7 @@ public enum ServingSimulator {
 
     static func runKV<S: BatchScheduler, Recorder: ServingRecorder>(
         _ configuration: ClusterConfiguration, _ scheduler: S, _ kv: KVCacheConfiguration,
-        _ costModel: any StepCostModel, _ source: any IteratorProtocol<RequestSpec>, _ recorder: inout Recorder
+        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout Recorder
     ) throws -> SimulationOutcome {
         switch kv.kind {
         case .contiguous:
@@ -47,13 +47,15 @@ public enum ServingSimulator {
 
     static func simulate<S: BatchScheduler, KV: KVCacheManager, Recorder: ServingRecorder>(
         _ configuration: ClusterConfiguration, _ scheduler: S, _ makeKV: () -> KV,
-        _ costModel: any StepCostModel, _ source: any IteratorProtocol<RequestSpec>, _ recorder: inout Recorder
+        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout Recorder
     ) throws -> SimulationOutcome {
         var cluster = Cluster(configuration: configuration, scheduler: scheduler, makeKV: makeKV,
                               costModel: costModel, source: source, recorder: recorder)
         var simulation = Simulation<ClusterEvent>()
         cluster.start(&simulation)
-        simulation.run(handler: &cluster)
+        while cluster.error == nil, let (time, event) = simulation.step() {
+            cluster.handle(event, at: time, in: &simulation)
+        }
         recorder = cluster.recorder as! Recorder
         if let error = cluster.error { throw error }
         precondition(cluster.table.liveCount == 0,
@@ -69,7 +71,8 @@ public enum ServingSimulator {
                 meanKVFragmentation: busy > 0 ? stats.kvFragmentationIntegral / busy : 0,
                 busyFraction: makespan.nanoseconds > 0 ? busy / Double(makespan.nanoseconds) : 0,
                 energyJoules: stats.energyJoules + configuration.idlePowerWatts * idleSeconds,
-                meanBatchSize: stats.steps > 0 ? Double(stats.batchSizeSum) / Double(stats.steps) : 0)
+                meanBatchSize: stats.steps > 0 ? Double(stats.batchSizeSum) / Double(stats.steps) : 0,
+                finalPinnedBlocks: replica.kv.pinnedBlocks)
         }
         return SimulationOutcome(
             makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,

@@ -14,6 +14,8 @@ public struct ContiguousReservation: KVCacheManager {
     var holders = Set<Int32>()
     #endif
 
+    public var pinnedBlocks: Int { usedBlocks }
+
     public init(configuration: KVCacheConfiguration) {
         self.configuration = configuration
         totalBlocks = configuration.totalUnits

@@ -84,6 +84,8 @@ public protocol KVCacheManager: Sendable {
     /// Tokens actually held in allocated units (for fragmentation).
     var storedTokens: Int { get }
     var statistics: KVCacheStatistics { get }
+    /// Blocks held on behalf of requests (used minus cached blocks that nothing references).
+    var pinnedBlocks: Int { get }
 
     /// Why a request of this size can never be served, or nil if it can.
     func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason?

@@ -17,6 +17,8 @@ public struct PagedBlocks: KVCacheManager {
     var holders = Set<Int32>()
     #endif
 
+    public var pinnedBlocks: Int { usedBlocks }
+
     public init(configuration: KVCacheConfiguration) {
         self.configuration = configuration
         totalBlocks = configuration.totalUnits

@@ -39,6 +39,8 @@ public struct PrefixCaching: KVCacheManager {
     var holders = Set<Int32>()
     #endif
 
+    public var pinnedBlocks: Int { usedBlocks - evictableBlocks }
+
     public init(configuration: KVCacheConfiguration) {
         self.configuration = configuration
         totalBlocks = configuration.totalUnits

@@ -82,7 +82,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// Admits the head of the waiting queue if the batch has room and the KV cache accepts it.
     /// A swapped request comes back in (its swap-in is charged to this step).
     /// - Returns: the admitted slot, or nil.
-    mutating func admitHead(table: inout RequestTable) -> Int32? {
+    mutating func admitHead(table: inout RequestTable, now: SimInstant) -> Int32? {
         guard running.count < limits.maxBatchSize, let slot = headOfWaiting else { return nil }
         let resuming = table.phase[Int(slot)] == .swapped
         guard kv.admit(slot, resuming: resuming, table: &table) else { return nil }
@@ -93,6 +93,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
         }
         table.phase[Int(slot)] = .running
         table.replica[Int(slot)] = Int32(index)
+        if table.firstScheduledAt[Int(slot)] < 0 { table.firstScheduledAt[Int(slot)] = now.nanoseconds }
         admissions += 1
         table.admittedOrder[Int(slot)] = admissions
         running.append(slot)

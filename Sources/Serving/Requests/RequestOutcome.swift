@@ -20,6 +20,8 @@ public enum RejectionReason: String, Codable, Sendable, CaseIterable {
 public struct CompletedRequest: Hashable, Sendable {
     public var id: Int
     public var arrival: SimInstant
+    /// First admission into a running batch (end of queueing).
+    public var scheduled: SimInstant
     public var firstToken: SimInstant
     public var completion: SimInstant
     public var promptTokens: Int
@@ -31,11 +33,12 @@ public struct CompletedRequest: Hashable, Sendable {
     /// Prompt tokens whose KV was reused from the prefix cache.
     public var cachedPromptTokens: Int
 
-    public init(id: Int, arrival: SimInstant, firstToken: SimInstant, completion: SimInstant,
+    public init(id: Int, arrival: SimInstant, scheduled: SimInstant, firstToken: SimInstant, completion: SimInstant,
                 promptTokens: Int, outputTokens: Int, replica: Int, priority: Int,
                 preemptions: Int, cachedPromptTokens: Int) {
         self.id = id
         self.arrival = arrival
+        self.scheduled = scheduled
         self.firstToken = firstToken
         self.completion = completion
         self.promptTokens = promptTokens

@@ -39,6 +39,8 @@ public struct RequestTable: Sendable {
     /// Output tokens produced so far.
     public var generated: [Int32] = []
     public var firstTokenAt: [Int64] = []
+    /// First admission into a running batch, or -1.
+    public var firstScheduledAt: [Int64] = []
     public var phase: [RequestPhase] = []
     public var replica: [Int32] = []
     /// KV blocks (or token slots for contiguous reservation) owned privately by the request.
@@ -79,6 +81,7 @@ public struct RequestTable: Sendable {
             prefillTarget[s] = Int32(clamping: request.promptTokens)
             generated[s] = 0
             firstTokenAt[s] = -1
+            firstScheduledAt[s] = -1
             phase[s] = .waiting
             replica[s] = -1
             kvBlocks[s] = 0
@@ -101,6 +104,7 @@ public struct RequestTable: Sendable {
         prefillTarget.append(Int32(clamping: request.promptTokens))
         generated.append(0)
         firstTokenAt.append(-1)
+        firstScheduledAt.append(-1)
         phase.append(.waiting)
         replica.append(-1)
         kvBlocks.append(0)

@@ -11,11 +11,11 @@ public struct ChunkedPrefill: BatchScheduler {
     public var releasesOnCompletion: Bool { true }
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
-        Self.fill(&replica, table: &table)
+        Self.fill(&replica, table: &table, now: now)
     }
 
     /// The Sarathi step: decodes, then ongoing prefill chunks, then new admissions.
-    static func fill<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable) {
+    static func fill<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         var budget = replica.limits.maxTokensPerStep - replica.addDecodes(table: &table)
         var i = 0
         while budget > 0 && i < replica.running.count {
@@ -26,7 +26,7 @@ public struct ChunkedPrefill: BatchScheduler {
             i += 1
         }
         while budget > 0 || replica.plan.isEmpty {
-            guard let slot = replica.admitHead(table: &table) else { break }
+            guard let slot = replica.admitHead(table: &table, now: now) else { break }
             if table.isPrefilling(slot) {
                 budget -= replica.addPrefillChunk(slot, budget: max(budget, 1), table: table)
             } else {

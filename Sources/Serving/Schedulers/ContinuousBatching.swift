@@ -16,7 +16,7 @@ public struct ContinuousBatching: BatchScheduler {
         while let head = replica.headOfWaiting {
             let need = table.phase[Int(head)] == .swapped ? 0 : replica.remainingPrefill(head, table)
             if !replica.plan.isEmpty && need > budget { break }
-            guard let slot = replica.admitHead(table: &table) else { break }
+            guard let slot = replica.admitHead(table: &table, now: now) else { break }
             if table.isPrefilling(slot) { budget -= replica.addPrefillChunk(slot, budget: .max, table: table) }
         }
         if replica.plan.isEmpty { replica.addDecodes(table: &table) }

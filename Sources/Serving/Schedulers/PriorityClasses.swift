@@ -18,6 +18,6 @@ public struct PriorityClasses: BatchScheduler {
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         if let deadline = admissionDeadline { replica.dropExpired(now: now, deadline: deadline, table: table) }
-        ChunkedPrefill.fill(&replica, table: &table)
+        ChunkedPrefill.fill(&replica, table: &table, now: now)
     }
 }

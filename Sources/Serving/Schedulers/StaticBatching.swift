@@ -16,7 +16,7 @@ public struct StaticBatching: BatchScheduler {
             while let head = replica.headOfWaiting {
                 let need = replica.remainingPrefill(head, table)
                 if !replica.running.isEmpty && need > budget { break }
-                guard replica.admitHead(table: &table) != nil else { break }
+                guard replica.admitHead(table: &table, now: now) != nil else { break }
                 budget -= need
             }
         }
