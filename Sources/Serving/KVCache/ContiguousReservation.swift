@@ -12,6 +12,7 @@ public struct ContiguousReservation: KVCacheManager {
     let watermarkUnits: Int
     #if DEBUG
     var holders = Set<Int32>()
+    var mutationsSinceFullCheck = 0
     #endif
 
     public var pinnedBlocks: Int { usedBlocks }

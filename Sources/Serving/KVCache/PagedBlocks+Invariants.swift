@@ -2,7 +2,12 @@
 extension PagedBlocks {
     /// used + free == total; every used block has exactly one owner (Σ owned == used);
     /// each owner holds exactly `ceil(tokens / blockTokens)` blocks.
-    func checkInvariants(_ table: RequestTable) {
+    /// The counters are checked after every mutation; the walk over holders after every
+    /// mutation while there are fewer than 512 holders, and after every 256th beyond that.
+    mutating func checkInvariants(_ table: RequestTable) {
+        mutationsSinceFullCheck += 1
+        if holders.count >= 512 && mutationsSinceFullCheck < 256 { return }
+        mutationsSinceFullCheck = 0
         precondition(usedBlocks >= 0 && usedBlocks + freeBlocks == totalBlocks && freeBlocks >= 0,
                      "used \(usedBlocks) + free \(freeBlocks) != total \(totalBlocks)")
         var owned = 0

@@ -15,6 +15,7 @@ public struct PagedBlocks: KVCacheManager {
     let watermarkBlocks: Int
     #if DEBUG
     var holders = Set<Int32>()
+    var mutationsSinceFullCheck = 0
     #endif
 
     public var pinnedBlocks: Int { usedBlocks }

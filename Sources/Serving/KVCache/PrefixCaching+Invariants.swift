@@ -3,8 +3,18 @@ extension PrefixCaching {
     /// used + free == total; used == Σ private blocks + cached entry blocks (no block counted
     /// twice); every entry's reference count equals the holders that reference it; the LRU list
     /// holds exactly the unreferenced entries.
-    func checkInvariants(_ table: RequestTable) {
+    ///
+    /// The counters are checked after every mutation; the full walk over holders and entries
+    /// (O(holders + entries)) runs after every mutation while the cache holds fewer than 512
+    /// entries and holders, and after every 256th mutation beyond that, so debug runs of
+    /// trace-sized workloads stay fast.
+    mutating func checkInvariants(_ table: RequestTable) {
         precondition(usedBlocks >= 0 && usedBlocks <= totalBlocks, "used \(usedBlocks) outside 0...\(totalBlocks)")
+        precondition(evictableBlocks >= 0 && evictableBlocks <= cachedBlocks && cachedBlocks <= usedBlocks,
+                     "evictable \(evictableBlocks) <= cached \(cachedBlocks) <= used \(usedBlocks) violated")
+        mutationsSinceFullCheck += 1
+        if holders.count + index.count >= 512 && mutationsSinceFullCheck < 256 { return }
+        mutationsSinceFullCheck = 0
         var privateBlocks = 0
         var tokens = 0
         var refs: [Int32: Int32] = [:]

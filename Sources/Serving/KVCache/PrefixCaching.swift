@@ -37,6 +37,7 @@ public struct PrefixCaching: KVCacheManager {
     var cachedTokens = 0
     #if DEBUG
     var holders = Set<Int32>()
+    var mutationsSinceFullCheck = 0
     #endif
 
     public var pinnedBlocks: Int { usedBlocks - evictableBlocks }
