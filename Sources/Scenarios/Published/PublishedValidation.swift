@@ -45,7 +45,9 @@ public struct PublishedValidation {
     // MARK: mapping rules
 
     static func deviceID(forSKU sku: String) -> (String?, String?) {
-        let s = sku.lowercased()
+        // Judge by the product named first: "A100 (80GB per doc's H100-80GB build notes)" is an A100.
+        var s = sku.lowercased()
+        if let a = s.range(of: "a100"), let h = s.range(of: "h100"), a.lowerBound < h.lowerBound { s = String(s[..<h.lowerBound]) }
         if s.contains("3090 ti") { return (nil, "no RTX 3090 Ti profile") }
         if s.contains("h100") && s.contains("pcie") { return ("nvidia-h100-pcie", nil) }
         if s.contains("h100") { return ("nvidia-h100-sxm", nil) }
@@ -94,7 +96,8 @@ public struct PublishedValidation {
 
     static func quantity(_ c: PublishedCase) -> Quantity? {
         let m = c.metric.lowercased()
-        if c.unit == "x" || m.contains("ratio") || m.contains("speedup") || m.contains("increase") || m.contains(" vs ") { return nil }
+        if c.unit.hasPrefix("x") || m.contains("ratio") || m.contains("speedup") || m.contains("increase") { return nil }
+        if m.hasPrefix("output tokens/s (header") { return .outputTokensPerSecond(perDevice: true) }
         if m.hasPrefix("output tokens/s per gpu") { return .outputTokensPerSecond(perDevice: true) }
         if m.hasPrefix("output tokens/s per user") || m.hasPrefix("median output tokens/s per req") { return .decodeTokensPerSecond }
         if m.hasPrefix("output tokens/s") { return .outputTokensPerSecond(perDevice: false) }
@@ -115,7 +118,12 @@ public struct PublishedValidation {
     func evaluate(_ c: PublishedCase) -> Outcome {
         var o = Outcome(id: c.id, category: c.category, metric: c.metric, unit: c.unit, measured: c.value, predicted: nil, setup: "")
         guard let quantity = Self.quantity(c) else {
-            o.unmapped = "relative or aggregate metric (\(c.unit)); not a prediction of one configuration"
+            o.unmapped = "relative metric (\(c.unit)): a ratio between systems or versions, not one configuration"
+            return o
+        }
+        guard c.workload.batch_size != nil || c.workload.concurrency != nil || c.hardware.count == nil
+              || c.workload.input_tokens != nil || c.workload.output_tokens != nil else {
+            o.unmapped = "no batch, concurrency or lengths given (system throughput on the benchmark's dataset): needs a serving simulation, not a static batch"
             return o
         }
         let (device, deviceNote) = Self.deviceID(forSKU: c.hardware.sku)
@@ -132,6 +140,7 @@ public struct PublishedValidation {
         let precision = Precision(weights: weights, activations: activations, kvCache: kv)
         let w = c.workload
         let batch = w.batch_size ?? w.concurrency ?? 1
+        if c.metric.lowercased().hasPrefix("output tokens/s (header") { notes.append("per-GPU figure assumed, as in the same document's H100 table") }
         if w.batch_size == nil { notes.append(w.concurrency != nil ? "concurrency \(batch) taken as the batch" : "batch 1 assumed") }
         let input = max(w.input_tokens ?? 1, 1)
         let output: Int
