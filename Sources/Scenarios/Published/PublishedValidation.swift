@@ -86,6 +86,7 @@ public struct PublishedValidation {
         if t.hasPrefix("fp16") || t.hasPrefix("f16") || t.hasPrefix("16-bit") { return .fp16 }
         if t.hasPrefix("q8_0") { return .q8_0 }
         if t.hasPrefix("q4_0") || t.hasPrefix("q4 ") || t == "q4" { return .q4_0 }
+        if t.contains("4-bit") { return .q4_0 }  // MLC's q4f16_1: 4-bit groups of 32 with an fp16 scale, 18 bytes per 32 weights like Q4_0
         return nil
     }
 
