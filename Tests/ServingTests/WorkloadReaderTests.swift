@@ -201,3 +201,27 @@ func realTracesHaveTheDocumentedRowCountsAndSpans(file: String, format: TraceFor
     #expect(abs(Double(prompt) / Double(n) - 1154.7) < 0.05)
     #expect(abs(Double(output) / Double(n) - 211.1) < 0.05)
 }
+
+@Test func lineReaderRefillsAndGrowsAcrossBufferBoundaries() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infersim-lines-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var rng = SeededGenerator(seed: 4)
+    var lines: [String] = []
+    for i in 0..<500 {
+        let length = Int(rng.nextInt(below: 200))
+        lines.append(String(repeating: Character(UnicodeScalar(UInt8(97 + i % 26))), count: length))
+    }
+    for (name, text) in [("lf", lines.joined(separator: "\n")), ("crlf", lines.joined(separator: "\r\n") + "\r\n")] {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        for bufferBytes in [64, 100, 4096] {
+            let reader = try LineReader(path: path, bufferBytes: bufferBytes)
+            var got: [String] = []
+            while let line = try reader.nextLine() { got.append(String(decoding: line, as: UTF8.self)) }
+            // A trailing empty line is dropped only when the last line has a terminator.
+            #expect(got == lines, "\(name), buffer \(bufferBytes)")
+            #expect(reader.lineNumber == lines.count)
+        }
+    }
+}
