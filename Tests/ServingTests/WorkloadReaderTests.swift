@@ -225,3 +225,32 @@ func realTracesHaveTheDocumentedRowCountsAndSpans(file: String, format: TraceFor
         }
     }
 }
+
+@Test func randomGarbageNeverCrashesAReader() throws {
+    let alphabet = Array("0123456789-+.,:eE {}[]\"nul\t\r:TIMESTAMP2023-11-16 arrival_s,prompt_tokens,output_tokens timestamp input_length".utf8)
+    var rng = SeededGenerator(seed: 99)
+    for format in TraceFormat.allCases {
+        let header: String
+        switch format {
+        case .azure2023: header = "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        case .csv: header = "arrival_s,prompt_tokens,output_tokens,session,priority\n"
+        case .mooncake, .jsonl: header = ""
+        }
+        for _ in 0..<200 {
+            var bytes = Array(header.utf8)
+            for _ in 0..<Int(rng.nextInt(below: 20)) {
+                for _ in 0..<Int(rng.nextInt(below: 60)) { bytes.append(alphabet[Int(rng.nextInt(below: UInt64(alphabet.count)))]) }
+                bytes.append(0x0A)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            var lenient = TraceReader(text: text, name: "fuzz", format: format, skipBadRows: true)
+            var previous = SimInstant(nanoseconds: -1)
+            while let r = try lenient.next() {
+                #expect(r.arrival >= previous && r.promptTokens >= 1 && r.outputTokens >= 1)
+                previous = r.arrival
+            }
+            var strict = TraceReader(text: text, name: "fuzz", format: format)
+            do { while try strict.next() != nil {} } catch is InputError {} // errors are fine; crashes are not
+        }
+    }
+}
