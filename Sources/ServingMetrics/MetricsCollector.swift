@@ -26,7 +26,10 @@ public struct MetricsCollector: Sendable {
     public private(set) var firstArrival: SimInstant?
     public private(set) var lastArrival: SimInstant?
     public private(set) var lastCompletion: SimInstant?
-    public private(set) var rejections: [RejectionReason: Int] = [:]
+    /// Rejections per cause name.
+    public private(set) var rejections: [String: Int] = [:]
+    /// Cause names that indicate overload (see `RejectionCause.indicatesOverload`).
+    private var overloadCauses: Set<String> = []
     public private(set) var promptTokens = 0
     public private(set) var outputTokens = 0
     public private(set) var cachedPromptTokens = 0
@@ -95,8 +98,10 @@ public struct MetricsCollector: Sendable {
     }
 
     /// Records a refused request.
-    public mutating func reject(id: Int, reason: RejectionReason) {
-        rejections[reason, default: 0] += 1
+    public mutating func reject(id: Int, reason: some RejectionCause) {
+        let name = reason.name
+        rejections[name, default: 0] += 1
+        if reason.indicatesOverload { overloadCauses.insert(name) }
     }
 
     /// Records one batch step of one replica: it started at `start` and took `duration`.
@@ -157,7 +162,7 @@ public struct MetricsCollector: Sendable {
         s.requestsArrived = arrived
         s.requestsCompleted = completed
         s.requestsRejected = rejectedCount
-        s.rejectionsByReason = rejections.sorted { $0.key < $1.key }.map { RejectionCount(reason: $0.key.name, count: $0.value) }
+        s.rejectionsByReason = rejections.sorted { $0.key < $1.key }.map { RejectionCount(reason: $0.key, count: $0.value) }
         s.simulatedSeconds = seconds
         s.timeToFirstToken = DurationStatistics(nanoseconds: ttftNanoseconds)
         s.timePerOutputToken = DurationStatistics(nanoseconds: tpotNanoseconds.filter { $0 >= 0 })
@@ -183,7 +188,7 @@ public struct MetricsCollector: Sendable {
         s.outputTokens = outputTokens
         s.cachedPromptTokens = cachedPromptTokens
         s.prefixHitRate = promptTokens > 0 ? Double(cachedPromptTokens) / Double(promptTokens) : 0
-        let verdict = overloadRule.evaluate(arrived: arrived, completed: completed, rejections: rejections,
+        let verdict = overloadRule.evaluate(arrived: arrived, completed: completed, rejections: rejections, overloadCauses: overloadCauses,
                                             firstArrival: firstArrival, lastArrival: lastArrival,
                                             arrivalNanoseconds: arrivalNanoseconds, ttftNanoseconds: ttftNanoseconds)
         s.overloaded = verdict.overloaded

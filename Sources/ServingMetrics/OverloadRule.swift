@@ -23,7 +23,7 @@ public struct OverloadRule: Hashable, Sendable {
 
     public init() {}
 
-    func evaluate(arrived: Int, completed: Int, rejections: [RejectionReason: Int],
+    func evaluate(arrived: Int, completed: Int, rejections: [String: Int], overloadCauses: Set<String>,
                   firstArrival: SimInstant?, lastArrival: SimInstant?,
                   arrivalNanoseconds: [Int64], ttftNanoseconds: [Int64]) -> (overloaded: Bool, reason: String) {
         guard arrived > 0 else { return (false, "no requests arrived") }
@@ -32,7 +32,7 @@ public struct OverloadRule: Hashable, Sendable {
         if Double(unfinished) > unfinishedFraction * Double(arrived) {
             return (true, "\(unfinished) of \(arrived) requests (\(percent(unfinished, arrived))) were still unfinished when the run ended")
         }
-        let shed = rejections.filter { $0.key.indicatesOverload }.values.reduce(0, +)
+        let shed = rejections.filter { overloadCauses.contains($0.key) }.values.reduce(0, +)
         if Double(shed) > rejectedFraction * Double(arrived) {
             return (true, "\(shed) of \(arrived) requests (\(percent(shed, arrived))) were rejected for overload (queue full or deadline)")
         }

@@ -102,7 +102,7 @@ func handBuiltCollector() -> MetricsCollector {
                              promptTokens: 1000, outputTokens: 11, cachedPromptTokens: 200))
     c.record(RequestTimeline(id: 1, arrival: at(500), scheduled: at(600), firstToken: at(1_500), completion: at(2_000),
                              promptTokens: 3000, outputTokens: 1, preemptions: 2, cachedPromptTokens: 0))
-    c.reject(id: 2, reason: .exceedsContextWindow)
+    c.reject(id: 2, reason: .exceedsMaxSequenceLength)
     c.recordStep(at: at(0), duration: .milliseconds(200), batchSize: 1, prefillTokens: 1000, decodeTokens: 0,
                  kvBlocksUsed: 10, kvBlocksTotal: 100, energyJoules: 50)
     c.recordStep(at: at(200), duration: .milliseconds(100), batchSize: 2, prefillTokens: 0, decodeTokens: 2,
@@ -117,7 +117,7 @@ func handBuiltCollector() -> MetricsCollector {
     let slo = ServiceLevelObjectives(timeToFirstToken: .milliseconds(500))
     let s = c.summary(slo: slo, replicas: 2, endedAt: at(4_000))
     #expect(s.requestsArrived == 3 && s.requestsCompleted == 2 && s.requestsRejected == 1 && s.requestsUnfinished == 0)
-    #expect(s.rejectionsByReason == [RejectionCount(reason: "exceedsContextWindow", count: 1)])
+    #expect(s.rejectionsByReason == [RejectionCount(reason: "exceedsMaxSequenceLength", count: 1)])
     #expect(s.simulatedSeconds == 4)
     #expect(s.timeToFirstToken.mean == .milliseconds(600)) // (200 + 1000) / 2
     #expect(s.timeToFirstToken.p50 == .milliseconds(600))
@@ -191,7 +191,7 @@ func handBuiltCollector() -> MetricsCollector {
     }
     #expect(json.contains("\"ttft_ms\": {\"count\": 2, \"mean\": 600.000, \"p50\": 600.000, \"p90\": 920.000, \"p95\": 960.000, \"p99\": 992.000, \"max\": 1000.000}"))
     #expect(json.contains("\"goodput_requests_per_s\": 0.250,"))
-    #expect(json.contains("\"rejections\": {\"exceedsContextWindow\": 1},"))
+    #expect(json.contains("\"rejections\": {\"exceedsMaxSequenceLength\": 1},"))
     #expect(json.contains("\"overloaded\": false,"))
     // Keys come in a fixed order.
     let order = ["requests_arrived", "simulated_seconds", "ttft_ms", "output_tokens_per_s", "goodput_requests_per_s", "overloaded"]
@@ -250,4 +250,19 @@ func handBuiltCollector() -> MetricsCollector {
     #expect(try String(contentsOfFile: timelinePath, encoding: .utf8).hasPrefix(TimelineBins.csvHeader))
 
     #expect(throws: MetricsOutputError.self) { _ = try RequestCSVWriter(path: dir.appendingPathComponent("no/such/dir.csv").path) }
+}
+
+/// A simulator-side reason enum, conforming with no code of its own.
+enum SimulatorRejection: String, RejectionCause { case queueFull, tooLong }
+
+@Test func stringEnumsConformToRejectionCauseWithDefaults() {
+    #expect(SimulatorRejection.queueFull.name == "queueFull" && SimulatorRejection.queueFull.indicatesOverload)
+    #expect(!SimulatorRejection.tooLong.indicatesOverload)
+    var c = MetricsCollector()
+    for i in 0..<10 { c.recordArrival(at: at(Int64(i))) }
+    for i in 0..<10 { c.reject(id: i, reason: SimulatorRejection.tooLong) }
+    #expect(!c.summary().overloaded) // refusing over-long prompts is not overload
+    c.reject(id: 10, reason: SimulatorRejection.queueFull)
+    c.reject(id: 11, reason: NamedRejectionCause("queueFull"))
+    #expect(c.summary().rejectionsByReason == [RejectionCount(reason: "queueFull", count: 2), RejectionCount(reason: "tooLong", count: 10)])
 }

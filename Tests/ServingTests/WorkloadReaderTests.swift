@@ -201,3 +201,56 @@ func realTracesHaveTheDocumentedRowCountsAndSpans(file: String, format: TraceFor
     #expect(abs(Double(prompt) / Double(n) - 1154.7) < 0.05)
     #expect(abs(Double(output) / Double(n) - 211.1) < 0.05)
 }
+
+@Test func lineReaderRefillsAndGrowsAcrossBufferBoundaries() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infersim-lines-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var rng = SeededGenerator(seed: 4)
+    var lines: [String] = []
+    for i in 0..<500 {
+        let length = Int(rng.nextInt(below: 200))
+        lines.append(String(repeating: Character(UnicodeScalar(UInt8(97 + i % 26))), count: length))
+    }
+    for (name, text) in [("lf", lines.joined(separator: "\n")), ("crlf", lines.joined(separator: "\r\n") + "\r\n")] {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        for bufferBytes in [64, 100, 4096] {
+            let reader = try LineReader(path: path, bufferBytes: bufferBytes)
+            var got: [String] = []
+            while let line = try reader.nextLine() { got.append(String(decoding: line, as: UTF8.self)) }
+            // A trailing empty line is dropped only when the last line has a terminator.
+            #expect(got == lines, "\(name), buffer \(bufferBytes)")
+            #expect(reader.lineNumber == lines.count)
+        }
+    }
+}
+
+@Test func randomGarbageNeverCrashesAReader() throws {
+    let alphabet = Array("0123456789-+.,:eE {}[]\"nul\t\r:TIMESTAMP2023-11-16 arrival_s,prompt_tokens,output_tokens timestamp input_length".utf8)
+    var rng = SeededGenerator(seed: 99)
+    for format in TraceFormat.allCases {
+        let header: String
+        switch format {
+        case .azure2023: header = "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        case .csv: header = "arrival_s,prompt_tokens,output_tokens,session,priority\n"
+        case .mooncake, .jsonl: header = ""
+        }
+        for _ in 0..<200 {
+            var bytes = Array(header.utf8)
+            for _ in 0..<Int(rng.nextInt(below: 20)) {
+                for _ in 0..<Int(rng.nextInt(below: 60)) { bytes.append(alphabet[Int(rng.nextInt(below: UInt64(alphabet.count)))]) }
+                bytes.append(0x0A)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            var lenient = TraceReader(text: text, name: "fuzz", format: format, skipBadRows: true)
+            var previous = SimInstant(nanoseconds: -1)
+            while let r = try lenient.next() {
+                #expect(r.arrival >= previous && r.promptTokens >= 1 && r.outputTokens >= 1)
+                previous = r.arrival
+            }
+            var strict = TraceReader(text: text, name: "fuzz", format: format)
+            do { while try strict.next() != nil {} } catch is InputError {} // errors are fine; crashes are not
+        }
+    }
+}
