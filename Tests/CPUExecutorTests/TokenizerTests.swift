@@ -75,6 +75,14 @@ struct TokenizerTests {
         #expect(t.piece(-1) == "" && t.piece(100_000) == "")
     }
 
+    @Test func endOfGenerationTokensFollowLlamaCpp() throws {
+        let t = Self.tiny
+        #expect(t.endOfGenerationTokenIDs == [0, 2])  // <|endoftext|>, <|im_end|> (eos)
+        #expect(t.isEndOfGeneration(2) && t.isEndOfGeneration(0))
+        let the = try #require(t.tokenID("Ġthe"))
+        #expect(!t.isEndOfGeneration(1) && !t.isEndOfGeneration(the) && !t.isEndOfGeneration(-5))
+    }
+
     @Test func randomStringsRoundTrip() {
         var rng = SplitMix64(seed: 2024)
         let pieces = ["the", " the", " and", "in", "ing", " ", "  ", "\n", "\n\n", "'s", "12", "é", "日本", "🙂", "\u{0301}", "!", "<|im_end|>", "<|im", "\t"]
@@ -158,6 +166,7 @@ struct SmolLM2TokenizerTests {
             #expect(t.decode(t.encode(p.greedyText)) == p.greedyText)
         }
         #expect(t.vocabularySize == 49152)
+        #expect(t.endOfGenerationTokenIDs == [0, 2])  // <|endoftext|>, <|im_end|>
         #expect(t.preTokenizer == .digitsThenGPT2)
         // smollm isolates digits, so no token spans two digits or a space and a digit.
         #expect(t.encode("In 2024, 1234 cats").map { t.piece($0) } == ["In", " ", "2", "0", "2", "4", ",", " ", "1", "2", "3", "4", " cats"])

@@ -37,6 +37,8 @@ public struct BPETokenizer: Sendable {
     public let preTokenizer: PreTokenizerKind
     /// `tokenizer.chat_template`, if present.
     public let chatTemplate: String?
+    /// `tokenizer.ggml.eot_token_id` and `tokenizer.ggml.eom_token_id`, when present.
+    let extraEndOfGenerationIDs: [Int32]
 
     private let idForToken: [String: Int32]
     /// (left id << 32 | right id) → (rank, merged id).
@@ -85,6 +87,7 @@ public struct BPETokenizer: Sendable {
         eosTokenID = try optionalID("tokenizer.ggml.eos_token_id")
         unknownTokenID = try optionalID("tokenizer.ggml.unknown_token_id")
         paddingTokenID = try optionalID("tokenizer.ggml.padding_token_id")
+        extraEndOfGenerationIDs = try ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"].compactMap(optionalID)
         addsBOS = gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
         addsEOS = gguf.metadata["tokenizer.ggml.add_eos_token"]?.bool ?? false
         preTokenizerName = gguf.metadata["tokenizer.ggml.pre"]?.string
