@@ -60,6 +60,16 @@ struct TokenizerTests {
         #expect(t.bosTokenID == 1 && t.eosTokenID == 2 && !t.addsBOS)
     }
 
+    @Test func heapMergeMatchesQuadraticReference() {
+        var rng = SplitMix64(seed: 31)
+        let alphabet = Array("the and in ing is of to  \n".utf8)
+        for _ in 0 ..< 500 {
+            let bytes = (0 ..< Int(rng.next() % 60)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let symbols = Self.tiny.byteSymbols(bytes)
+            #expect(Self.tiny.merge(symbols) == Self.tiny.mergeReference(symbols))
+        }
+    }
+
     @Test func specialTokensAreMatchedOnlyWhenParsingSpecial() throws {
         let t = Self.tiny
         let text = "<|im_start|>user\nhi<|im_end|>"
@@ -156,6 +166,24 @@ struct SmolLM2TokenizerTests {
             #expect(ids.map { t.piece($0) } == p.pieces, "pieces \(p.id)")
             #expect(t.decode(ids) == p.text)
         }
+    }
+
+    @Test func heapMergeMatchesQuadraticReferenceOnRealVocabulary() throws {
+        let t = try SmolLM2Tokenizer.shared()
+        var rng = SplitMix64(seed: 8)
+        let words = ["the", "ing", "tion", " ", "  ", "\n", "ab", "er", "Hugging", "Face", "é", "日本", "!!", "."]
+        for _ in 0 ..< 300 {
+            let text = (0 ..< Int(rng.next() % 12)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined()
+            let symbols = t.byteSymbols(Array(text.utf8))
+            #expect(t.merge(symbols) == t.mergeReference(symbols), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func longRunsOfOneCharacterClassRoundTrip() throws {
+        let t = try SmolLM2Tokenizer.shared()
+        let text = String(repeating: " ", count: 4_000) + String(repeating: "ab", count: 2_000)
+        let ids = t.encode(text)
+        #expect(t.decode(ids) == text)
     }
 
     @Test func greedyOutputsDecodeAndReencode() throws {
