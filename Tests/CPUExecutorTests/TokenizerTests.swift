@@ -60,6 +60,16 @@ struct TokenizerTests {
         #expect(t.bosTokenID == 1 && t.eosTokenID == 2 && !t.addsBOS)
     }
 
+    @Test func heapMergeMatchesQuadraticReference() {
+        var rng = SplitMix64(seed: 31)
+        let alphabet = Array("the and in ing is of to  \n".utf8)
+        for _ in 0 ..< 500 {
+            let bytes = (0 ..< Int(rng.next() % 60)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let symbols = Self.tiny.byteSymbols(bytes)
+            #expect(Self.tiny.merge(symbols) == Self.tiny.mergeReference(symbols))
+        }
+    }
+
     @Test func specialTokensAreMatchedOnlyWhenParsingSpecial() throws {
         let t = Self.tiny
         let text = "<|im_start|>user\nhi<|im_end|>"
@@ -73,6 +83,14 @@ struct TokenizerTests {
         #expect(t.piece(2) == "<|im_end|>")
         #expect(t.piece(try #require(t.tokenID("Ġthe"))) == " the")
         #expect(t.piece(-1) == "" && t.piece(100_000) == "")
+    }
+
+    @Test func endOfGenerationTokensFollowLlamaCpp() throws {
+        let t = Self.tiny
+        #expect(t.endOfGenerationTokenIDs == [0, 2])  // <|endoftext|>, <|im_end|> (eos)
+        #expect(t.isEndOfGeneration(2) && t.isEndOfGeneration(0))
+        let the = try #require(t.tokenID("Ġthe"))
+        #expect(!t.isEndOfGeneration(1) && !t.isEndOfGeneration(the) && !t.isEndOfGeneration(-5))
     }
 
     @Test func randomStringsRoundTrip() {
@@ -150,6 +168,24 @@ struct SmolLM2TokenizerTests {
         }
     }
 
+    @Test func heapMergeMatchesQuadraticReferenceOnRealVocabulary() throws {
+        let t = try SmolLM2Tokenizer.shared()
+        var rng = SplitMix64(seed: 8)
+        let words = ["the", "ing", "tion", " ", "  ", "\n", "ab", "er", "Hugging", "Face", "é", "日本", "!!", "."]
+        for _ in 0 ..< 300 {
+            let text = (0 ..< Int(rng.next() % 12)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined()
+            let symbols = t.byteSymbols(Array(text.utf8))
+            #expect(t.merge(symbols) == t.mergeReference(symbols), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func longRunsOfOneCharacterClassRoundTrip() throws {
+        let t = try SmolLM2Tokenizer.shared()
+        let text = String(repeating: " ", count: 4_000) + String(repeating: "ab", count: 2_000)
+        let ids = t.encode(text)
+        #expect(t.decode(ids) == text)
+    }
+
     @Test func greedyOutputsDecodeAndReencode() throws {
         let t = try SmolLM2Tokenizer.shared()
         for p in try Self.prompts() {
@@ -158,6 +194,7 @@ struct SmolLM2TokenizerTests {
             #expect(t.decode(t.encode(p.greedyText)) == p.greedyText)
         }
         #expect(t.vocabularySize == 49152)
+        #expect(t.endOfGenerationTokenIDs == [0, 2])  // <|endoftext|>, <|im_end|>
         #expect(t.preTokenizer == .digitsThenGPT2)
         // smollm isolates digits, so no token spans two digits or a space and a digit.
         #expect(t.encode("In 2024, 1234 cats").map { t.piece($0) } == ["In", " ", "2", "0", "2", "4", ",", " ", "1", "2", "3", "4", " cats"])

@@ -13,7 +13,7 @@ import GGUF
 ///    falls back to its single-byte tokens.
 /// Decoding concatenates the token texts and maps the byte-level alphabet back to bytes.
 ///
-/// - Complexity: encoding a chunk of `n` bytes is O(n²) (n is a word, so small).
+/// - Complexity: O(n log n) in the bytes of each pre-tokenized chunk.
 public struct BPETokenizer: Sendable {
     /// The GGUF token types (`llama_token_type`).
     public enum TokenType: Int32, Sendable {
@@ -37,6 +37,8 @@ public struct BPETokenizer: Sendable {
     public let preTokenizer: PreTokenizerKind
     /// `tokenizer.chat_template`, if present.
     public let chatTemplate: String?
+    /// `tokenizer.ggml.eot_token_id` and `tokenizer.ggml.eom_token_id`, when present.
+    let extraEndOfGenerationIDs: [Int32]
 
     private let idForToken: [String: Int32]
     /// (left id << 32 | right id) → (rank, merged id).
@@ -85,6 +87,7 @@ public struct BPETokenizer: Sendable {
         eosTokenID = try optionalID("tokenizer.ggml.eos_token_id")
         unknownTokenID = try optionalID("tokenizer.ggml.unknown_token_id")
         paddingTokenID = try optionalID("tokenizer.ggml.padding_token_id")
+        extraEndOfGenerationIDs = try ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"].compactMap(optionalID)
         addsBOS = gguf.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? false
         addsEOS = gguf.metadata["tokenizer.ggml.add_eos_token"]?.bool ?? false
         preTokenizerName = gguf.metadata["tokenizer.ggml.pre"]?.string
@@ -232,13 +235,65 @@ public struct BPETokenizer: Sendable {
 
     private func encodeChunk(_ bytes: [UInt8], into ids: inout [Int32]) {
         guard !bytes.isEmpty else { return }
-        var symbols: [Int32] = bytes.map { byteTokenIDs[Int($0)] }
+        let symbols = merge(bytes.map { byteTokenIDs[Int($0)] })
+        for s in symbols {
+            if s >= 0 { ids.append(s) } else if let unk = unknownTokenID { ids.append(unk) }
+        }
+    }
+
+    /// The rank and result of merging `left` and `right`, if the merge list has that pair.
+    @inline(__always)
+    private func mergeOf(_ left: Int32, _ right: Int32) -> (rank: Int32, merged: Int32)? {
+        guard left >= 0, right >= 0 else { return nil }
+        return merges[UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))]
+    }
+
+    /// Applies merges to a symbol sequence: repeatedly merge the adjacent pair of lowest rank
+    /// (leftmost on ties). Symbols are kept in a linked list and candidate pairs in a min-heap
+    /// keyed by (rank, position); stale heap entries are skipped when popped.
+    /// - Complexity: O(n log n) for n symbols.
+    func merge(_ initial: [Int32]) -> [Int32] {
+        let n = initial.count
+        guard n > 1 else { return initial }
+        var symbol = initial
+        var next = Array(1 ... n)        // n = end of list
+        var prev = Array(-1 ..< n - 1)   // -1 = start of list
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MergeQueue()
+        for i in 0 ..< n - 1 {
+            if let m = mergeOf(symbol[i], symbol[i + 1]) {
+                heap.push(.init(rank: m.rank, position: Int32(i), left: symbol[i], right: symbol[i + 1]))
+            }
+        }
+        while let candidate = heap.pop() {
+            let i = Int(candidate.position)
+            guard alive[i], symbol[i] == candidate.left else { continue }
+            let j = next[i]
+            guard j < n, symbol[j] == candidate.right, let m = mergeOf(symbol[i], symbol[j]) else { continue }
+            symbol[i] = m.merged
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            if prev[i] >= 0, let p = mergeOf(symbol[prev[i]], symbol[i]) {
+                heap.push(.init(rank: p.rank, position: Int32(prev[i]), left: symbol[prev[i]], right: symbol[i]))
+            }
+            if next[i] < n, let q = mergeOf(symbol[i], symbol[next[i]]) {
+                heap.push(.init(rank: q.rank, position: Int32(i), left: symbol[i], right: symbol[next[i]]))
+            }
+        }
+        var out: [Int32] = []
+        var k = 0
+        while k < n { out.append(symbol[k]); k = next[k] }
+        return out
+    }
+
+    /// The obvious O(n²) form of `merge`, kept as the reference it is tested against.
+    func mergeReference(_ initial: [Int32]) -> [Int32] {
+        var symbols = initial
         while symbols.count > 1 {
             var bestRank = Int32.max, bestIndex = -1, bestMerged: Int32 = -1
             for i in 0 ..< symbols.count - 1 {
-                let l = symbols[i], r = symbols[i + 1]
-                guard l >= 0, r >= 0 else { continue }
-                if let m = merges[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))], m.rank < bestRank {
+                if let m = mergeOf(symbols[i], symbols[i + 1]), m.rank < bestRank {
                     bestRank = m.rank; bestIndex = i; bestMerged = m.merged
                 }
             }
@@ -246,10 +301,11 @@ public struct BPETokenizer: Sendable {
             symbols[bestIndex] = bestMerged
             symbols.remove(at: bestIndex + 1)
         }
-        for s in symbols {
-            if s >= 0 { ids.append(s) } else if let unk = unknownTokenID { ids.append(unk) }
-        }
+        return symbols
     }
+
+    /// Byte-alphabet token ids of `bytes` (-1 where the vocabulary lacks a byte), for tests.
+    func byteSymbols(_ bytes: [UInt8]) -> [Int32] { bytes.map { byteTokenIDs[Int($0)] } }
 }
 
 /// Why a tokenizer could not be built from a GGUF file.
