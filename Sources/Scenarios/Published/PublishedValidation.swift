@@ -154,15 +154,27 @@ public struct PublishedValidation {
             var devices = c.hardware.count ?? 0
             var deployment: Deployment
             if devices == 0 {
-                // Count not disclosed: the fewest devices (pipeline stages) that hold the model.
-                devices = 1
-                while true {
-                    deployment = try catalog.deployment(hardware: device, model: model, pipelineParallel: devices, precision: precision)
-                    let plan = deployment.memoryPlan(maxStepTokens: batch * input, maxLogitRows: batch)
-                    if plan.fits(kvTokens: batch * (input + output)) || devices >= deployment.model.layers { break }
-                    devices += 1
+                // Count not disclosed: the fewest devices that hold the model, trying every
+                // tensor-parallel degree that divides the heads with pipeline stages up to the layer count.
+                let shape = try catalog.model(model)
+                var best: Deployment?
+                for tp in [1, 2, 4, 8, 16, 32, 64] where shape.heads % tp == 0 {
+                    for pp in 1...shape.layers where best.map({ tp * pp < $0.deviceCount }) ?? true {
+                        guard let d = try? catalog.deployment(hardware: device, model: model, tensorParallel: tp,
+                                                              pipelineParallel: pp, precision: precision) else { continue }
+                        if d.memoryPlan(maxStepTokens: batch * input, maxLogitRows: batch).fits(kvTokens: batch * (input + output)) {
+                            best = d
+                            break
+                        }
+                    }
                 }
-                notes.append("device count not stated: \(devices) (fewest that hold the model, pipeline-parallel)")
+                guard let chosen = best else {
+                    o.unmapped = "the model does not fit on any tensor × pipeline arrangement of \(device) up to 64 × \(shape.layers)"
+                    return o
+                }
+                deployment = chosen
+                devices = chosen.deviceCount
+                notes.append("device count not stated: \(devices) (TP \(chosen.tensorParallel) × PP \(chosen.pipelineParallel), the fewest that hold the model)")
             } else {
                 deployment = try catalog.deployment(hardware: device, model: model, tensorParallel: devices, precision: precision)
             }
