@@ -164,6 +164,7 @@ public final class InferenceSession {
         let c = model.config, s = state
         let d = c.embeddingLength, kvDim = c.kvDim, f = c.feedForwardLength, headDim = c.headDim
         let quantize = options.precision == .quantized8
+        let roundQueryToHalf = quantize && options.kvCache == .f16
         timings.steps += 1
         timings.tokens += rows
 
@@ -201,6 +202,10 @@ public final class InferenceSession {
                     let table = s.rope + s.rowPositions[n] * headDim
                     applyRotaryEmbedding(s.q + n * d, heads: c.headCount, headDim: headDim, table: table)
                     applyRotaryEmbedding(s.k + n * kvDim, heads: c.kvHeadCount, headDim: headDim, table: table)
+                    if roundQueryToHalf {
+                        // llama.cpp's CPU attention with an F16 cache multiplies F16 Q by F16 K.
+                        for i in 0 ..< d { s.q[n * d + i] = Float(Float16(s.q[n * d + i])) }
+                    }
                     s.cache.store(layer: layerIndex, sequence: s.rowSequences[n], position: s.rowPositions[n],
                                   key: s.k + n * kvDim, value: s.v + n * kvDim)
                 }
