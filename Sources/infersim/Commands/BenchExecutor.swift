@@ -23,8 +23,7 @@ struct BenchExecutor: ParsableCommand {
             let bench = ExecutorBenchmark(model: llama, repetitions: repetitions)
             let reference = loadReference()
             print("model: \(model)  weights streamed per token: \(String(format: "%.2f", Double(llama.weightBytes) / 1e6)) MB")
-            print(String(format: "%-7@ %7@ %12@ %12@ %8@ %10@ %9@", "test" as NSString, "threads" as NSString, "tok/s" as NSString,
-                         "llama.cpp" as NSString, "ratio" as NSString, "GB/s" as NSString, "roofline" as NSString))
+            print(row(["test", "threads", "tok/s", "llama.cpp", "ratio", "GB/s", "roofline"]))
             for t in threads {
                 let measuredBandwidth = bandwidth ?? ExecutorBenchmark.measureReadBandwidth(threads: t)
                 for test in tests {
@@ -39,9 +38,8 @@ struct BenchExecutor: ParsableCommand {
                         gbs = String(format: "%.1f", bytes * m.median / 1e9)
                         roof = String(format: "%.0f%%", 100 * bytes * m.median / measuredBandwidth)
                     }
-                    print(String(format: "%-7@ %7d %12.1f %12@ %8@ %10@ %9@", test as NSString, t, m.median,
-                                 (ref.map { String(format: "%.1f", $0) } ?? "-") as NSString,
-                                 (ref.map { String(format: "%.2fx", m.median / $0) } ?? "-") as NSString, gbs as NSString, roof as NSString))
+                    print(row([test, String(t), String(format: "%.1f", m.median), ref.map { String(format: "%.1f", $0) } ?? "-",
+                               ref.map { String(format: "%.2fx", m.median / $0) } ?? "-", gbs, roof]))
                 }
                 print(String(format: "read bandwidth with %d thread(s): %.1f GB/s%@", t, measuredBandwidth / 1e9,
                              (bandwidth == nil ? " (measured)" : " (stated)") as NSString))
@@ -54,6 +52,14 @@ struct BenchExecutor: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    /// Right-aligned columns of width 10 (the first left-aligned).
+    private func row(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in
+            let pad = String(repeating: " ", count: max(0, 10 - c.count))
+            return i == 0 ? c + pad : pad + c
+        }.joined(separator: " ")
     }
 
     /// `test -> threads -> tokens/s` from the reference file, or empty when it is absent.
