@@ -5,8 +5,8 @@ extension Deployment {
     /// type, times the device class's efficiency at the operator's row count.
     
     public func achievableCompute(for op: Operator) -> FLOPsPerSecond {
-        let (peak, _) = device.peakCompute(for: op.arithmetic)
-        return peak * deviceClass.computeEfficiency(rows: max(op.rows, 1))
+        let (peak, type) = device.peakCompute(for: op.arithmetic)
+        return peak * deviceClass.computeEfficiency(rows: max(op.rows, 1), type: type)
     }
 
     /// Achievable memory bandwidth for a transfer of `bytes` from the weight-holding tier.

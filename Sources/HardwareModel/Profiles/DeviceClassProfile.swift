@@ -9,6 +9,9 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
     public var name: String
     /// Fraction of peak arithmetic reached by large GEMMs.
     public var computeFraction: Double
+    /// Overrides of `computeFraction` for arithmetic types whose kernels reach a different share
+    /// of their (higher) peak, e.g. FP8 GEMMs on Hopper. Keys are `DType` raw values.
+    public var computeFractionByType: [String: Double]?
     /// Fraction of peak memory bandwidth reached by large streaming reads.
     public var bandwidthFraction: Double
     /// GEMM rows (tokens) at which compute efficiency is half of `computeFraction`.
@@ -26,6 +29,11 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         computeFraction = try c.decodeFraction(.computeFraction)
+        computeFractionByType = try c.decodeIfPresent([String: Double].self, forKey: .computeFractionByType)
+        for (key, value) in computeFractionByType ?? [:] where DType(rawValue: key) == nil || !(value > 0 && value <= 1) {
+            throw DecodingError.dataCorruptedError(forKey: .computeFractionByType, in: c,
+                debugDescription: "expected known arithmetic types (\(DType.knownNames)) with fractions in (0, 1], found \"\(key)\": \(value)")
+        }
         bandwidthFraction = try c.decodeFraction(.bandwidthFraction)
         halfComputeRows = try c.decode(Double.self, forKey: .halfComputeRows)
         halfBandwidthBytes = try c.decode(Double.self, forKey: .halfBandwidthBytes)
@@ -43,6 +51,7 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
                 halfBandwidthBytes: Double, kernelOverheadSeconds: Double, stepOverheadSeconds: Double, fittedOn: String) {
         self.name = name
         self.computeFraction = computeFraction
+        self.computeFractionByType = nil
         self.bandwidthFraction = bandwidthFraction
         self.halfComputeRows = halfComputeRows
         self.halfBandwidthBytes = halfBandwidthBytes
@@ -51,9 +60,9 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         self.fittedOn = fittedOn
     }
 
-    /// Compute efficiency for a GEMM with `rows` token rows.
-    @inlinable public func computeEfficiency(rows: Double) -> Double {
-        computeFraction * rows / (rows + halfComputeRows)
+    /// Compute efficiency for a GEMM with `rows` token rows in arithmetic type `type`.
+    @inlinable public func computeEfficiency(rows: Double, type: DType) -> Double {
+        (computeFractionByType?[type.rawValue] ?? computeFraction) * rows / (rows + halfComputeRows)
     }
 
     /// Bandwidth efficiency for a transfer of `bytes`.

@@ -39,6 +39,8 @@ public struct SyntheticWorkload: RequestSource {
         guard !finished else { return nil }
         if let requestLimit, produced >= requestLimit { finished = true; return nil }
         guard let seconds = clock.next(using: &arrivalRNG) else { finished = true; return nil }
+        // Past ~126 years of simulated time the clock (Int64 ns) would overflow: stop there.
+        guard seconds * 1e9 < 4.0e18 else { finished = true; return nil }
         let nanoseconds = Int64((seconds * 1e9).rounded())
         if let durationLimit, nanoseconds > durationLimit.nanoseconds { finished = true; return nil }
         let prompt = promptTokens.sample(using: &lengthRNG)

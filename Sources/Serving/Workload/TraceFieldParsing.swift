@@ -55,8 +55,9 @@ enum FieldParsing {
         let numberStart = i
         var whole: Int64 = 0
         var wholeDigits = 0
+        // At most 18 − scaleDigits whole digits, so `whole · 10^scaleDigits` fits in Int64.
         while i < hi, isDigit(p[i]) {
-            guard wholeDigits < 12 else { return .invalid }
+            guard wholeDigits < 18 - scaleDigits else { return .invalid }
             whole = whole * 10 + Int64(p[i] - digit0)
             wholeDigits += 1
             i += 1

@@ -1,4 +1,5 @@
 import DiscreteEvent
+import HardwareModel
 
 /// Scales a workload's arrival rate by `rateMultiplier` k: `arrival' = round(arrival / k)`.
 /// `k = 2` replays the same requests twice as fast. Ids and lengths are unchanged.
@@ -17,7 +18,12 @@ public struct TimeScaled: RequestSource {
     public mutating func next() throws -> RequestSpec? {
         guard var r = try base.next() else { return nil }
         if rateMultiplier != 1 {
-            r.arrival = SimInstant(nanoseconds: Int64((Double(r.arrival.nanoseconds) / rateMultiplier).rounded()))
+            let scaled = (Double(r.arrival.nanoseconds) / rateMultiplier).rounded()
+            guard scaled < 4.0e18 else {
+                throw InputError(file: "workload", location: "request \(r.id)",
+                                 "arrival \(r.arrival.seconds) s divided by rateMultiplier \(rateMultiplier) exceeds the simulated clock's range")
+            }
+            r.arrival = SimInstant(nanoseconds: Int64(scaled))
         }
         return r
     }
@@ -66,7 +72,12 @@ public struct Repeated: RequestSource {
                     lastArrival = r.arrival.nanoseconds
                     countInPass += 1
                 }
-                r.arrival = SimInstant(nanoseconds: r.arrival.nanoseconds + offset)
+                let (shifted, overflow) = r.arrival.nanoseconds.addingReportingOverflow(offset)
+                guard !overflow, shifted < 4_000_000_000_000_000_000 else {
+                    throw InputError(file: "workload", location: "copy \(pass + 1) of \(times)",
+                                     "repeated arrivals exceed the simulated clock's range; use fewer repeats")
+                }
+                r.arrival = SimInstant(nanoseconds: shifted)
                 r.id = nextId
                 nextId += 1
                 return r
@@ -78,7 +89,8 @@ public struct Repeated: RequestSource {
                 offset = 0
             }
             pass += 1
-            offset = Int64(pass) * period
+            let (product, overflow) = Int64(pass).multipliedReportingOverflow(by: period)
+            offset = overflow ? .max : product
         }
         return nil
     }

@@ -1,1 +1,0 @@
-// CPUExecutor module
