@@ -89,6 +89,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
 
     mutating func arrive(_ request: RequestSpec, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
         arrived += 1
+        recorder.arrived(id: request.id, at: now)
         if let reason = replicas[0].kv.rejection(promptTokens: request.promptTokens, outputTokens: request.outputTokens) {
             reject(request.id, arrival: request.arrival, prompt: request.promptTokens, output: request.outputTokens, reason: reason, now: now)
             return
@@ -168,7 +169,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
         }
         recorder.stepped(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
                                     decodeTokens: workload.decodeTokens, batchSize: batch,
-                                    energyJoules: cost.energy.value, kvUtilisation: utilisation))
+                                    energyJoules: cost.energy.value, kvBlocksUsed: replicas[r].kv.usedBlocks,
+                                    kvBlocksTotal: replicas[r].kv.totalBlocks))
         replicas[r].busy = true
         simulation.schedule(.stepCompleted(Int32(r)), at: now + duration, phase: .completion)
     }

@@ -1,4 +1,5 @@
 import DiscreteEvent
+import ServingMetrics
 
 /// Why a request was turned away instead of served. Every arrived request either completes
 /// with all its output tokens or is rejected with one of these reasons.
@@ -79,10 +80,11 @@ public struct StepRecord: Hashable, Sendable {
     public var batchSize: Int
     /// Energy of the step in joules (from `StepCost.energy`, plus swap traffic none).
     public var energyJoules: Double
-    /// KV blocks in use after the step, over total blocks.
-    public var kvUtilisation: Double
+    /// KV blocks in use when the step was formed, and the replica's total.
+    public var kvBlocksUsed: Int
+    public var kvBlocksTotal: Int
     public init(replica: Int, start: SimInstant, duration: SimDuration, prefillTokens: Int, decodeTokens: Int,
-                batchSize: Int, energyJoules: Double, kvUtilisation: Double) {
+                batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int) {
         self.replica = replica
         self.start = start
         self.duration = duration
@@ -90,15 +92,25 @@ public struct StepRecord: Hashable, Sendable {
         self.decodeTokens = decodeTokens
         self.batchSize = batchSize
         self.energyJoules = energyJoules
-        self.kvUtilisation = kvUtilisation
+        self.kvBlocksUsed = kvBlocksUsed
+        self.kvBlocksTotal = kvBlocksTotal
     }
+    public var kvUtilisation: Double { kvBlocksTotal == 0 ? 0 : Double(kvBlocksUsed) / Double(kvBlocksTotal) }
 }
 
 /// Receives what the simulated cluster does. `ServingMetrics`' collector conforms; tests use
 /// their own recorders. Generic, so the hot loop calls it without existential dispatch.
 public protocol ServingRecorder {
+    /// Called for every arrival, before it is routed, rejected or queued.
+    mutating func arrived(id: Int, at instant: SimInstant)
     mutating func completed(_ request: CompletedRequest)
     mutating func rejected(_ request: RejectedRequest)
     /// Called once per step; implementations that do not keep step timelines can ignore it.
     mutating func stepped(_ step: StepRecord)
 }
+
+extension ServingRecorder {
+    public mutating func arrived(id: Int, at instant: SimInstant) {}
+}
+
+extension RejectionReason: RejectionCause {}

@@ -1,0 +1,108 @@
+import CostModel
+import DiscreteEvent
+import Foundation
+import HardwareModel
+import Serving
+import ServingMetrics
+
+/// Optional files a run writes besides its summary. They are written to a temporary file and
+/// moved into place only when the whole run succeeded, so a failed run leaves no partial output.
+public struct RunOutputs: Sendable {
+    public var requestsCSV: String?
+    public var timelineCSV: String?
+    public init(requestsCSV: String? = nil, timelineCSV: String? = nil) {
+        self.requestsCSV = requestsCSV
+        self.timelineCSV = timelineCSV
+    }
+}
+
+/// The result of one scenario run.
+public struct SimulationReport: Sendable {
+    public var scenarioName: String
+    public var summary: MetricsSummary
+    public var outcome: SimulationOutcome
+    /// Trace rows skipped as bad (only with `skipBadRows`).
+    public var skippedRows: Int
+
+    /// The metrics summary, then what the simulator saw of the KV caches and replicas.
+    public func renderedText() -> String {
+        var out = "scenario: \(scenarioName)\n" + summary.renderedText()
+        if !out.hasSuffix("\n") { out += "\n" }
+        out += "KV cache (per replica: time-weighted utilisation, fragmentation, peak, prefix hit rate, evictions, preemptions recompute/swap):\n"
+        for r in outcome.replicas {
+            out += "  replica \(r.index): util \(ReportFormat.fixed(r.meanKVUtilisation, decimals: 4))"
+                + ", frag \(ReportFormat.fixed(r.meanKVFragmentation, decimals: 4))"
+                + ", peak \(r.kvCache.peakUsedBlocks)/\(r.kvCache.totalBlocks) blocks of \(r.kvCache.blockTokens) tokens"
+                + ", hit \(ReportFormat.fixed(r.kvCache.prefixHitRate, decimals: 4)), evictions \(r.kvCache.evictions)"
+                + ", preemptions \(r.statistics.recomputePreemptions)/\(r.statistics.swapPreemptions)"
+                + ", busy \(ReportFormat.fixed(r.busyFraction, decimals: 4)), mean batch \(ReportFormat.fixed(r.meanBatchSize, decimals: 2))\n"
+        }
+        if skippedRows > 0 { out += "skipped bad trace rows: \(skippedRows)\n" }
+        return out
+    }
+
+    /// One JSON object: `{"scenario", "summary": MetricsSummary JSON, "replicas": [...], "skipped_rows"}`,
+    /// fixed key order and decimals, so the same scenario and seed give the same bytes.
+    public func renderedJSON() -> String {
+        let replicas = outcome.replicas.map { r in
+            "{\"replica\": \(r.index), \"kv_utilization_mean\": \(ReportFormat.fixed(r.meanKVUtilisation, decimals: 4)), "
+                + "\"kv_fragmentation_mean\": \(ReportFormat.fixed(r.meanKVFragmentation, decimals: 4)), "
+                + "\"kv_blocks_total\": \(r.kvCache.totalBlocks), \"kv_block_tokens\": \(r.kvCache.blockTokens), "
+                + "\"kv_blocks_peak\": \(r.kvCache.peakUsedBlocks), "
+                + "\"prefix_hit_rate\": \(ReportFormat.fixed(r.kvCache.prefixHitRate, decimals: 4)), "
+                + "\"prefix_evictions\": \(r.kvCache.evictions), "
+                + "\"preemptions_recompute\": \(r.statistics.recomputePreemptions), \"preemptions_swap\": \(r.statistics.swapPreemptions), "
+                + "\"steps\": \(r.statistics.steps), \"busy_fraction\": \(ReportFormat.fixed(r.busyFraction, decimals: 4)), "
+                + "\"batch_size_mean\": \(ReportFormat.fixed(r.meanBatchSize, decimals: 3)), "
+                + "\"energy_joules\": \(ReportFormat.fixed(r.energyJoules, decimals: 3))}"
+        }
+        return "{\"scenario\": \(ReportFormat.jsonString(scenarioName)), \"summary\": \(summary.renderedJSON()), "
+            + "\"replicas\": [\(replicas.joined(separator: ", "))], \"skipped_rows\": \(skippedRows)}"
+    }
+}
+
+/// Runs scenarios: builds the workload, resolves the hardware, simulates, summarises.
+public struct SimulationRunner: Sendable {
+    public var resolve: ReplicaResolver
+
+    public init(resolve: @escaping ReplicaResolver = ReplicaResolvers.catalog()) {
+        self.resolve = resolve
+    }
+
+    /// Runs a scenario file (sweep axes are rejected here; use `runSweep`).
+    /// - Throws: `InputError` for any bad input, naming the file and location.
+    public func run(file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
+        let scenario = try Scenario.load(path: file)
+        if scenario.sweep != nil {
+            throw InputError(file: file, location: "$.sweep", "this scenario is a sweep; run it with `infersim sweep`")
+        }
+        return try run(scenario, file: file, outputs: outputs)
+    }
+
+    /// Runs one scenario. `file` names it in errors and anchors relative trace paths.
+    public func run(_ scenario: Scenario, file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
+        let directory = (file as NSString).deletingLastPathComponent
+        let source = try scenario.workload.makeSource(relativeTo: directory, seed: scenario.seed)
+        let replica = try resolve(scenario, file)
+        let configuration = try scenario.clusterConfiguration(replica: replica, file: file)
+        let csv = try outputs.requestsCSV.map { try RequestCSVWriter(path: $0) }
+        var recorder = MetricsRecorder(requestsCSV: csv)
+        let outcome: SimulationOutcome
+        do {
+            outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
+            if let error = recorder.writeError { throw error }
+            let summary = recorder.collector.summary(slo: scenario.slo?.objectives ?? .none, replicas: scenario.replicas,
+                                                     endedAt: outcome.makespan)
+            if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
+            try csv?.commit()
+            return SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
+                                    summary: summary, outcome: outcome, skippedRows: source.skippedRows)
+        } catch {
+            csv?.abandon()
+            if let e = error as? InputError, e.file == "workload" {
+                throw InputError(file: file, location: "$.workload" + (e.location.isEmpty ? "" : " (\(e.location))"), e.message)
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import CostModel
+import DiscreteEvent
+import Foundation
+import HardwareModel
+import Serving
+import ServingMetrics
+
+/// One serving experiment, as written in a scenario JSON file (see `scenarios/README.md`).
+///
+/// ```json
+/// {"name": "quickstart", "hardware": "nvidia-h100-sxm", "model": "llama-3-8b",
+///  "parallelism": {"tp": 1, "pp": 1}, "replicas": 1,
+///  "precision": {"weights": "fp16", "activations": "fp16", "kv": "fp16"},
+///  "scheduler": {"kind": "chunkedPrefill", "maxBatchSize": 256, "maxTokensPerStep": 2048},
+///  "kvCache": {"kind": "paged", "blockSize": 16, "watermark": 0.01, "preemption": "recompute"},
+///  "router": "leastOutstanding", "workload": {...}, "seed": 42,
+///  "slo": {"ttftMs": 500, "tpotMs": 50}, "sweep": {"scheduler.kind": ["continuousBatching", "chunkedPrefill"]}}
+/// ```
+/// Decoded strictly (`StrictJSON`): unknown keys, unknown policy names (the error lists the
+/// known ones) and out-of-range numbers are reported with their JSON path.
+public struct Scenario: Codable, Sendable, Hashable {
+    public var name: String?
+    /// A device id (`hardware-profiles/devices`) or system id (`hardware-profiles/systems`).
+    public var hardware: String
+    /// A model id (`scenarios/models`).
+    public var model: String
+    public var parallelism: Parallelism
+    public var replicas: Int
+    public var precision: PrecisionSpec
+    public var scheduler: SchedulerSpec
+    public var kvCache: KVCacheSpec
+    public var router: RouterKind
+    public var workload: WorkloadSpec
+    public var seed: UInt64
+    public var slo: SLOSpec?
+    /// Fraction of device memory the engine may use (vLLM `gpu_memory_utilization`). Default 0.9.
+    public var memoryUtilization: Double
+    /// Axes to vary: JSON path (dot-separated, relative to the scenario) → values. Expanded by `SweepExpansion`.
+    public var sweep: [String: [JSONValue]]?
+
+    public struct Parallelism: Codable, Sendable, Hashable {
+        public var tp: Int
+        public var pp: Int
+        public init(tp: Int = 1, pp: Int = 1) { self.tp = tp; self.pp = pp }
+        enum CodingKeys: String, CodingKey { case tp, pp }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tp = try c.decodeIntIfPresent(.tp, atLeast: 1) ?? 1
+            pp = try c.decodeIntIfPresent(.pp, atLeast: 1) ?? 1
+        }
+    }
+
+    public struct PrecisionSpec: Codable, Sendable, Hashable {
+        public var weights: DType
+        public var activations: DType
+        public var kv: DType
+        public init(weights: DType = .fp16, activations: DType = .fp16, kv: DType = .fp16) {
+            self.weights = weights; self.activations = activations; self.kv = kv
+        }
+        enum CodingKeys: String, CodingKey { case weights, activations, kv }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            weights = try c.decodeKnownIfPresent(DType.self, forKey: .weights) ?? .fp16
+            activations = try c.decodeKnownIfPresent(DType.self, forKey: .activations) ?? .fp16
+            kv = try c.decodeKnownIfPresent(DType.self, forKey: .kv) ?? .fp16
+        }
+        public var precision: Precision { Precision(weights: weights, activations: activations, kvCache: kv) }
+    }
+
+    public struct SchedulerSpec: Codable, Sendable, Hashable {
+        public var kind: SchedulerKind
+        public var maxBatchSize: Int
+        public var maxTokensPerStep: Int
+        public var maxWaitingQueue: Int
+        /// `priorityClasses` only: number of classes (default 3).
+        public var priorityClasses: Int
+        /// `priorityClasses` only: shed requests that waited longer than this without starting.
+        public var admissionDeadlineMs: Double?
+        public init(kind: SchedulerKind, maxBatchSize: Int = 256, maxTokensPerStep: Int = 8192,
+                    maxWaitingQueue: Int = 1_000_000, priorityClasses: Int = 3, admissionDeadlineMs: Double? = nil) {
+            self.kind = kind; self.maxBatchSize = maxBatchSize; self.maxTokensPerStep = maxTokensPerStep
+            self.maxWaitingQueue = maxWaitingQueue; self.priorityClasses = priorityClasses; self.admissionDeadlineMs = admissionDeadlineMs
+        }
+        enum CodingKeys: String, CodingKey { case kind, maxBatchSize, maxTokensPerStep, maxWaitingQueue, priorityClasses, admissionDeadlineMs }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decodeKnown(SchedulerKind.self, forKey: .kind)
+            maxBatchSize = try c.decodeIntIfPresent(.maxBatchSize, atLeast: 1) ?? 256
+            maxTokensPerStep = try c.decodeIntIfPresent(.maxTokensPerStep, atLeast: 1) ?? 8192
+            maxWaitingQueue = try c.decodeIntIfPresent(.maxWaitingQueue, atLeast: 0) ?? 1_000_000
+            priorityClasses = try c.decodeIntIfPresent(.priorityClasses, atLeast: 1) ?? 3
+            admissionDeadlineMs = try c.decodePositiveIfPresent(.admissionDeadlineMs)
+            if maxTokensPerStep < maxBatchSize && (kind == .chunkedPrefill || kind == .priorityClasses || kind == .decodePriority) {
+                throw DecodingError.dataCorruptedError(forKey: .maxTokensPerStep, in: c, debugDescription:
+                    "expected maxTokensPerStep >= maxBatchSize (\(maxBatchSize)) so every decode fits a step, found \(maxTokensPerStep)")
+            }
+        }
+    }
+
+    public struct KVCacheSpec: Codable, Sendable, Hashable {
+        public var kind: KVCacheKind
+        /// Tokens per block (paged, prefixCaching).
+        public var blockSize: Int
+        public var watermark: Double
+        public var preemption: PreemptionMode
+        /// Longest prompt + output served; contiguous reserves this much per request. Default 8192.
+        public var maxSequenceTokens: Int
+        /// Overrides the hardware's host link for swapping.
+        public var hostLinkBytesPerSecond: Double?
+        public init(kind: KVCacheKind, blockSize: Int = 16, watermark: Double = 0.01, preemption: PreemptionMode = .recompute,
+                    maxSequenceTokens: Int = 8192, hostLinkBytesPerSecond: Double? = nil) {
+            self.kind = kind; self.blockSize = blockSize; self.watermark = watermark; self.preemption = preemption
+            self.maxSequenceTokens = maxSequenceTokens; self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
+        }
+        enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decodeKnown(KVCacheKind.self, forKey: .kind)
+            blockSize = try c.decodeIntIfPresent(.blockSize, atLeast: 1) ?? 16
+            watermark = try c.decodeIfPresent(Double.self, forKey: .watermark) ?? 0.01
+            guard watermark >= 0 && watermark < 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .watermark, in: c, debugDescription: "expected a fraction in [0, 1), found \(watermark)")
+            }
+            preemption = try c.decodeKnownIfPresent(PreemptionMode.self, forKey: .preemption) ?? .recompute
+            maxSequenceTokens = try c.decodeIntIfPresent(.maxSequenceTokens, atLeast: 1) ?? 8192
+            hostLinkBytesPerSecond = try c.decodePositiveIfPresent(.hostLinkBytesPerSecond)
+        }
+    }
+
+    public struct SLOSpec: Codable, Sendable, Hashable {
+        public var ttftMs: Double?
+        public var tpotMs: Double?
+        public var e2eMs: Double?
+        public init(ttftMs: Double? = nil, tpotMs: Double? = nil, e2eMs: Double? = nil) {
+            self.ttftMs = ttftMs; self.tpotMs = tpotMs; self.e2eMs = e2eMs
+        }
+        enum CodingKeys: String, CodingKey { case ttftMs, tpotMs, e2eMs }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            ttftMs = try c.decodePositiveIfPresent(.ttftMs)
+            tpotMs = try c.decodePositiveIfPresent(.tpotMs)
+            e2eMs = try c.decodePositiveIfPresent(.e2eMs)
+        }
+        public var objectives: ServiceLevelObjectives {
+            func d(_ ms: Double?) -> SimDuration? { ms.map { SimDuration(secondsRoundingUp: $0 / 1e3) } }
+            return ServiceLevelObjectives(timeToFirstToken: d(ttftMs), timePerOutputToken: d(tpotMs), endToEnd: d(e2eMs))
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        hardware = try c.decode(String.self, forKey: .hardware)
+        model = try c.decode(String.self, forKey: .model)
+        parallelism = try c.decodeIfPresent(Parallelism.self, forKey: .parallelism) ?? Parallelism()
+        replicas = try c.decodeIntIfPresent(.replicas, atLeast: 1) ?? 1
+        precision = try c.decodeIfPresent(PrecisionSpec.self, forKey: .precision) ?? PrecisionSpec()
+        scheduler = try c.decode(SchedulerSpec.self, forKey: .scheduler)
+        kvCache = try c.decodeIfPresent(KVCacheSpec.self, forKey: .kvCache) ?? KVCacheSpec(kind: .paged)
+        router = try c.decodeKnownIfPresent(RouterKind.self, forKey: .router) ?? .leastOutstanding
+        workload = try c.decode(WorkloadSpec.self, forKey: .workload)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        slo = try c.decodeIfPresent(SLOSpec.self, forKey: .slo)
+        memoryUtilization = try c.contains(.memoryUtilization) ? c.decodeFraction(.memoryUtilization) : 0.9
+        sweep = try c.decodeIfPresent([String: [JSONValue]].self, forKey: .sweep)
+    }
+
+    /// Reads and validates a scenario file.
+    /// - Throws: `InputError` naming the file and JSON path.
+    public static func load(path: String) throws -> Scenario {
+        try StrictJSON.decode(Scenario.self, contentsOf: path)
+    }
+
+    /// The simulator's configuration for this scenario, given what the hardware resolver found.
+    /// - Throws: `InputError` when swap preemption has no host link.
+    public func clusterConfiguration(replica: ReplicaModel, file: String) throws -> ClusterConfiguration {
+        var hostLink = kvCache.hostLinkBytesPerSecond ?? replica.hostLinkBytesPerSecond
+        if kvCache.preemption == .swap && hostLink == nil {
+            throw InputError(file: file, location: "$.kvCache.preemption",
+                             "swap needs a host link: the hardware has none; set $.kvCache.hostLinkBytesPerSecond")
+        }
+        hostLink = hostLink ?? 1
+        let kv = KVCacheConfiguration(kind: kvCache.kind, bytesPerToken: replica.kvBytesPerToken,
+                                      capacityBytes: replica.kvCapacityBytes, blockTokens: kvCache.blockSize,
+                                      watermark: kvCache.watermark, maxSequenceTokens: kvCache.maxSequenceTokens,
+                                      preemption: kvCache.preemption, hostLinkBytesPerSecond: hostLink!)
+        guard kv.totalUnits >= 1 else {
+            throw InputError(file: file, "the KV cache holds no block: \(replica.kvCapacityBytes) bytes for \(replica.kvBytesPerToken) bytes per token")
+        }
+        return ClusterConfiguration(
+            replicas: replicas,
+            limits: ServingLimits(maxBatchSize: scheduler.maxBatchSize, maxTokensPerStep: scheduler.maxTokensPerStep,
+                                  maxWaitingQueue: scheduler.maxWaitingQueue),
+            scheduler: SchedulerConfiguration(kind: scheduler.kind, classes: scheduler.priorityClasses,
+                                              admissionDeadline: scheduler.admissionDeadlineMs.map { SimDuration(secondsRoundingUp: $0 / 1e3) }),
+            kvCache: kv, router: router, idlePowerWatts: replica.idlePowerWatts)
+    }
+}

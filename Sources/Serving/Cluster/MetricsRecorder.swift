@@ -1,0 +1,35 @@
+import DiscreteEvent
+import ServingMetrics
+
+/// Feeds a `MetricsCollector` (and optionally a per-request CSV) from the cluster's reports.
+public struct MetricsRecorder: ServingRecorder {
+    public var collector: MetricsCollector
+    /// Per-request CSV rows go here when set; errors are kept and rethrown by the runner.
+    public let requestsCSV: RequestCSVWriter?
+    public private(set) var writeError: (any Error)?
+
+    public init(collector: MetricsCollector = MetricsCollector(), requestsCSV: RequestCSVWriter? = nil) {
+        self.collector = collector
+        self.requestsCSV = requestsCSV
+    }
+
+    public mutating func arrived(id: Int, at instant: SimInstant) { collector.recordArrival(at: instant) }
+
+    public mutating func completed(_ r: CompletedRequest) {
+        let timeline = RequestTimeline(id: r.id, arrival: r.arrival, scheduled: r.scheduled, firstToken: r.firstToken,
+                                       completion: r.completion, promptTokens: r.promptTokens, outputTokens: r.outputTokens,
+                                       preemptions: r.preemptions, cachedPromptTokens: r.cachedPromptTokens, replica: r.replica)
+        collector.record(timeline)
+        if let csv = requestsCSV, writeError == nil {
+            do { try csv.append(timeline) } catch { writeError = error }
+        }
+    }
+
+    public mutating func rejected(_ r: RejectedRequest) { collector.reject(id: r.id, reason: r.reason) }
+
+    public mutating func stepped(_ s: StepRecord) {
+        collector.recordStep(at: s.start, duration: s.duration, batchSize: s.batchSize, prefillTokens: s.prefillTokens,
+                             decodeTokens: s.decodeTokens, kvBlocksUsed: s.kvBlocksUsed, kvBlocksTotal: s.kvBlocksTotal,
+                             energyJoules: s.energyJoules)
+    }
+}
