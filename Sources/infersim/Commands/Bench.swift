@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Scenarios
+import Serving
+
+/// `infersim bench`: how fast the simulator itself runs (simulated requests per wall second).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the serving simulator: the Azure 2023 conversation trace repeated to N requests on a replica pool.")
+
+    @Option(help: "Requests to simulate.") var requests = 1_000_000
+    @Option(help: "Replicas (Llama-3-8B on one H100 SXM each).") var replicas = 32
+    @Option(help: "Arrival-rate multiplier applied to the trace.") var rateMultiplier = 50.0
+    @Option(help: "Path of the Azure 2023 conversation trace.") var trace = ServingBenchmark.tracePath
+
+    func validate() throws {
+        guard requests >= 1 else { throw ValidationError("--requests must be at least 1, got \(requests)") }
+        guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1, got \(replicas)") }
+        guard rateMultiplier > 0 else { throw ValidationError("--rate-multiplier must be > 0, got \(rateMultiplier)") }
+    }
+
+    func run() throws {
+        let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let report = try SimulationRunner().run(scenario, file: "bench")
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let s = report.summary
+        let tokens = Double(s.promptTokens + s.outputTokens)
+        print("requests: \(s.requestsArrived) arrived, \(s.requestsCompleted) completed, \(s.requestsRejected) rejected")
+        print("simulated: \(String(format: "%.1f", s.simulatedSeconds)) s on \(replicas) replicas, \(s.steps) steps, preemptions \(s.preemptions)")
+        print("wall: \(String(format: "%.3f", wall)) s")
+        print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
+        print("simulated tokens (prompt + output) per wall second: \(String(format: "%.3g", tokens / wall))")
+        print("peak RSS (VmHWM): \(Self.peakResidentKilobytes().map { String(format: "%.1f MB", Double($0) / 1024) } ?? "unavailable")")
+    }
+
+    /// Peak resident set size from `/proc/self/status` (Linux), kilobytes.
+    static func peakResidentKilobytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+}

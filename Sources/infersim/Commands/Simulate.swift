@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import HardwareModel
+import Scenarios
+import Serving
+
+/// `infersim simulate SCENARIO.json`: runs a serving simulation (or each point of a sweep) and prints its metrics.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate serving a workload on a cluster of replicas and report latency, throughput, KV-cache use and energy.")
+
+    @Argument(help: "Scenario JSON file (see scenarios/README.md).") var scenario: String
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Option(help: "Write one CSV row per completed request to this file.") var requestsCsv: String?
+    @Option(help: "Write the binned step timeline as CSV to this file.") var timelineCsv: String?
+    @Flag(help: "Skip malformed trace rows (counted in the report) instead of failing.") var skipBadRows = false
+
+    func run() throws {
+        var loaded = try Scenario.load(path: scenario)
+        if skipBadRows, case .trace(var trace) = loaded.workload {
+            trace.skipBadRows = true
+            loaded.workload = .trace(trace)
+        }
+        let runner = SimulationRunner()
+        if loaded.sweep != nil {
+            guard requestsCsv == nil && timelineCsv == nil else {
+                throw ValidationError("--requests-csv and --timeline-csv take a single scenario, not a sweep")
+            }
+            let results = try SweepRunner(runner: runner).run(file: scenario)
+            if json {
+                print("[" + results.map { "{\"point\": \"\($0.label)\", \"report\": \($0.report.renderedJSON())}" }.joined(separator: ",\n") + "]")
+            } else {
+                for (label, report) in results { print("== \(label)\n" + report.renderedText()) }
+            }
+            return
+        }
+        let report = try runner.run(loaded, file: scenario, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
+        print(json ? report.renderedJSON() : report.renderedText(), terminator: json ? "\n" : "")
+    }
+}
