@@ -96,7 +96,7 @@ public struct SimulationRunner: Sendable {
             if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
             try csv?.commit()
             return SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
-                                    summary: summary, outcome: outcome, skippedRows: source.skippedRows)
+                                    summary: summary, outcome: outcome, skippedRows: outcome.skippedRows)
         } catch {
             csv?.abandon()
             if let e = error as? InputError, e.file == "workload" {

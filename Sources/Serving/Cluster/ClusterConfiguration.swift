@@ -51,6 +51,8 @@ public struct SimulationOutcome: Hashable, Sendable {
     /// Most requests in flight at once (request-table slots used).
     public var peakInFlight: Int
     public var replicas: [ReplicaReport]
+    /// Bad trace rows the source skipped (`skipBadRows`).
+    public var skippedRows: Int
 
     public var totalPreemptions: Int { replicas.reduce(0) { $0 + $1.statistics.preemptions } }
     public var totalEnergyJoules: Double { replicas.reduce(0) { $0 + $1.energyJoules } }

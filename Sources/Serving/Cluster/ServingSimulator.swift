@@ -14,26 +14,31 @@ public enum ServingSimulator {
         _ configuration: ClusterConfiguration, costModel: any StepCostModel,
         requests source: any RequestSource, recorder: inout Recorder
     ) throws -> SimulationOutcome {
+        // Box the recorder so that everything below is concrete in this module and the
+        // scheduler × KV-policy combinations are fully specialised (a generic recorder type
+        // from another module would leave the whole cluster unspecialised).
+        var boxed: any ServingRecorder = recorder
+        defer { recorder = boxed as! Recorder }
         let kv = configuration.kvCache
         switch configuration.scheduler.kind {
         case .staticBatching:
-            return try runKV(configuration, StaticBatching(), kv, costModel, source, &recorder)
+            return try runKV(configuration, StaticBatching(), kv, costModel, source, &boxed)
         case .continuousBatching:
-            return try runKV(configuration, ContinuousBatching(), kv, costModel, source, &recorder)
+            return try runKV(configuration, ContinuousBatching(), kv, costModel, source, &boxed)
         case .chunkedPrefill:
-            return try runKV(configuration, ChunkedPrefill(), kv, costModel, source, &recorder)
+            return try runKV(configuration, ChunkedPrefill(), kv, costModel, source, &boxed)
         case .decodePriority:
-            return try runKV(configuration, DecodePriority(), kv, costModel, source, &recorder)
+            return try runKV(configuration, DecodePriority(), kv, costModel, source, &boxed)
         case .priorityClasses:
             let s = PriorityClasses(classes: configuration.scheduler.classes,
                                     admissionDeadline: configuration.scheduler.admissionDeadline)
-            return try runKV(configuration, s, kv, costModel, source, &recorder)
+            return try runKV(configuration, s, kv, costModel, source, &boxed)
         }
     }
 
-    static func runKV<S: BatchScheduler, Recorder: ServingRecorder>(
+    static func runKV<S: BatchScheduler>(
         _ configuration: ClusterConfiguration, _ scheduler: S, _ kv: KVCacheConfiguration,
-        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout Recorder
+        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout any ServingRecorder
     ) throws -> SimulationOutcome {
         switch kv.kind {
         case .contiguous:
@@ -45,9 +50,9 @@ public enum ServingSimulator {
         }
     }
 
-    static func simulate<S: BatchScheduler, KV: KVCacheManager, Recorder: ServingRecorder>(
+    static func simulate<S: BatchScheduler, KV: KVCacheManager>(
         _ configuration: ClusterConfiguration, _ scheduler: S, _ makeKV: () -> KV,
-        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout Recorder
+        _ costModel: any StepCostModel, _ source: any RequestSource, _ recorder: inout any ServingRecorder
     ) throws -> SimulationOutcome {
         var cluster = Cluster(configuration: configuration, scheduler: scheduler, makeKV: makeKV,
                               costModel: costModel, source: source, recorder: recorder)
@@ -56,7 +61,7 @@ public enum ServingSimulator {
         while cluster.error == nil, let (time, event) = simulation.step() {
             cluster.handle(event, at: time, in: &simulation)
         }
-        recorder = cluster.recorder as! Recorder
+        recorder = cluster.recorder
         if let error = cluster.error { throw error }
         precondition(cluster.table.liveCount == 0,
                      "\(cluster.table.liveCount) requests never finished: the scheduler left a replica idle with work waiting")
@@ -77,6 +82,7 @@ public enum ServingSimulator {
         return SimulationOutcome(
             makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,
             rejected: cluster.rejectedByReason.values.reduce(0, +), rejectedByReason: cluster.rejectedByReason,
-            eventsHandled: simulation.eventsHandled, peakInFlight: cluster.table.capacity, replicas: reports)
+            eventsHandled: simulation.eventsHandled, peakInFlight: cluster.table.capacity, replicas: reports,
+            skippedRows: cluster.source.skippedRows)
     }
 }
