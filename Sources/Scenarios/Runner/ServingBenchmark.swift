@@ -10,6 +10,18 @@ public enum ServingBenchmark {
     public static let tracePath = "data/traces/azure2023_AzureLLMInferenceTrace_conv.csv"
     public static let traceRows = 19_366
 
+    public enum Pricing: String, CaseIterable, Sendable {
+        case roofline, closedForm
+    }
+
+    /// A fixed closed-form replica for timing the simulator alone: 5 ms + 60 µs a token +
+    /// 0.06 µs a context token, 2M KV tokens. Round numbers of the order of an 8B model on one
+    /// H100 (not fitted to anything); use `roofline` for predictions.
+    public static let closedFormResolver: ReplicaResolver = { _, _ in
+        ReplicaModel(costModel: LinearStepCostModel(fixed: Seconds(5e-3), perToken: Seconds(60e-6), perContextToken: Seconds(6e-8)),
+                     kvBytesPerToken: 131_072, kvCapacityBytes: 131_072 * 2_000_000, idlePowerWatts: 100)
+    }
+
     public static func scenario(requests: Int, replicas: Int, rateMultiplier: Double, tracePath: String = tracePath) -> Scenario {
         let trace = TraceWorkloadSpec(format: .azure2023, path: tracePath, rateMultiplier: rateMultiplier,
                                       repeatCount: (requests + traceRows - 1) / traceRows, limit: requests)

@@ -59,7 +59,17 @@ public struct PagedBlocks: KVCacheManager {
         let s = Int(slot)
         let held = Int(table.kvTokens[s])
         if tokens <= held { return true }
-        let need = blocks(for: tokens) - Int(table.kvBlocks[s])
+        let heldBlocks = Int(table.kvBlocks[s])
+        if tokens <= heldBlocks * blockTokens {
+            // Fast path (most decode tokens): the last block still has room.
+            storedTokens += tokens - held
+            table.kvTokens[s] = Int32(truncatingIfNeeded: tokens)
+            #if DEBUG
+            checkInvariants(table)
+            #endif
+            return true
+        }
+        let need = blocks(for: tokens) - heldBlocks
         if need > 0 {
             guard usedBlocks + need <= totalBlocks else { return false }
             usedBlocks += need

@@ -12,6 +12,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Replicas (Llama-3-8B on one H100 SXM each).") var replicas = 32
     @Option(help: "Arrival-rate multiplier applied to the trace.") var rateMultiplier = 50.0
     @Option(help: "Path of the Azure 2023 conversation trace.") var trace = ServingBenchmark.tracePath
+    @Option(help: "Step pricing: 'roofline' (InferenceCostModel from the H100 and Llama-3-8B profiles) or 'closedForm' (a fixed linear formula, to time the simulator without the cost model).")
+    var pricing: ServingBenchmark.Pricing = .roofline
 
     func validate() throws {
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1, got \(requests)") }
@@ -22,12 +24,14 @@ struct Bench: ParsableCommand {
     func run() throws {
         let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace)
         let start = DispatchTime.now().uptimeNanoseconds
-        let report = try SimulationRunner().run(scenario, file: "bench")
+        let runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
+        let report = try runner.run(scenario, file: "bench")
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let s = report.summary
         let tokens = Double(s.promptTokens + s.outputTokens)
         print("requests: \(s.requestsArrived) arrived, \(s.requestsCompleted) completed, \(s.requestsRejected) rejected")
         print("simulated: \(String(format: "%.1f", s.simulatedSeconds)) s on \(replicas) replicas, \(s.steps) steps, preemptions \(s.preemptions)")
+        print("pricing: \(pricing.rawValue)")
         print("wall: \(String(format: "%.3f", wall)) s")
         print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
         print("simulated tokens (prompt + output) per wall second: \(String(format: "%.3g", tokens / wall))")
@@ -43,3 +47,5 @@ struct Bench: ParsableCommand {
         return nil
     }
 }
+
+extension ServingBenchmark.Pricing: ExpressibleByArgument {}
