@@ -1,0 +1,107 @@
+import HardwareModel
+
+/// How one device of a deployment spends its memory: weights, activation workspace, KV cache.
+///
+/// `usable = capacity × memoryUtilization`; `kvCapacity = usable − weights − activations`.
+/// A configuration whose weights and workspace exceed `usable` does not fit, and
+/// `shortfall` says by how much.
+public struct MemoryPlan: Hashable, Sendable {
+    public var capacityPerDevice: Bytes
+    public var usablePerDevice: Bytes
+    public var weightsPerDevice: Bytes
+    public var activationsPerDevice: Bytes
+    /// Whole-model KV bytes per token: `2 × layers × kvHeads × headDim × bytes` (MLA: its latent).
+    public var kvBytesPerToken: Bytes
+    /// KV bytes per token stored on the most loaded device.
+    public var kvBytesPerTokenPerDevice: Bytes
+    /// Memory left for the KV cache on each device (negative when the model does not fit).
+    public var kvCapacityPerDevice: Bytes
+
+    /// Tokens of KV cache the replica can hold.
+    public var kvTokenCapacity: Int {
+        kvCapacityPerDevice.value <= 0 ? 0 : Int((kvCapacityPerDevice.value / kvBytesPerTokenPerDevice.value).rounded(.down))
+    }
+
+    public var weightsFit: Bool { weightsPerDevice.value + activationsPerDevice.value <= usablePerDevice.value }
+
+    /// Bytes per device missing for weights and workspace (zero when they fit).
+    public var shortfall: Bytes {
+        Bytes(max(0, weightsPerDevice.value + activationsPerDevice.value - usablePerDevice.value))
+    }
+
+    /// Whether `tokens` of KV cache fit beside the weights.
+    public func fits(kvTokens tokens: Int) -> Bool {
+        weightsFit && Double(tokens) * kvBytesPerTokenPerDevice.value <= kvCapacityPerDevice.value
+    }
+
+    /// Bytes per device missing for `tokens` of KV cache.
+    public func shortfall(kvTokens tokens: Int) -> Bytes {
+        Bytes(max(0, weightsPerDevice.value + activationsPerDevice.value + Double(tokens) * kvBytesPerTokenPerDevice.value
+                  - usablePerDevice.value))
+    }
+}
+
+extension Deployment {
+    /// Weight bytes on the most loaded device: the layers of the largest pipeline stage split
+    /// across tensor-parallel ranks (K/V projections replicated when ranks outnumber KV heads,
+    /// MLA's down-projections replicated), plus the vocabulary-parallel embedding on the first
+    /// stage and LM head on the last.
+    public var weightsPerDevice: Bytes {
+        let m = model
+        let tp = Double(tensorParallel)
+        let H = Double(m.hiddenSize)
+        var attention: Double
+        if let mla = m.mla {
+            let qHead = Double(mla.nopeHeadDim + mla.ropeHeadDim)
+            let replicated = H * Double(mla.qLoraRank + mla.kvLoraRank + mla.ropeHeadDim)
+            let split = Double(mla.qLoraRank > 0 ? mla.qLoraRank : m.hiddenSize) * Double(m.heads) * qHead
+                + Double(mla.kvLoraRank * m.heads * (mla.nopeHeadDim + mla.vHeadDim))
+                + Double(m.heads * mla.vHeadDim) * H
+            attention = replicated + split / tp
+        } else {
+            attention = 2 * H * Double(m.heads * m.headDim) / tp + 2 * H * Double(kvHeadsPerDevice * m.headDim)
+        }
+        attention += 2 * H  // two norms
+        let stageLayers = Double(layersPerStage)
+        let moeShare = Double(m.moeLayers) / Double(m.layers)
+        let dense = m.ffnWeightElements(size: m.ffnSize) / tp
+        let moe = m.moe.map { H * Double($0.experts) + Double($0.experts + $0.sharedExperts) * m.ffnWeightElements(size: $0.expertFFNSize) / tp } ?? 0
+        let perLayer = attention + (1 - moeShare) * dense + moeShare * moe
+        let layerBytes = stageLayers * perLayer * precision.weights.bytesPerElement
+        let table = m.embeddingElements / tp * precision.embeddingType.bytesPerElement
+        let tables: Double
+        if pipelineParallel == 1 { tables = m.tiedEmbeddings ? table : 2 * table } else { tables = table }
+        return Bytes(layerBytes + tables)
+    }
+
+    /// Peak activation workspace on one device for a step of `tokens` tokens of which
+    /// `logitRows` produce logits: the residual stream and its copies (4·H), the QKV output, the
+    /// FFN intermediates (gate and up), and FP32 logits.
+    public func activationBytes(tokens: Int, logitRows: Int) -> Bytes {
+        let m = model
+        let tp = Double(tensorParallel)
+        let act = precision.activations.bytesPerElement
+        let ffnWidth = Double(m.moe.map { max($0.expertFFNSize * ($0.activeExperts + $0.sharedExperts), m.ffnSize) } ?? m.ffnSize)
+        let perToken = (4 * Double(m.hiddenSize) + Double(m.qkvWidth) / tp + 2 * ffnWidth / tp) * act
+        return Bytes(Double(tokens) * perToken + Double(logitRows) * Double(m.vocabSize) / tp * 4)
+    }
+
+    /// The memory plan for steps of at most `maxStepTokens` tokens and `maxLogitRows` logit rows.
+    public func memoryPlan(maxStepTokens: Int, maxLogitRows: Int) -> MemoryPlan {
+        let capacity = device.mainMemory.capacity
+        let usable = capacity * memoryUtilization
+        let weights = weightsPerDevice
+        let activations = activationBytes(tokens: maxStepTokens, logitRows: maxLogitRows)
+        let kvPerToken = model.kvBytesPerToken(precision.kvCache)
+        let kvPerDevice: Bytes
+        if model.mla != nil {
+            kvPerDevice = Bytes(Double(layersPerStage * model.kvElementsPerTokenPerLayer) * precision.kvCache.bytesPerElement)
+        } else {
+            kvPerDevice = Bytes(Double(layersPerStage * 2 * kvHeadsPerDevice * model.headDim) * precision.kvCache.bytesPerElement)
+        }
+        return MemoryPlan(capacityPerDevice: capacity, usablePerDevice: usable, weightsPerDevice: weights,
+                          activationsPerDevice: activations, kvBytesPerToken: kvPerToken,
+                          kvBytesPerTokenPerDevice: kvPerDevice,
+                          kvCapacityPerDevice: usable - weights - activations)
+    }
+}

@@ -1,0 +1,76 @@
+import HardwareModel
+
+/// The kinds of work in a forward step, in the order they run inside a layer.
+public enum OperatorKind: String, Sendable, CaseIterable, Codable {
+    case embedding, norm, qkvProjection, attentionPrefill, attentionDecode, outputProjection
+    case ffn, moeRouter, moeExperts, elementwise, lmHead, allReduce, pipelineTransfer
+
+    public var isCommunication: Bool { self == .allReduce || self == .pipelineTransfer }
+}
+
+/// One operator of a forward step on one device, with its work counted for a single
+/// execution; `repeats` says how many times the step runs it (once per layer, say).
+///
+/// Operators are values: evaluating one never mutates it.
+public struct Operator: Hashable, Sendable {
+    public var name: String
+    public var kind: OperatorKind
+    public var flops: FLOPs
+    public var weightBytes: Bytes
+    public var activationBytes: Bytes
+    public var kvBytes: Bytes
+    /// GEMM rows sharing each weight read (tokens, or queries per KV head for decode
+    /// attention): sets the compute efficiency of small shapes.
+    public var rows: Double
+    /// Arithmetic format of the work.
+    public var arithmetic: DType
+    public var repeats: Int
+    /// Bytes one device sends for a collective or point-to-point transfer (communication operators only).
+    public var communicationBytes: Bytes
+
+    public init(name: String, kind: OperatorKind, flops: FLOPs = .zero, weightBytes: Bytes = .zero,
+                activationBytes: Bytes = .zero, kvBytes: Bytes = .zero, rows: Double = 1, arithmetic: DType,
+                repeats: Int, communicationBytes: Bytes = .zero) {
+        self.name = name
+        self.kind = kind
+        self.flops = flops
+        self.weightBytes = weightBytes
+        self.activationBytes = activationBytes
+        self.kvBytes = kvBytes
+        self.rows = rows
+        self.arithmetic = arithmetic
+        self.repeats = repeats
+        self.communicationBytes = communicationBytes
+    }
+
+    /// Bytes moved to or from the device's main memory.
+    public var memoryBytes: Bytes { weightBytes + activationBytes + kvBytes }
+
+    /// FLOPs per byte of memory traffic.
+    public var arithmeticIntensity: Double { memoryBytes.value > 0 ? flops.value / memoryBytes.value : .infinity }
+}
+
+/// The priced result of one execution of an operator.
+public struct OperatorCost: Hashable, Sendable {
+    /// Time the arithmetic needs at the achievable rate.
+    public var compute: Seconds
+    /// Time the memory traffic needs at the achievable bandwidth.
+    public var memory: Seconds
+    /// Time on the link (communication operators).
+    public var communication: Seconds
+    /// Fixed per-kernel cost.
+    public var overhead: Seconds
+
+    /// `max(compute, memory) + communication + overhead`: compute and memory traffic overlap,
+    /// communication (not overlapped in this model) and launch do not.
+    public var total: Seconds {
+        Seconds(max(compute.value, memory.value) + communication.value + overhead.value)
+    }
+
+    public var boundBy: Bound {
+        let work = max(compute.value, memory.value)
+        if communication.value > work && communication.value >= overhead.value { return .communication }
+        if overhead.value > work { return .overhead }
+        return compute.value >= memory.value ? .compute : .memory
+    }
+}

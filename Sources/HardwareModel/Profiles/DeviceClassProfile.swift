@@ -1,0 +1,78 @@
+/// How much of its peak a class of device achieves, and its fixed overheads.
+///
+/// One entry per device class in `hardware-profiles/device-classes.json`, each documented with
+/// what it was fitted on. The small-shape fall-off follows a saturating curve: a GEMM with `m`
+/// token rows reaches `computeFraction · m / (m + halfComputeRows)` of peak, and a transfer of
+/// `b` bytes reaches `bandwidthFraction · b / (b + halfBandwidthBytes)` of peak bandwidth (the
+/// "half-performance length" n½ of Hockney's model of vector machines).
+public struct DeviceClassProfile: Codable, Hashable, Sendable {
+    public var name: String
+    /// Fraction of peak arithmetic reached by large GEMMs.
+    public var computeFraction: Double
+    /// Overrides of `computeFraction` for arithmetic types whose kernels reach a different share
+    /// of their (higher) peak, e.g. FP8 GEMMs on Hopper. Keys are `DType` raw values.
+    public var computeFractionByType: [String: Double]?
+    /// Fraction of peak memory bandwidth reached by large streaming reads.
+    public var bandwidthFraction: Double
+    /// GEMM rows (tokens) at which compute efficiency is half of `computeFraction`.
+    public var halfComputeRows: Double
+    /// Transfer size at which bandwidth efficiency is half of `bandwidthFraction`.
+    public var halfBandwidthBytes: Double
+    /// Fixed cost per kernel (launch, synchronisation), seconds.
+    public var kernelOverheadSeconds: Double
+    /// Fixed cost per forward step (scheduler, sampling, host work), seconds.
+    public var stepOverheadSeconds: Double
+    /// What the numbers were fitted on or taken from.
+    public var fittedOn: String
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        computeFraction = try c.decodeFraction(.computeFraction)
+        computeFractionByType = try c.decodeIfPresent([String: Double].self, forKey: .computeFractionByType)
+        for (key, value) in computeFractionByType ?? [:] where DType(rawValue: key) == nil || !(value > 0 && value <= 1) {
+            throw DecodingError.dataCorruptedError(forKey: .computeFractionByType, in: c,
+                debugDescription: "expected known arithmetic types (\(DType.knownNames)) with fractions in (0, 1], found \"\(key)\": \(value)")
+        }
+        bandwidthFraction = try c.decodeFraction(.bandwidthFraction)
+        halfComputeRows = try c.decode(Double.self, forKey: .halfComputeRows)
+        halfBandwidthBytes = try c.decode(Double.self, forKey: .halfBandwidthBytes)
+        kernelOverheadSeconds = try c.decode(Double.self, forKey: .kernelOverheadSeconds)
+        stepOverheadSeconds = try c.decode(Double.self, forKey: .stepOverheadSeconds)
+        for (key, value) in [(CodingKeys.halfComputeRows, halfComputeRows), (.halfBandwidthBytes, halfBandwidthBytes),
+                             (.kernelOverheadSeconds, kernelOverheadSeconds), (.stepOverheadSeconds, stepOverheadSeconds)]
+        where !(value.isFinite && value >= 0) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a number >= 0, found \(value)")
+        }
+        fittedOn = try c.decode(String.self, forKey: .fittedOn)
+    }
+
+    public init(name: String, computeFraction: Double, bandwidthFraction: Double, halfComputeRows: Double,
+                halfBandwidthBytes: Double, kernelOverheadSeconds: Double, stepOverheadSeconds: Double, fittedOn: String) {
+        self.name = name
+        self.computeFraction = computeFraction
+        self.computeFractionByType = nil
+        self.bandwidthFraction = bandwidthFraction
+        self.halfComputeRows = halfComputeRows
+        self.halfBandwidthBytes = halfBandwidthBytes
+        self.kernelOverheadSeconds = kernelOverheadSeconds
+        self.stepOverheadSeconds = stepOverheadSeconds
+        self.fittedOn = fittedOn
+    }
+
+    /// Compute efficiency for a GEMM with `rows` token rows in arithmetic type `type`.
+    @inlinable public func computeEfficiency(rows: Double, type: DType) -> Double {
+        (computeFractionByType?[type.rawValue] ?? computeFraction) * rows / (rows + halfComputeRows)
+    }
+
+    /// Bandwidth efficiency for a transfer of `bytes`.
+    @inlinable public func bandwidthEfficiency(bytes: Double) -> Double {
+        bandwidthFraction * bytes / (bytes + halfBandwidthBytes)
+    }
+}
+
+/// The file `hardware-profiles/device-classes.json`.
+public struct DeviceClassCatalog: Codable, Hashable, Sendable {
+    public var schemaVersion: Int
+    public var classes: [DeviceClassProfile]
+}

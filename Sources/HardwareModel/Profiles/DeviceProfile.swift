@@ -1,0 +1,138 @@
+/// One accelerator, CPU or memory-compute device, as read from `hardware-profiles/devices/ID.json`.
+///
+/// Holds peak (datasheet) figures only; what a device achieves is a property of its
+/// `deviceClass` (see `DeviceClassProfile`), so that peak and achievable numbers are never
+/// mixed up and efficiency is never tuned per device or per test case.
+public struct DeviceProfile: Codable, Hashable, Sendable {
+    public var schemaVersion: Int
+    /// The id: the file name without `.json`.
+    public var name: String
+    public var displayName: String
+    public var deviceClass: String
+    /// Peak dense (not 2:4-sparse) throughput per arithmetic type, FLOP/s (or OP/s for integers).
+    public var peakFLOPsPerSecond: [String: Double]
+    /// Memory tiers from fastest to largest. Exactly one has `holdsWeights: true`: the tier that
+    /// stores weights and KV cache and whose bandwidth bounds decode.
+    public var memoryTiers: [MemoryTier]
+    public var power: PowerProfile
+    public var interconnect: DeviceInterconnect
+    /// Price in US dollars per device-hour, for cost-per-token figures (optional).
+    public var pricePerHourUSD: Double?
+    public var sources: [String: Source]
+    public var notes: String?
+
+    public struct MemoryTier: Codable, Hashable, Sendable {
+        public enum Kind: String, Codable, Sendable { case sram, hbm, gddr, ddr, lpddr, pim }
+        public var name: String
+        public var kind: Kind
+        public var capacityBytes: Double
+        public var bandwidthBytesPerSecond: Double
+        public var holdsWeights: Bool?
+
+        public var capacity: Bytes { Bytes(capacityBytes) }
+        public var bandwidth: BytesPerSecond { BytesPerSecond(bandwidthBytesPerSecond) }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            kind = try c.decode(Kind.self, forKey: .kind)
+            capacityBytes = try c.decodePositive(.capacityBytes)
+            bandwidthBytesPerSecond = try c.decodePositive(.bandwidthBytesPerSecond)
+            holdsWeights = try c.decodeIfPresent(Bool.self, forKey: .holdsWeights)
+        }
+    }
+
+    public struct PowerProfile: Codable, Hashable, Sendable {
+        /// Board power when powered on and idle.
+        public var idleWatts: Double
+        /// Board power at full load (TDP / TBP).
+        public var peakWatts: Double
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            idleWatts = try c.decodePositive(.idleWatts)
+            peakWatts = try c.decodePositive(.peakWatts)
+            guard idleWatts <= peakWatts else {
+                throw DecodingError.dataCorruptedError(forKey: .idleWatts, in: c,
+                    debugDescription: "expected idleWatts <= peakWatts, found \(idleWatts) > \(peakWatts)")
+            }
+        }
+    }
+
+    /// Links by interconnect id (`hardware-profiles/interconnects/ID.json`).
+    public struct DeviceInterconnect: Codable, Hashable, Sendable {
+        /// Device-to-device link inside a node (NVLink, Infinity Fabric, chip-to-chip fabric); nil if none.
+        public var scaleUp: String?
+        /// Link between nodes (InfiniBand, RoCE, Ethernet); nil if none.
+        public var scaleOut: String?
+        /// Link to host memory (PCIe), used for KV swap.
+        public var host: String?
+        /// Devices that share one scale-up domain.
+        public var devicesPerNode: Int
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            scaleUp = try c.decodeIfPresent(String.self, forKey: .scaleUp)
+            scaleOut = try c.decodeIfPresent(String.self, forKey: .scaleOut)
+            host = try c.decodeIfPresent(String.self, forKey: .host)
+            devicesPerNode = try c.decodeInt(.devicesPerNode, atLeast: 1)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
+             interconnect, pricePerHourUSD, sources, notes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        guard schemaVersion == 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .schemaVersion, in: c, debugDescription: "expected 1, found \(schemaVersion)")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        displayName = try c.decode(String.self, forKey: .displayName)
+        deviceClass = try c.decode(String.self, forKey: .deviceClass)
+        peakFLOPsPerSecond = try c.decode([String: Double].self, forKey: .peakFLOPsPerSecond)
+        for (key, value) in peakFLOPsPerSecond {
+            guard DType(rawValue: key) != nil else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.peakFLOPsPerSecond],
+                    debugDescription: "unknown arithmetic type \"\(key)\" (known: \(DType.knownNames))"))
+            }
+            guard value.isFinite, value > 0 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.peakFLOPsPerSecond],
+                    debugDescription: "\(key): expected a number > 0, found \(value)"))
+            }
+        }
+        guard !peakFLOPsPerSecond.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .peakFLOPsPerSecond, in: c, debugDescription: "expected at least one arithmetic type")
+        }
+        memoryTiers = try c.decode([MemoryTier].self, forKey: .memoryTiers)
+        let holders = memoryTiers.filter { $0.holdsWeights == true }.count
+        guard holders == 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .memoryTiers, in: c,
+                debugDescription: "expected exactly one tier with \"holdsWeights\": true, found \(holders)")
+        }
+        power = try c.decode(PowerProfile.self, forKey: .power)
+        interconnect = try c.decode(DeviceInterconnect.self, forKey: .interconnect)
+        pricePerHourUSD = try c.decodeIfPresent(Double.self, forKey: .pricePerHourUSD)
+        sources = try c.decode([String: Source].self, forKey: .sources)
+        var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
+        if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
+        try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
+        notes = try c.decodeIfPresent(String.self, forKey: .notes)
+    }
+
+    /// The tier that holds weights and KV cache.
+    public var mainMemory: MemoryTier { memoryTiers.first { $0.holdsWeights == true }! }
+
+    /// Peak throughput for work of arithmetic type `dtype`, falling back to the next wider
+    /// type the device has (an A100 runs FP8 work at its FP16 rate). Returns the type used.
+    public func peakCompute(for dtype: DType) -> (FLOPsPerSecond, DType) {
+        for candidate in dtype.arithmeticType.computeFallbacks {
+            if let value = peakFLOPsPerSecond[candidate.rawValue] { return (FLOPsPerSecond(value), candidate) }
+        }
+        let best = peakFLOPsPerSecond.max { $0.value < $1.value }!
+        return (FLOPsPerSecond(best.value), DType(rawValue: best.key)!)
+    }
+}

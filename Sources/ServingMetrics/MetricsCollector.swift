@@ -1,0 +1,193 @@
+import DiscreteEvent
+
+/// Accumulates what a simulation run produces; `summary(…)` turns it into `MetricsSummary`.
+///
+/// A value type: a sweep runs one collector per simulation, and collectors never share state.
+/// The simulator calls
+/// - `recordArrival(at:)` when a request arrives (counts arrivals and the arrival window),
+/// - `record(_:)` when a request completes (its `RequestTimeline`),
+/// - `reject(id:reason:)` when a request is refused,
+/// - `recordStep(at:duration:…)` after every batch step of every replica.
+///
+/// Storage: request latencies are kept exactly as `Int64` nanoseconds (5 arrays, 40 bytes a
+/// completed request, reserved up front with `expectedRequests`) and sorted once in `summary`;
+/// see `Percentiles`. Inter-token latency goes to a weighted `LatencyHistogram` (O(1) a step);
+/// step activity to `TimelineBins` (bounded memory). Nothing else grows with the run.
+public struct MetricsCollector: Sendable {
+    // Per completed request, in completion order (parallel arrays).
+    private var arrivalNanoseconds: [Int64] = []
+    private var ttftNanoseconds: [Int64] = []
+    /// -1 where TPOT is undefined (one output token).
+    private var tpotNanoseconds: [Int64] = []
+    private var e2eNanoseconds: [Int64] = []
+    private var queueingNanoseconds: [Int64] = []
+
+    public private(set) var arrivals = 0
+    public private(set) var firstArrival: SimInstant?
+    public private(set) var lastArrival: SimInstant?
+    public private(set) var lastCompletion: SimInstant?
+    public private(set) var rejections: [RejectionReason: Int] = [:]
+    public private(set) var promptTokens = 0
+    public private(set) var outputTokens = 0
+    public private(set) var cachedPromptTokens = 0
+    public private(set) var preemptions = 0
+
+    public private(set) var steps = 0
+    public private(set) var busyNanoseconds: Int64 = 0
+    private var batchSizeSum = 0
+    public private(set) var batchSizeMax = 0
+    private var kvUtilizationTimeProduct = 0.0
+    public private(set) var kvUtilizationMax = 0.0
+    public private(set) var energyJoules = 0.0
+    public private(set) var prefillTokensProcessed = 0
+    public private(set) var decodeTokensProcessed = 0
+    public private(set) var lastStepEnd: SimInstant?
+    public private(set) var interTokenLatency = LatencyHistogram()
+    public private(set) var timeline: TimelineBins
+
+    /// - Parameters:
+    ///   - expectedRequests: capacity to reserve for the per-request arrays (0: grow as needed).
+    ///   - timelineBinWidth: initial width of the timeline CSV's bins.
+    ///   - maxTimelineBins: bins kept before they are merged pairwise (memory bound).
+    public init(expectedRequests: Int = 0, timelineBinWidth: SimDuration = .seconds(1), maxTimelineBins: Int = 4096) {
+        timeline = TimelineBins(width: timelineBinWidth, maxBins: maxTimelineBins)
+        if expectedRequests > 0 {
+            arrivalNanoseconds.reserveCapacity(expectedRequests)
+            ttftNanoseconds.reserveCapacity(expectedRequests)
+            tpotNanoseconds.reserveCapacity(expectedRequests)
+            e2eNanoseconds.reserveCapacity(expectedRequests)
+            queueingNanoseconds.reserveCapacity(expectedRequests)
+        }
+    }
+
+    /// Completed requests so far.
+    public var completed: Int { ttftNanoseconds.count }
+    /// Rejected requests so far.
+    public var rejected: Int { rejections.values.reduce(0, +) }
+
+    /// Notes an arrival (call once per request, rejected or not).
+    public mutating func recordArrival(at instant: SimInstant) {
+        arrivals += 1
+        noteArrivalInstant(instant)
+        timeline.withBin(at: instant) { $0.arrivals += 1 }
+    }
+
+    private mutating func noteArrivalInstant(_ instant: SimInstant) {
+        if firstArrival == nil || instant < firstArrival! { firstArrival = instant }
+        if lastArrival == nil || instant > lastArrival! { lastArrival = instant }
+    }
+
+    /// Records a completed request.
+    /// - Complexity: O(1) amortised.
+    public mutating func record(_ t: RequestTimeline) {
+        arrivalNanoseconds.append(t.arrival.nanoseconds)
+        ttftNanoseconds.append(t.timeToFirstToken.nanoseconds)
+        tpotNanoseconds.append(t.timePerOutputToken?.nanoseconds ?? -1)
+        e2eNanoseconds.append(t.endToEnd.nanoseconds)
+        queueingNanoseconds.append(t.queueing.nanoseconds)
+        noteArrivalInstant(t.arrival)
+        if lastCompletion == nil || t.completion > lastCompletion! { lastCompletion = t.completion }
+        promptTokens += t.promptTokens
+        outputTokens += t.outputTokens
+        cachedPromptTokens += t.cachedPromptTokens
+        preemptions += t.preemptions
+        timeline.withBin(at: t.completion) { $0.completions += 1 }
+    }
+
+    /// Records a refused request.
+    public mutating func reject(id: Int, reason: RejectionReason) {
+        rejections[reason, default: 0] += 1
+    }
+
+    /// Records one batch step of one replica: it started at `start` and took `duration`.
+    ///
+    /// Every request that decoded a token in the step sees an inter-token latency of
+    /// `duration`: the ITL histogram gets `duration` with weight `decodeTokens`.
+    /// KV utilisation is `kvBlocksUsed / kvBlocksTotal` during the step, weighted by `duration`.
+    /// - Complexity: O(1) amortised.
+    public mutating func recordStep(at start: SimInstant, duration: SimDuration, batchSize: Int, prefillTokens: Int,
+                                    decodeTokens: Int, kvBlocksUsed: Int, kvBlocksTotal: Int, energyJoules: Double = 0) {
+        let d = duration.nanoseconds
+        let utilization = kvBlocksTotal > 0 ? Double(kvBlocksUsed) / Double(kvBlocksTotal) : 0
+        steps += 1
+        busyNanoseconds += d
+        batchSizeSum += batchSize
+        batchSizeMax = max(batchSizeMax, batchSize)
+        kvUtilizationTimeProduct += utilization * Double(d)
+        kvUtilizationMax = max(kvUtilizationMax, utilization)
+        self.energyJoules += energyJoules
+        prefillTokensProcessed += prefillTokens
+        decodeTokensProcessed += decodeTokens
+        let end = start + duration
+        if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
+        interTokenLatency.add(duration, weight: decodeTokens)
+        timeline.withBin(at: start) { bin in
+            bin.steps += 1
+            bin.busyNanoseconds += d
+            bin.batchSizeSum += batchSize
+            bin.batchSizeMax = max(bin.batchSizeMax, batchSize)
+            bin.prefillTokens += prefillTokens
+            bin.decodeTokens += decodeTokens
+            bin.kvUtilizationTimeProduct += utilization * Double(d)
+            bin.kvUtilizationMax = max(bin.kvUtilizationMax, utilization)
+            bin.energyJoules += energyJoules
+        }
+    }
+
+    /// Summarises the run.
+    /// - Parameters:
+    ///   - slo: targets for goodput (none: every completed request counts).
+    ///   - replicas: number of replicas, for the busy fraction.
+    ///   - endedAt: the simulated end of the run; defaults to the last completion or step end.
+    ///     Throughputs divide by `endedAt − 0` (runs start at instant zero).
+    ///   - overloadRule: thresholds of the overload verdict.
+    /// - Complexity: O(n log n) in completed requests (sorting).
+    public func summary(slo: ServiceLevelObjectives = .none, replicas: Int = 1, endedAt: SimInstant? = nil,
+                        overloadRule: OverloadRule = OverloadRule()) -> MetricsSummary {
+        let end = endedAt ?? max(lastCompletion ?? .zero, lastStepEnd ?? .zero, lastArrival ?? .zero)
+        let seconds = end.seconds
+        let perSecond: (Double) -> Double = { seconds > 0 ? $0 / seconds : 0 }
+        var good = 0
+        for i in 0..<ttftNanoseconds.count where slo.isMet(ttft: ttftNanoseconds[i], tpot: tpotNanoseconds[i], e2e: e2eNanoseconds[i]) {
+            good += 1
+        }
+        let rejectedCount = rejected
+        let arrived = max(arrivals, completed + rejectedCount)
+        var s = MetricsSummary()
+        s.requestsArrived = arrived
+        s.requestsCompleted = completed
+        s.requestsRejected = rejectedCount
+        s.rejectionsByReason = rejections.sorted { $0.key < $1.key }.map { RejectionCount(reason: $0.key.name, count: $0.value) }
+        s.simulatedSeconds = seconds
+        s.timeToFirstToken = DurationStatistics(nanoseconds: ttftNanoseconds)
+        s.timePerOutputToken = DurationStatistics(nanoseconds: tpotNanoseconds.filter { $0 >= 0 })
+        s.endToEnd = DurationStatistics(nanoseconds: e2eNanoseconds)
+        s.queueing = DurationStatistics(nanoseconds: queueingNanoseconds)
+        s.interTokenLatency = interTokenLatency.statistics
+        s.requestsPerSecond = perSecond(Double(completed))
+        s.inputTokensPerSecond = perSecond(Double(promptTokens))
+        s.outputTokensPerSecond = perSecond(Double(outputTokens))
+        s.slo = slo
+        s.requestsMeetingSLO = good
+        s.goodputRequestsPerSecond = perSecond(Double(good))
+        s.batchSizeMean = steps > 0 ? Double(batchSizeSum) / Double(steps) : 0
+        s.batchSizeMax = batchSizeMax
+        s.steps = steps
+        s.kvUtilizationMean = busyNanoseconds > 0 ? kvUtilizationTimeProduct / Double(busyNanoseconds) : 0
+        s.kvUtilizationMax = kvUtilizationMax
+        s.busyFraction = seconds > 0 ? Double(busyNanoseconds) * 1e-9 / (seconds * Double(max(replicas, 1))) : 0
+        s.energyJoules = energyJoules
+        s.energyJoulesPerOutputToken = outputTokens > 0 ? energyJoules / Double(outputTokens) : 0
+        s.preemptions = preemptions
+        s.promptTokens = promptTokens
+        s.outputTokens = outputTokens
+        s.cachedPromptTokens = cachedPromptTokens
+        s.prefixHitRate = promptTokens > 0 ? Double(cachedPromptTokens) / Double(promptTokens) : 0
+        let verdict = overloadRule.evaluate(arrived: arrived, completed: completed, rejections: rejections,
+                                            firstArrival: firstArrival, lastArrival: lastArrival,
+                                            arrivalNanoseconds: arrivalNanoseconds, ttftNanoseconds: ttftNanoseconds)
+        s.overloaded = verdict.overloaded
+        s.overloadReason = verdict.reason
+        return s
+    }
+}

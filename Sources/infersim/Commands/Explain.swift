@@ -1,0 +1,84 @@
+import ArgumentParser
+import CostModel
+import HardwareModel
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per-operator roofline tables of one prefill step and one decode step.")
+
+    @OptionGroup var deployment: DeploymentOptions
+    @OptionGroup var shape: BatchOptions
+
+    func run() throws {
+        let d = try deployment.makeDeployment()
+        print(ExplainReport.text(d, batch: shape.batch, input: shape.input, output: shape.output))
+    }
+}
+
+enum ExplainReport {
+    static func table(_ b: StepBreakdown, _ d: Deployment) -> String {
+        let ridge = ridgePoint(d)
+        var t = TextTable(["operator", "×", "GFLOP", "MB", "FLOP/B", "time ms", "bound", "share"], leftAligned: [0, 6])
+        let total = b.cost.duration.value
+        for row in b.operators {
+            let r = Double(row.op.repeats)
+            let intensity = row.op.memoryBytes.value > 0 ? Format.fixed(row.op.arithmeticIntensity, 1) : "-"
+            t.add([row.op.name, "\(row.op.repeats)", Format.fixed(row.op.flops.value * r / 1e9, 3),
+                   Format.fixed((row.op.memoryBytes.value + row.op.communicationBytes.value) * r / 1e6, 2), intensity,
+                   Format.fixed(row.totalTime.value * 1e3, 3), row.cost.boundBy.rawValue, Format.percent(row.totalTime.value / total)])
+        }
+        t.add(["step overhead", "1", "", "", "", Format.fixed(b.stepOverhead.value * 1e3, 3), "overhead", Format.percent(b.stepOverhead.value / total)])
+        var lines = [t.rendered()]
+        lines.append("step: \(Format.ms(total)), \(b.cost.boundBy.rawValue)-bound; MFU \(Format.percent(b.mfu)), MBU \(Format.percent(b.mbu)); ridge point \(Format.fixed(ridge, 1)) FLOP/B (operators above it are compute-bound at peak)")
+        lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) per device / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
+        let comm = b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value }
+        if comm > 0 { lines.append("communication on top: \(Format.ms(comm)) over \(d.tensorLink?.displayName ?? d.pipelineLink?.displayName ?? "link")") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Peak FLOP/s over peak bytes/s for the deployment's arithmetic format.
+    static func ridgePoint(_ d: Deployment) -> Double {
+        d.device.peakCompute(for: d.precision.activations).0.value / d.device.mainMemory.bandwidthBytesPerSecond
+    }
+
+    /// Smallest batch at which a decode step at `context` is compute-bound, or nil if none up to 65,536.
+    static func computeBoundDecodeBatch(_ model: InferenceCostModel, context: Int) -> Int? {
+        func computeBound(_ b: Int) -> Bool {
+            var s = StepWorkload()
+            for _ in 0..<b { s.addDecode(contextLength: context) }
+            return model.cost(of: s).boundBy == .compute
+        }
+        var b = 1
+        while b <= 65_536 && !computeBound(b) { b *= 2 }
+        guard b <= 65_536 else { return nil }
+        var lo = b / 2, hi = b
+        while hi - lo > 1 { let mid = (lo + hi) / 2; if computeBound(mid) { hi = mid } else { lo = mid } }
+        return hi
+    }
+
+    static func text(_ d: Deployment, batch: Int, input: Int, output: Int) -> String {
+        let model = InferenceCostModel(deployment: d)
+        var prefill = StepWorkload()
+        for _ in 0..<batch { prefill.addPrefillChunk(tokens: input, contextBefore: 0) }
+        var decode = StepWorkload()
+        let context = input + 1
+        for _ in 0..<batch { decode.addDecode(contextLength: context) }
+        let plan = d.memoryPlan(maxStepTokens: batch * input, maxLogitRows: batch)
+        var lines = [PredictReport.header(d), ""]
+        lines.append("Prefill step: \(batch) × \(input) prompt tokens")
+        lines.append(table(model.breakdown(of: prefill), d))
+        lines.append("")
+        lines.append("Decode step: \(batch) sequence(s) at context \(context)")
+        lines.append(table(model.breakdown(of: decode), d))
+        lines.append("")
+        let weightFloor = plan.weightsPerDevice.value / d.device.mainMemory.bandwidthBytesPerSecond
+        lines.append("Weights: \(Format.gb(plan.weightsPerDevice.value)) per device; reading them once at peak bandwidth takes \(Format.ms(weightFloor)): the floor of every decode step (\(Format.fixed(1 / (weightFloor * Double(d.pipelineParallel)), 1)) tokens/s per sequence at most)")
+        lines.append("KV cache: \(Format.grouped(Int(plan.kvBytesPerToken.value))) B per token (\(Format.fixed(plan.kvBytesPerToken.mebibytes, 4)) MiB) = 2 × \(d.model.layers) layers × \(d.model.kvHeads) KV heads × \(d.model.headDim) × \(Format.fixed(d.precision.kvCache.bytesPerElement, 3)) B" + (d.model.mla != nil ? " (MLA: latent \(d.model.kvElementsPerTokenPerLayer) elements per layer)" : ""))
+        if let b = computeBoundDecodeBatch(model, context: context) {
+            lines.append("Decode turns compute-bound at batch \(b) (context \(context)); below it, each step is paced by memory traffic.")
+        } else {
+            lines.append("Decode stays memory-bound up to batch 65,536 at context \(context).")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

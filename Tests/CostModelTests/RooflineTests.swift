@@ -1,0 +1,85 @@
+import CostModel
+import HardwareModel
+import Testing
+
+@Suite struct RooflineTests {
+    @Test func llama3_8bPrefillOf2048TokensIsComputeBoundOnH100() {
+        let model = InferenceCostModel(deployment: Fixtures.deployment(Fixtures.llama3_8b))
+        var step = StepWorkload()
+        step.addPrefillChunk(tokens: 2048, contextBefore: 0)
+        #expect(model.cost(of: step).boundBy == .compute)
+    }
+
+    @Test func decodeAtBatchOneIsMemoryBoundAndTurnsComputeBoundAtTheRidge() {
+        let d = Fixtures.deployment(Fixtures.llama3_8b)
+        let model = InferenceCostModel(deployment: d)
+        func decode(_ b: Int) -> StepCost {
+            var s = StepWorkload()
+            for _ in 0..<b { s.addDecode(contextLength: 128) }
+            return model.cost(of: s)
+        }
+        #expect(decode(1).boundBy == .memory)
+        // Weight GEMMs have intensity ≈ batch FLOP/B at fp16 (2·B FLOPs per 2-byte weight);
+        // the H100's ridge is 989.4e12 / 3.35e12 ≈ 295 FLOP/B. Short contexts keep attention small.
+        #expect(decode(128).boundBy == .memory)
+        #expect(decode(1024).boundBy == .compute)
+    }
+
+    @Test func batchOneDecodeTimeIsTheWeightReadAtPeakBandwidth() {
+        // With an ideal device class, decode at batch 1 and a tiny context costs the weight bytes over bandwidth.
+        let d = Fixtures.deployment(Fixtures.llama2_7b)
+        var s = StepWorkload()
+        s.addDecode(contextLength: 1)
+        let t = InferenceCostModel(deployment: d).cost(of: s).duration.value
+        // Weights read by a decode step: every layer and the LM head (the embedding table is only indexed).
+        let perLayer: Double = 4.0 * 4096 * 4096 + 3.0 * 4096 * 11_008
+        let floor = (32 * perLayer + 4096.0 * 32_000) * 2 / 3.35e12
+        #expect(t > floor * 0.999 && t < floor * 1.01)
+    }
+
+    @Test func llama3_70bTP2DecodeCannotBeatTwentyOneMillisecondsPlusAllReduces() {
+        let d = Fixtures.deployment(Fixtures.llama3_70b, tp: 2)
+        let model = InferenceCostModel(deployment: d)
+        var s = StepWorkload()
+        s.addDecode(contextLength: 128)
+        let b = model.breakdown(of: s)
+        // 70.6 GB per device / 3.35 TB/s ≈ 21 ms.
+        let floor = d.weightsPerDevice.value / 3.35e12
+        #expect(floor > 0.0205 && floor < 0.0215)
+        let comm = b.operators.filter { $0.op.kind == .allReduce }.reduce(0.0) { $0 + $1.totalTime.value }
+        // 160 all-reduces of 16 KB: 2·(n−1) = 2 latency-bound steps of 2 µs each: ≥ 0.64 ms.
+        #expect(comm > 160 * 2 * 2e-6)
+        #expect(b.memoryFloor.value > 0.0205)
+        #expect(b.cost.duration.value >= b.memoryFloor.value + comm)
+        // A single device holding 140 GB at 3 TB/s would need ~46 ms: ~20 tokens/s.
+        let single = Fixtures.llama3_70b.parameterCount * 2 / 3.0e12
+        #expect(single > 0.045 && single < 0.048)
+    }
+
+    @Test func llama3_70bDoesNotFitOneH100AndSaysByHowMuch() {
+        let d = Fixtures.deployment(Fixtures.llama3_70b)
+        let plan = d.memoryPlan(maxStepTokens: 128, maxLogitRows: 1)
+        #expect(!plan.weightsFit)
+        // 141.1 GB of weights (+ workspace) against 72 GB usable: ~69 GB short.
+        #expect(plan.shortfall.value > 68e9 && plan.shortfall.value < 71e9)
+    }
+
+    @Test func batch64At2kContextDoesNotFitTwoH100sBesideTheWeights() {
+        let model = InferenceCostModel(deployment: Fixtures.deployment(Fixtures.llama3_70b, tp: 2))
+        let p = model.predictStaticBatch(batch: 64, inputTokens: 2048 - 128, outputTokens: 128)
+        #expect(!p.fits)
+        #expect(p.maxBatch < 64)
+    }
+
+    @Test func stepCostIsMonotoneInWork() {
+        let model = InferenceCostModel(deployment: Fixtures.deployment(Fixtures.llama3_8b, deviceClass: Fixtures.idealClass))
+        var previous = 0.0
+        for b in [1, 2, 4, 8, 16, 64, 256] {
+            var s = StepWorkload()
+            for _ in 0..<b { s.addDecode(contextLength: 512) }
+            let t = model.cost(of: s).duration.value
+            #expect(t >= previous)
+            previous = t
+        }
+    }
+}
