@@ -56,7 +56,7 @@ public struct HostCalibrator {
     /// Whether to measure streaming bandwidth (a 256 MB read); tests turn it off.
     public var measureBandwidth: Bool
 
-    public init(threads: Int, repetitions: Int = 7, clock: any ExecutorClock = MonotonicClock()) {
+    public init(threads: Int, repetitions: Int = 15, clock: any ExecutorClock = MonotonicClock()) {
         precondition(threads >= 1 && repetitions >= 1)
         self.threads = threads
         self.repetitions = repetitions

@@ -18,6 +18,9 @@ public enum HostProfileWriter {
     public static func json(_ c: HostCalibration, id: String = defaultID) -> String {
         let note = "measured by infersim calibrate on \(c.cpuModel)"
         let q4 = c.kernel("Q4_1"), q8 = c.kernel("Q8_0"), f32 = c.kernel("F32")
+        // The ceiling of a kernel: its best rate over the row counts measured (on a shared host a
+        // single shape can be slowed by a neighbour; the larger figure is the achievable one).
+        func ceiling(_ k: HostCalibration.KernelRate) -> Double { max(k.computeFLOPsPerSecond, k.smallRowsFLOPsPerSecond) }
         func n(_ v: Double) -> String { String(format: "%.6g", v) }
         func g(_ v: Double?) -> String { v.map { String(format: "%.1f", $0 / 1e9) } ?? "-" }
         var details = "Calibration with \(c.threads) thread(s). Read bandwidth: \(g(c.readBandwidthOneThread)) GB/s with 1 thread, "
@@ -36,8 +39,8 @@ public enum HostProfileWriter {
           "displayName": \(quoted("This host (\(c.cpuModel)), calibrated with \(c.threads) thread(s)")),
           "deviceClass": "cpu",
           "peakFLOPsPerSecond": {
-            "fp32": \(n(f32?.computeFLOPsPerSecond ?? 1)),
-            "int8": \(n(q4?.computeFLOPsPerSecond ?? q8?.computeFLOPsPerSecond ?? 1))
+            "fp32": \(n(f32.map(ceiling) ?? 1)),
+            "int8": \(n((q4 ?? q8).map(ceiling) ?? 1))
           },
           "memoryTiers": [
             { "name": "DRAM (measured streaming read)", "kind": "ddr", "capacityBytes": \(n(c.memoryCapacityBytes)), "bandwidthBytesPerSecond": \(n(max(c.readBandwidthAllThreads, 1))), "holdsWeights": true }
@@ -45,10 +48,10 @@ public enum HostProfileWriter {
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
           "sources": {
-            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": int8 = Q4_1 weights x Q8 activations matmul at \(c.computeRows) rows (Q8_0 in notes); fp32 = F32 matmul at \(c.computeRows) rows; median of repetitions")) },
-            "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": streaming read of a 256 MB buffer with \(c.threads) thread(s), median of 5 passes; capacity = MemTotal of /proc/meminfo")) },
-            "power": { "kind": "estimated", "reference": "not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
-            "interconnect": { "kind": "estimated", "reference": "a single host, no device links" }
+            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": int8 = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul, the better of \(c.computeRows) and \(c.smallRows) rows (Q8_0 in notes); fp32 = the same for the F32 matmul")) },
+            "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
+            "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
+            "interconnect": { "kind": "estimated", "reference": "estimated: a single host with no device links, one device per node" }
           },
           "notes": \(quoted(details))
         }
