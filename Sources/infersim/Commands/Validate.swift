@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HardwareModel
 import Scenarios
+import Validation
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,21 +11,67 @@ struct ValidateCommand: ParsableCommand {
 
     @Option(help: "A published-results JSON file (data/validation/published.json).")
     var published: String?
+    @Option(help: "A GGUF model to run on the CPU executor and predict with the cost model (host calibration).")
+    var model: String?
+    @Option(help: "Cost-model id of the --model file (scenarios/models/ID.json).")
+    var modelID: String = "smollm2-135m"
+    @Option(help: "Hardware profile for --model (default: hardware-profiles/devices/host-calibrated.json, calibrated now if absent).")
+    var hardware: String?
+    @Option(help: "Executor threads for --model (default: all online cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Trace served for the TTFT/TPOT rows (default: scenarios/traces/executor-trace.csv; 'none' to skip).")
+    var trace: String?
+    @Option(help: "Timed repetitions per figure (median reported).")
+    var repetitions: Int = 5
     @Option(help: "Directory holding hardware-profiles/ and scenarios/.")
     var profiles: String?
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        guard published != nil else { throw ValidationError("give --published FILE") }
+        guard (published != nil) != (model != nil) else { throw ValidationError("give either --published FILE or --model PATH") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
     }
 
     func run() throws {
-        guard let published else { return }
         let catalog = try ProfileCatalog.locate(explicit: profiles)
+        if let model {
+            try runModel(model, catalog: catalog)
+            return
+        }
+        guard let published else { return }
         let cases = try PublishedValidation.load(published)
         let outcomes = PublishedValidation(catalog: catalog).run(cases)
         print(PublishedReport.text(outcomes))
+    }
+
+    /// `--model`: executor measurements against cost-model predictions on the host profile.
+    private func runModel(_ path: String, catalog: ProfileCatalog) throws {
+        let llama = try ValidationInputs.loadModel(path: path)
+        let hardwareID: String
+        if let hardware {
+            hardwareID = hardware
+        } else {
+            hardwareID = HostProfileWriter.defaultID
+            let profilePath = catalog.devicesDirectory + "/\(hardwareID).json"
+            if !FileManager.default.fileExists(atPath: profilePath) {
+                FileHandle.standardError.write(Data("no \(profilePath): calibrating this host with \(threads) thread(s)\n".utf8))
+                try HostProfileWriter.write(try HostCalibrator(threads: threads).run(), to: profilePath)
+            }
+        }
+        let weights = DType(parsing: String(describing: llama.layers.first?.query.sourceType ?? .q4_1)) ?? .q4_1
+        let embeddings = DType(parsing: String(describing: llama.lmHead.sourceType)) ?? .q8_0
+        let deployment = try catalog.deployment(hardware: hardwareID, model: modelID,
+                                                precision: ModelValidation.executorPrecision(weights: weights, embeddings: embeddings))
+        let tracePath = trace ?? catalog.root + "/scenarios/traces/executor-trace.csv"
+        let requests = tracePath == "none" ? [] : try ValidationInputs.loadTrace(path: tracePath)
+        try ValidationInputs.checkFits(requests, model: llama, trace: tracePath)
+        var plan = ModelValidation.Plan()
+        plan.repetitions = repetitions
+        let validation = try ModelValidation(deployment: deployment, model: llama, threads: threads, trace: requests, plan: plan)
+        let report = try validation.run { FileHandle.standardError.write(Data("measuring \($0)\n".utf8)) }
+        print(json ? report.json : report.text)
     }
 }
 

@@ -1,0 +1,106 @@
+import Foundation
+import HardwareModel
+
+/// Turns a `HostCalibration` into a device profile in the same schema as every file under
+/// `hardware-profiles/devices/` (`DeviceProfile`), and writes it atomically.
+///
+/// Which measured figure becomes which profile number:
+/// - `memoryTiers[0].bandwidthBytesPerSecond` = streaming read bandwidth with all threads;
+/// - `peakFLOPsPerSecond.int8` = the Q4_1 × Q8 matmul rate at many rows (the layers' format;
+///   the Q8_0 rate is in `notes`); `peakFLOPsPerSecond.fp32` = the F32 matmul rate.
+/// These are measured ceilings of this executor on this host, not datasheet peaks: the "cpu"
+/// device class's fractions say how much of them a real step reaches (see
+/// `hardware-profiles/README.md`, "Calibrated host profiles").
+public enum HostProfileWriter {
+    public static let defaultID = "host-calibrated"
+
+    /// The profile JSON (keys in schema order, `schemaVersion` and `name` first).
+    public static func json(_ c: HostCalibration, id: String = defaultID) -> String {
+        let note = "measured by infersim calibrate on \(c.cpuModel)"
+        let q4 = c.kernel("Q4_1"), q8 = c.kernel("Q8_0"), f32 = c.kernel("F32")
+        // The ceiling of a kernel: its best rate over the row counts measured (on a shared host a
+        // single shape can be slowed by a neighbour; the larger figure is the achievable one).
+        func ceiling(_ k: HostCalibration.KernelRate) -> Double { max(k.computeFLOPsPerSecond, k.smallRowsFLOPsPerSecond) }
+        func n(_ v: Double) -> String { String(format: "%.6g", v) }
+        func g(_ v: Double?) -> String { v.map { String(format: "%.1f", $0 / 1e9) } ?? "-" }
+        var details = "Calibration with \(c.threads) thread(s). Read bandwidth: \(g(c.readBandwidthOneThread)) GB/s with 1 thread, "
+            + "\(g(c.readBandwidthAllThreads)) GB/s with \(c.threads). "
+        for k in c.kernels {
+            details += "\(k.weightType) kernel: \(g(k.computeFLOPsPerSecond)) GFLOP/s at \(c.computeRows) rows, "
+                + "\(g(k.smallRowsFLOPsPerSecond)) GFLOP/s at \(c.smallRows) rows, GEMV \(g(k.gemvBytesPerSecond)) GB/s. "
+        }
+        details += String(format: "Fixed costs: %.2f us per kernel (empty fork-join), %.1f us per tiny layer, %.1f us per step outside layers.",
+                          c.kernelOverheadSeconds * 1e6, c.tinyLayerSeconds * 1e6, c.stepOverheadSeconds * 1e6)
+        details += " These are achieved ceilings, not datasheet peaks; see hardware-profiles/README.md (Calibrated host profiles)."
+        return """
+        {
+          "schemaVersion": 1,
+          "name": \(quoted(id)),
+          "displayName": \(quoted("This host (\(c.cpuModel)), calibrated with \(c.threads) thread(s)")),
+          "deviceClass": "cpu",
+          "peakFLOPsPerSecond": {
+            "fp32": \(n(f32.map(ceiling) ?? 1)),
+            "int8": \(n((q4 ?? q8).map(ceiling) ?? 1))
+          },
+          "memoryTiers": [
+            { "name": "DRAM (measured streaming read)", "kind": "ddr", "capacityBytes": \(n(c.memoryCapacityBytes)), "bandwidthBytesPerSecond": \(n(max(c.readBandwidthAllThreads, 1))), "holdsWeights": true }
+          ],
+          "power": { "idleWatts": 2, "peakWatts": 8 },
+          "interconnect": { "devicesPerNode": 1 },
+          "sources": {
+            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": int8 = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul, the better of \(c.computeRows) and \(c.smallRows) rows (Q8_0 in notes); fp32 = the same for the F32 matmul")) },
+            "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
+            "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
+            "interconnect": { "kind": "estimated", "reference": "estimated: a single host with no device links, one device per node" }
+          },
+          "notes": \(quoted(details))
+        }
+
+        """
+    }
+
+    /// Decodes `json` with the strict `DeviceProfile` decoder (the round trip every profile must pass).
+    /// - Throws: `InputError` naming `file` and the JSON path.
+    public static func decode(_ json: String, file: String = "host-calibrated.json") throws -> DeviceProfile {
+        try StrictJSON.decode(DeviceProfile.self, from: Data(json.utf8), file: file)
+    }
+
+    /// Writes the profile to `path` through a temporary file in the same directory and a rename,
+    /// after checking that it decodes. Returns the decoded profile.
+    /// - Throws: `InputError` if the directory is missing or not writable.
+    @discardableResult
+    public static func write(_ c: HostCalibration, to path: String) throws -> DeviceProfile {
+        let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let text = json(c, id: id)
+        let profile = try decode(text, file: path)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw InputError(file: path, "directory \(directory) does not exist")
+        }
+        let temporary = directory + "/." + URL(fileURLWithPath: path).lastPathComponent + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+            throw InputError(file: path, "cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw InputError(file: path, "cannot rename \(temporary) to \(path): errno \(errno)")
+        }
+        return profile
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+            }
+        }
+        return out + "\""
+    }
+}

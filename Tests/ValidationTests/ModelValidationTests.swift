@@ -1,0 +1,100 @@
+import CostModel
+import CPUExecutor
+import Foundation
+import HardwareModel
+import Testing
+@testable import Validation
+
+@Test func tinyLlamaPredictionAndMeasurementRunEndToEnd() throws {
+    let model = try tinyModel()
+    var plan = ModelValidation.Plan()
+    plan.decodeContexts = [24, 48]
+    plan.prefillLengths = [16, 40]
+    plan.batchSizes = [2, 4]
+    plan.batchContext = 8
+    plan.repetitions = 1
+    plan.tracePolicy = .init(slots: 2, tokenBudget: 16)
+    let trace = [request(0, at: 0, prompt: 10, output: 3), request(1, at: 0, prompt: 20, output: 4), request(2, at: 0.001, prompt: 5, output: 1)]
+    let v = try ModelValidation(deployment: tinyDeployment(model), model: model, threads: 1, trace: trace, plan: plan)
+    let report = try v.run()
+    let names = ["decode @ ctx 24", "decode @ ctx 48", "prefill 16 tokens", "prefill 40 tokens",
+                 "batched decode B=2 @ ctx 8", "batched decode B=4 @ ctx 8", "trace TTFT p50", "trace TPOT p50"]
+    for n in names {
+        let row = try #require(report.row(n), "missing row \(n)")
+        #expect(row.predicted > 0 && row.predicted.isFinite, "\(n) predicted \(row.predicted)")
+        #expect(row.measured > 0 && row.measured.isFinite, "\(n) measured \(row.measured)")
+        #expect(row.relativeError.isFinite)
+    }
+    // Per-operator-class rows for every executor class, decode and prefill.
+    for c in OperatorClass.allCases {
+        #expect(report.row("decode @ ctx 24: \(c)") != nil)
+        #expect(report.row("prefill 40: \(c)") != nil)
+    }
+    // Longer contexts cost more in the prediction.
+    #expect(report.row("decode @ ctx 48")!.predicted > report.row("decode @ ctx 24")!.predicted)
+    #expect(report.text.contains("decode @ ctx 24 (ms/token)"))
+    let json = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+    #expect((json?["rows"] as? [Any])?.count == report.rows.count)
+}
+
+@Test func everyComputeOperatorKindMapsToAnExecutorClass() {
+    for kind in OperatorKind.allCases {
+        #expect((ModelValidation.operatorClass(of: kind) == nil) == kind.isCommunication, "\(kind)")
+    }
+}
+
+@Test func predictedClassesSumToTheStepWithoutItsOverhead() throws {
+    let model = try tinyModel()
+    let v = try ModelValidation(deployment: tinyDeployment(model), model: model, threads: 1, trace: [])
+    var w = StepWorkload()
+    w.addDecode(contextLength: 30)
+    let byClass = v.predictedByClass(w).values.reduce(0, +)
+    let total = InferenceCostModel(deployment: v.deployment).cost(of: w).duration.value
+    #expect(abs(byClass + cpuClass.stepOverheadSeconds - total) <= 1e-12 * max(1, total))
+}
+
+@Test func aModelProfileOfAnotherShapeIsRejectedNamingTheField() throws {
+    let model = try tinyModel()
+    var config = model.config
+    config.feedForwardLength = 256
+    let other = try ModelValidation.modelProfile(from: config, name: "other")
+    let device = try HostProfileWriter.decode(HostProfileWriter.json(sampleCalibration()))
+    let deployment = try Deployment(model: other, device: device, deviceClass: cpuClass)
+    #expect(throws: InputError(file: "model profile other", location: "$.ffnSize", "expected 128 (from the GGUF file), found 256")) {
+        _ = try ModelValidation(deployment: deployment, model: model, threads: 1, trace: [])
+    }
+}
+
+@Test func missingModelFileIsAOneLineInputError() throws {
+    let path = "/nonexistent/model-\(UUID().uuidString).gguf"
+    #expect(throws: InputError(file: path, "model file not found")) { _ = try ValidationInputs.loadModel(path: path) }
+}
+
+@Test func nonGGUFFileIsAOneLineInputErrorNamingTheFile() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/not-a-model.gguf"
+    FileManager.default.createFile(atPath: path, contents: Data("hello, this is text and not GGUF".utf8))
+    do {
+        _ = try ValidationInputs.loadModel(path: path)
+        Issue.record("expected an error")
+    } catch let error as InputError {
+        #expect(error.file == path)
+        #expect(!error.description.contains("\n"))
+        #expect(error.message.lowercased().contains("magic") || error.message.lowercased().contains("gguf"))
+    }
+}
+
+@Test func badTraceRowIsAnInputErrorWithItsLine() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/t.csv"
+    FileManager.default.createFile(atPath: path, contents: Data("arrival_s,prompt_tokens,output_tokens\n0,10,5\n0.5,x,5\n".utf8))
+    do {
+        _ = try ValidationInputs.loadTrace(path: path)
+        Issue.record("expected an error")
+    } catch let error as InputError {
+        #expect(error.file == path)
+        #expect(error.location == "line 3")
+    }
+}
