@@ -1,3 +1,4 @@
+import HardwareModel
 import Foundation
 
 /// Deterministic number formatting for reports.
@@ -50,18 +51,5 @@ struct JSONWriter {
         if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
         return String(format: "%.6g", x)
     }
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { JSONText.quoted(s) }
 }
