@@ -8,20 +8,63 @@ public struct Precision: Hashable, Sendable, Codable {
     /// Format of the token embedding and LM head when it differs from `weights` (llama.cpp
     /// keeps SmolLM2's tied embedding in Q8_0 while the layers are Q4_1).
     public var embeddings: DType?
-    public init(weights: DType = .fp16, activations: DType = .fp16, kvCache: DType = .fp16, embeddings: DType? = nil) {
+    /// Format the attention core computes in when it differs from `activations`: the CPU
+    /// executor's GEMMs run int8 dot products on Q8 activations, but its attention runs FP32
+    /// arithmetic over an F16 cache.
+    public var attention: DType?
+    public init(weights: DType = .fp16, activations: DType = .fp16, kvCache: DType = .fp16, embeddings: DType? = nil,
+                attention: DType? = nil) {
         self.weights = weights
         self.activations = activations
         self.kvCache = kvCache
         self.embeddings = embeddings
+        self.attention = attention
     }
     public var embeddingType: DType { embeddings ?? weights }
+    /// Arithmetic type of the attention core.
+    public var attentionArithmetic: DType { (attention ?? activations).arithmeticType }
     public var description: String { "weights \(weights.rawValue), activations \(activations.rawValue), KV \(kvCache.rawValue)" }
+}
+
+/// The profile figures the cost functions read for every operator, resolved once per deployment.
+///
+/// The profiles keep peaks and fractions in dictionaries keyed by type name, and the weight-holding
+/// memory tier in a list; a step prices about fifteen operators and a simulation prices millions of
+/// steps, so `Deployment` looks them up once. Values are exactly what the profile lookups return.
+public struct PricingRates: Sendable, Hashable {
+    /// The compute figures of one arithmetic type.
+    public struct Compute: Sendable, Hashable {
+        /// The arithmetic type asked for.
+        public var arithmetic: DType
+        /// The type whose peak the device has (after `DType.computeFallbacks`).
+        public var resolved: DType
+        public var peakFLOPsPerSecond: Double
+        /// The device class's large-GEMM fraction for `resolved`.
+        public var fraction: Double
+
+        public init(_ arithmetic: DType, device: DeviceProfile, deviceClass: DeviceClassProfile) {
+            let (peak, type) = device.peakCompute(for: arithmetic)
+            self.arithmetic = arithmetic
+            self.resolved = type
+            self.peakFLOPsPerSecond = peak.value
+            self.fraction = deviceClass.largeShapeFraction(type: type)
+        }
+    }
+
+    /// For the activations' arithmetic type (every GEMM and elementwise operator).
+    public var activations: Compute
+    /// For the attention core's arithmetic type.
+    public var attention: Compute
+    /// Peak bandwidth of the weight-holding tier, bytes/s.
+    public var memoryBandwidth: Double
 }
 
 /// A model placed on hardware: one replica of `tensorParallel × pipelineParallel` devices.
 ///
-/// Validated once at construction; the cost functions trust it afterwards.
-public struct Deployment: Sendable {
+/// Validated once at construction; the cost functions trust it afterwards. Immutable, and a
+/// class so that the cost model, priced millions of times in a simulation, shares one copy of
+/// the profiles instead of copying them into every call.
+public final class Deployment: Sendable {
     public let model: ModelProfile
     public let device: DeviceProfile
     public let deviceClass: DeviceClassProfile
@@ -36,6 +79,8 @@ public struct Deployment: Sendable {
     public let hostLink: InterconnectProfile?
     /// Fraction of device memory the serving engine may use (vLLM's `gpu_memory_utilization`, 0.9 by default).
     public let memoryUtilization: Double
+    /// Profile figures resolved once for the cost functions.
+    public let rates: PricingRates
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case invalidParallelism(String)
@@ -93,9 +138,21 @@ public struct Deployment: Sendable {
         self.precision = precision
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization
+        self.rates = PricingRates(
+            activations: .init(precision.activations.arithmeticType, device: device, deviceClass: deviceClass),
+            attention: .init(precision.attentionArithmetic, device: device, deviceClass: deviceClass),
+            memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond)
     }
 
     public var deviceCount: Int { tensorParallel * pipelineParallel }
+
+    /// Compute figures for arithmetic type `type`: cached for the two types the deployment uses,
+    /// looked up in the profiles otherwise.
+    @inline(__always) public func computeRates(_ type: DType) -> PricingRates.Compute {
+        if type == rates.activations.arithmetic { return rates.activations }
+        if type == rates.attention.arithmetic { return rates.attention }
+        return PricingRates.Compute(type, device: device, deviceClass: deviceClass)
+    }
 
     /// Layers on the most loaded pipeline stage.
     public var layersPerStage: Int { (model.layers + pipelineParallel - 1) / pipelineParallel }

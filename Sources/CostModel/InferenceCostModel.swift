@@ -34,35 +34,72 @@ public struct StepBreakdown: Sendable {
 /// operator's utilisation is its larger fraction of peak compute or peak bandwidth.
 public struct InferenceCostModel: StepCostModel {
     public let deployment: Deployment
+    /// Sums of the context-independent operators of decode-only steps, by batch size: a
+    /// decode-only step of `b` sequences differs from another of `b` only in its attention, so
+    /// the simulator prices the rest once. Both paths add the same terms in the same order, so
+    /// a step costs the same, to the bit, with or without the table.
+    private let decodeTable: [Sums]
 
-    public init(deployment: Deployment) {
+    /// - Parameter decodeBatchTable: the largest decode batch to tabulate (the scheduler's
+    ///   `maxBatchSize`); 0, the default, tabulates nothing (for one-off predictions).
+    public init(deployment: Deployment, decodeBatchTable: Int = 0) {
         self.deployment = deployment
+        var table: [Sums] = []
+        if decodeBatchTable > 0 {
+            table.reserveCapacity(decodeBatchTable + 1)
+            table.append(Sums())
+            for b in 1 ... decodeBatchTable {
+                var step = StepWorkload()
+                for _ in 0 ..< b { step.addDecode(contextLength: 1) }
+                var sums = Sums()
+                Self.add(deployment, step, .contextIndependent, to: &sums)
+                table.append(sums)
+            }
+        }
+        decodeTable = table
+    }
+
+    /// Running sums of one step's operator times by what bounds them, and its busy time for energy.
+    private struct Sums {
+        var compute = 0.0, memory = 0.0, communication = 0.0, overhead = 0.0
+        var busy = 0.0
+    }
+
+    private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums) {
+        deployment.forEachOperator(in: step, part) { op in
+            let c = deployment.cost(of: op)
+            let repeats = Double(op.repeats)
+            let t = c.total.value * repeats
+            switch c.boundBy {
+            case .compute: sums.compute += t
+            case .memory: sums.memory += t
+            case .communication: sums.communication += t
+            case .overhead: sums.overhead += t
+            }
+            // Busy time weighted by how hard the operator drives the device: its larger fraction
+            // of peak compute or of peak bandwidth over its duration.
+            sums.busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+        }
     }
 
     public func cost(of step: StepWorkload) -> StepCost {
         guard !step.isEmpty else { return StepCost(duration: .zero, energy: .zero, boundBy: .overhead) }
-        var byBound = (compute: 0.0, memory: 0.0, communication: 0.0, overhead: 0.0)
-        var busyEnergyTime = 0.0
-        deployment.forEachOperator(in: step) { op in
-            let c = deployment.cost(of: op)
-            let t = c.total.value * Double(op.repeats)
-            switch c.boundBy {
-            case .compute: byBound.compute += t
-            case .memory: byBound.memory += t
-            case .communication: byBound.communication += t
-            case .overhead: byBound.overhead += t
-            }
-            busyEnergyTime += Double(op.repeats) * utilisationTime(op, c)
+        var sums: Sums
+        if step.prefillTokens == 0 && step.decodeTokens < decodeTable.count {
+            sums = decodeTable[step.decodeTokens]
+        } else {
+            sums = Sums()
+            Self.add(deployment, step, .contextIndependent, to: &sums)
         }
-        let stepOverhead = deployment.deviceClass.stepOverheadSeconds
-        byBound.overhead += stepOverhead
-        let duration = byBound.compute + byBound.memory + byBound.communication + byBound.overhead
+        Self.add(deployment, step, .contextDependent, to: &sums)
+        sums.overhead += deployment.deviceClass.stepOverheadSeconds
+        let duration = sums.compute + sums.memory + sums.communication + sums.overhead
         let bound: Bound
-        if byBound.compute >= max(byBound.memory, byBound.communication, byBound.overhead) { bound = .compute }
-        else if byBound.memory >= max(byBound.communication, byBound.overhead) { bound = .memory }
-        else if byBound.communication >= byBound.overhead { bound = .communication }
+        if sums.compute >= max(sums.memory, sums.communication, sums.overhead) { bound = .compute }
+        else if sums.memory >= max(sums.communication, sums.overhead) { bound = .memory }
+        else if sums.communication >= sums.overhead { bound = .communication }
         else { bound = .overhead }
-        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: busyEnergyTime), boundBy: bound)
+        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: sums.busy), boundBy: bound)
     }
 
     /// The same price as `cost(of:)`, with every operator listed.
@@ -84,17 +121,6 @@ public struct InferenceCostModel: StepCostModel {
             flopsPerDevice: FLOPs(flops), bytesPerDevice: Bytes(bytes), memoryFloor: Seconds(floor),
             mfu: d > 0 ? flops / (d * peak.value) / Double(deployment.pipelineParallel) : 0,
             mbu: d > 0 ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond) / Double(deployment.pipelineParallel) : 0)
-    }
-
-    /// Busy time of one execution weighted by how hard it drives the device: its larger
-    /// fraction of peak compute or of peak bandwidth over its duration.
-    private func utilisationTime(_ op: Operator, _ c: OperatorCost) -> Double {
-        let t = max(c.compute.value, c.memory.value)
-        guard t > 0 else { return 0 }
-        let (peak, _) = deployment.device.peakCompute(for: op.arithmetic)
-        let computeShare = op.flops.value / peak.value
-        let memoryShare = op.memoryBytes.value / deployment.device.mainMemory.bandwidthBytesPerSecond
-        return min(t, max(computeShare, memoryShare))
     }
 
     private func energy(duration: Double, busy: Double) -> Joules {

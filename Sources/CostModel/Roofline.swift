@@ -4,15 +4,16 @@ extension Deployment {
     /// Achievable compute rate for `op`: the device's peak for the operator's arithmetic
     /// type, times the device class's efficiency at the operator's row count.
     
-    public func achievableCompute(for op: Operator) -> FLOPsPerSecond {
-        let (peak, type) = device.peakCompute(for: op.arithmetic)
-        return peak * deviceClass.computeEfficiency(rows: max(op.rows, 1), type: type)
+    @inline(__always) public func achievableCompute(for op: Operator) -> FLOPsPerSecond {
+        let r = computeRates(op.arithmetic)
+        let rows = max(op.rows, 1)
+        return FLOPsPerSecond(r.peakFLOPsPerSecond * r.fraction * rows / (rows + deviceClass.halfComputeRows))
     }
 
     /// Achievable memory bandwidth for a transfer of `bytes` from the weight-holding tier.
     
-    public func achievableBandwidth(for bytes: Bytes) -> BytesPerSecond {
-        device.mainMemory.bandwidth * deviceClass.bandwidthEfficiency(bytes: bytes.value)
+    @inline(__always) public func achievableBandwidth(for bytes: Bytes) -> BytesPerSecond {
+        BytesPerSecond(rates.memoryBandwidth * deviceClass.bandwidthEfficiency(bytes: bytes.value))
     }
 
     /// Prices one execution of `op` on one device:
@@ -21,8 +22,7 @@ extension Deployment {
     ///
     /// Ring all-reduce over `n` devices sends `2(n−1)/n` of the data per device in `2(n−1)`
     /// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message.
-    
-    public func cost(of op: Operator) -> OperatorCost {
+    @inline(__always) public func cost(of op: Operator) -> OperatorCost {
         let overhead = Seconds(deviceClass.kernelOverheadSeconds)
         if op.kind.isCommunication {
             let n = Double(op.kind == .allReduce ? tensorParallel : 2)
@@ -39,9 +39,15 @@ extension Deployment {
             }
             return OperatorCost(compute: .zero, memory: .zero, communication: time, overhead: overhead)
         }
-        let compute = op.flops.value > 0 ? op.flops / achievableCompute(for: op) : .zero
-        let bytes = op.memoryBytes
-        let memory = bytes.value > 0 ? bytes / achievableBandwidth(for: bytes) : .zero
-        return OperatorCost(compute: compute, memory: memory, communication: .zero, overhead: overhead)
+        let r = computeRates(op.arithmetic)
+        let rows = max(op.rows, 1)
+        let flops = op.flops.value
+        let bytes = op.memoryBytes.value
+        // FLOPs / (peak · fraction · rows / (rows + n½)) and bytes / (bandwidth · fraction · b / (b + b½)).
+        let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
+        let memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
+        let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
+        return OperatorCost(compute: Seconds(compute), memory: Seconds(memory), communication: .zero, overhead: overhead,
+                            atPeak: Seconds(atPeak))
     }
 }

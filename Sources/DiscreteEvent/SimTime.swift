@@ -7,7 +7,7 @@
 public struct SimInstant: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var nanoseconds: Int64
     @inlinable public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
-    public static let zero = SimInstant(nanoseconds: 0)
+    @inlinable public static var zero: SimInstant { SimInstant(nanoseconds: 0) }
     public static let distantFuture = SimInstant(nanoseconds: .max)
 
     @inlinable public static func < (a: SimInstant, b: SimInstant) -> Bool { a.nanoseconds < b.nanoseconds }
@@ -27,7 +27,7 @@ public struct SimInstant: Hashable, Comparable, Sendable, CustomStringConvertibl
 public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var nanoseconds: Int64
     @inlinable public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
-    public static let zero = SimDuration(nanoseconds: 0)
+    @inlinable public static var zero: SimDuration { SimDuration(nanoseconds: 0) }
 
     /// Converts seconds to a duration, rounding **up** to the next nanosecond so that a
     /// positive cost never becomes a zero-length step.

@@ -60,6 +60,17 @@ public struct OperatorCost: Hashable, Sendable {
     public var communication: Seconds
     /// Fixed per-kernel cost.
     public var overhead: Seconds
+    /// Time the work would take at the device's peak compute or peak bandwidth, whichever is
+    /// longer: the busy time that draws peak dynamic power (see `InferenceCostModel`'s energy).
+    public var atPeak: Seconds
+
+    public init(compute: Seconds, memory: Seconds, communication: Seconds, overhead: Seconds, atPeak: Seconds = .zero) {
+        self.compute = compute
+        self.memory = memory
+        self.communication = communication
+        self.overhead = overhead
+        self.atPeak = atPeak
+    }
 
     /// `max(compute, memory) + communication + overhead`: compute and memory traffic overlap,
     /// communication (not overlapped in this model) and launch do not.

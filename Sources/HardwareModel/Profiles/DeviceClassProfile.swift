@@ -62,7 +62,12 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
 
     /// Compute efficiency for a GEMM with `rows` token rows in arithmetic type `type`.
     @inlinable public func computeEfficiency(rows: Double, type: DType) -> Double {
-        (computeFractionByType?[type.rawValue] ?? computeFraction) * rows / (rows + halfComputeRows)
+        largeShapeFraction(type: type) * rows / (rows + halfComputeRows)
+    }
+
+    /// Fraction of peak reached by large GEMMs in arithmetic type `type`.
+    @inlinable public func largeShapeFraction(type: DType) -> Double {
+        computeFractionByType?[type.rawValue] ?? computeFraction
     }
 
     /// Bandwidth efficiency for a transfer of `bytes`.

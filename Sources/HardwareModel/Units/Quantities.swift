@@ -7,7 +7,7 @@
 public struct Seconds: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var value: Double
     @inlinable public init(_ value: Double) { self.value = value }
-    public static let zero = Seconds(0)
+    @inlinable public static var zero: Seconds { Seconds(0) }
     @inlinable public static func < (a: Seconds, b: Seconds) -> Bool { a.value < b.value }
     @inlinable public static func + (a: Seconds, b: Seconds) -> Seconds { Seconds(a.value + b.value) }
     @inlinable public static func - (a: Seconds, b: Seconds) -> Seconds { Seconds(a.value - b.value) }
@@ -24,7 +24,7 @@ public struct Bytes: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var value: Double
     @inlinable public init(_ value: Double) { self.value = value }
     @inlinable public init(_ value: Int) { self.value = Double(value) }
-    public static let zero = Bytes(0.0)
+    @inlinable public static var zero: Bytes { Bytes(0) }
     @inlinable public static func < (a: Bytes, b: Bytes) -> Bool { a.value < b.value }
     @inlinable public static func + (a: Bytes, b: Bytes) -> Bytes { Bytes(a.value + b.value) }
     @inlinable public static func - (a: Bytes, b: Bytes) -> Bytes { Bytes(a.value - b.value) }
@@ -52,7 +52,7 @@ public struct BytesPerSecond: Hashable, Comparable, Sendable, CustomStringConver
 public struct FLOPs: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var value: Double
     @inlinable public init(_ value: Double) { self.value = value }
-    public static let zero = FLOPs(0)
+    @inlinable public static var zero: FLOPs { FLOPs(0) }
     @inlinable public static func < (a: FLOPs, b: FLOPs) -> Bool { a.value < b.value }
     @inlinable public static func + (a: FLOPs, b: FLOPs) -> FLOPs { FLOPs(a.value + b.value) }
     @inlinable public static func += (a: inout FLOPs, b: FLOPs) { a.value += b.value }
@@ -83,7 +83,7 @@ public struct Watts: Hashable, Comparable, Sendable {
 public struct Joules: Hashable, Comparable, Sendable {
     public var value: Double
     @inlinable public init(_ value: Double) { self.value = value }
-    public static let zero = Joules(0)
+    @inlinable public static var zero: Joules { Joules(0) }
     @inlinable public static func < (a: Joules, b: Joules) -> Bool { a.value < b.value }
     @inlinable public static func + (a: Joules, b: Joules) -> Joules { Joules(a.value + b.value) }
     @inlinable public static func += (a: inout Joules, b: Joules) { a.value += b.value }

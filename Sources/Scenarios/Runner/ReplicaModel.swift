@@ -49,7 +49,7 @@ public enum ReplicaResolvers {
                                  "\(scenario.model) does not fit on \(scenario.hardware) with tp \(scenario.parallelism.tp) × pp \(scenario.parallelism.pp): short by \(plan.shortfall.gigabytes) GB per device (weights \(plan.weightsPerDevice.gigabytes) GB, usable \(plan.usablePerDevice.gigabytes) GB)")
             }
             let host = deployment.hostLink.map { $0.bandwidth.value * $0.achievableFraction }
-            return ReplicaModel(costModel: InferenceCostModel(deployment: deployment),
+            return ReplicaModel(costModel: InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize),
                                 kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
                                 kvCapacityBytes: plan.kvCapacityPerDevice.value,
                                 idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.tensorParallel * deployment.pipelineParallel),

@@ -55,7 +55,7 @@ public struct PagedBlocks: KVCacheManager {
     }
 
 
-    public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+    @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
         let held = Int(table.kvTokens[s])
         if tokens <= held { return true }

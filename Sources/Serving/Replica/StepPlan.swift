@@ -34,7 +34,7 @@ public struct StepPlan: Sendable {
     }
 
     /// Adds one decode token attending over `context` positions (including itself).
-    mutating func addDecode(_ slot: Int32, context: Int) {
+    @inline(__always) mutating func addDecode(_ slot: Int32, context: Int) {
         slots.append(slot)
         prefillTokens.append(0)
         workload.addDecode(contextLength: context)
