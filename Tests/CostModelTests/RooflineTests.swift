@@ -82,4 +82,21 @@ import Testing
             previous = t
         }
     }
+
+    @Test func decodeTableGivesTheSamePricesToTheBit() {
+        // The simulator's table of context-independent decode operators must not change any price.
+        for (model, tp) in [(Fixtures.llama3_8b, 1), (Fixtures.llama3_70b, 4), (Fixtures.mixtral, 2)] {
+            let d = Fixtures.deployment(model, tp: tp)
+            let plain = InferenceCostModel(deployment: d)
+            let tabled = InferenceCostModel(deployment: d, decodeBatchTable: 64)
+            for b in [1, 3, 17, 64, 65, 200] {
+                var s = StepWorkload()
+                for i in 0 ..< b { s.addDecode(contextLength: 100 + 37 * i) }
+                #expect(plain.cost(of: s) == tabled.cost(of: s), "\(model.name) batch \(b)")
+                var mixed = s
+                mixed.addPrefillChunk(tokens: 300, contextBefore: 20)
+                #expect(plain.cost(of: mixed) == tabled.cost(of: mixed), "\(model.name) batch \(b) + prefill")
+            }
+        }
+    }
 }
