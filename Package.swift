@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "GGUF"),
         // Core: layer 1
         .target(name: "CostModel", dependencies: ["HardwareModel"]),
-        .target(name: "ServingMetrics", dependencies: ["DiscreteEvent"]),
+        .target(name: "ServingMetrics", dependencies: ["DiscreteEvent", "HardwareModel"]),
         // Core: layer 2
         .target(name: "Serving", dependencies: [
             "DiscreteEvent", "CostModel", "HardwareModel", "ServingMetrics",
@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "HardwareModelTests", dependencies: ["HardwareModel"]),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
         .testTarget(name: "CostModelTests", dependencies: ["CostModel", "HardwareModel"]),
-        .testTarget(name: "ServingMetricsTests", dependencies: ["ServingMetrics", "DiscreteEvent"]),
+        .testTarget(name: "ServingMetricsTests", dependencies: ["ServingMetrics", "DiscreteEvent", "HardwareModel"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel", "DiscreteEvent"]),
         .testTarget(name: "CPUExecutorTests", dependencies: ["CPUExecutor", "GGUF", "TestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),

@@ -1,3 +1,4 @@
+import HardwareModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -107,8 +108,8 @@ public final class RequestCSVWriter {
 
     /// One CSV row (with newline) for `t`.
     public static func row(_ t: RequestTimeline) -> String {
-        func s(_ i: SimInstant) -> String { MetricsFormat.fixed(Double(i.nanoseconds) * 1e-9, decimals: 9) }
-        func ms(_ d: SimDuration) -> String { MetricsFormat.fixed(Double(d.nanoseconds) * 1e-6, decimals: 6) }
+        func s(_ i: SimInstant) -> String { JSONText.number(Double(i.nanoseconds) * 1e-9, decimals: 9) }
+        func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 6) }
         let tpot = t.timePerOutputToken.map(ms) ?? ""
         return "\(t.id),\(t.replica),\(s(t.arrival)),\(s(t.scheduled)),\(s(t.firstToken)),\(s(t.completion)),"
             + "\(t.promptTokens),\(t.outputTokens),\(t.cachedPromptTokens),\(t.preemptions),"
@@ -128,10 +129,10 @@ extension TimelineBins {
         for (i, b) in bins.enumerated() {
             let start = Double(Int64(i) * width.nanoseconds) * 1e-9
             let end = Double(Int64(i + 1) * width.nanoseconds) * 1e-9
-            out += "\(MetricsFormat.fixed(start, decimals: 3)),\(MetricsFormat.fixed(end, decimals: 3)),\(b.arrivals),\(b.completions),\(b.steps),"
-            out += "\(MetricsFormat.fixed(Double(b.busyNanoseconds) * 1e-9, decimals: 6)),\(MetricsFormat.fixed(b.batchSizeMean, decimals: 3)),\(b.batchSizeMax),"
-            out += "\(b.prefillTokens),\(b.decodeTokens),\(MetricsFormat.fixed(b.kvUtilizationMean, decimals: 4)),\(MetricsFormat.fixed(b.kvUtilizationMax, decimals: 4)),"
-            out += "\(MetricsFormat.fixed(b.energyJoules, decimals: 3))\n"
+            out += "\(JSONText.number(start, decimals: 3)),\(JSONText.number(end, decimals: 3)),\(b.arrivals),\(b.completions),\(b.steps),"
+            out += "\(JSONText.number(Double(b.busyNanoseconds) * 1e-9, decimals: 6)),\(JSONText.number(b.batchSizeMean, decimals: 3)),\(b.batchSizeMax),"
+            out += "\(b.prefillTokens),\(b.decodeTokens),\(JSONText.number(b.kvUtilizationMean, decimals: 4)),\(JSONText.number(b.kvUtilizationMax, decimals: 4)),"
+            out += "\(JSONText.number(b.energyJoules, decimals: 3))\n"
         }
         return out
     }

@@ -1,3 +1,4 @@
+import HardwareModel
 import DiscreteEvent
 
 extension MetricsSummary {
@@ -12,54 +13,54 @@ extension MetricsSummary {
     /// energy_joules_per_output_token, preemptions, prompt_tokens, output_tokens,
     /// cached_prompt_tokens, prefix_hit_rate, overloaded, overload_reason.
     public func renderedJSON() -> String {
-        func ms(_ d: SimDuration) -> String { MetricsFormat.fixed(Double(d.nanoseconds) * 1e-6, decimals: 3) }
+        func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 3) }
         func stats(_ s: DurationStatistics) -> String {
             "{\"count\": \(s.count), \"mean\": \(ms(s.mean)), \"p50\": \(ms(s.p50)), \"p90\": \(ms(s.p90)), "
                 + "\"p95\": \(ms(s.p95)), \"p99\": \(ms(s.p99)), \"max\": \(ms(s.max))}"
         }
         func optionalMs(_ d: SimDuration?) -> String { d.map(ms) ?? "null" }
-        let rejections = rejectionsByReason.map { "\(MetricsFormat.jsonString($0.reason)): \($0.count)" }.joined(separator: ", ")
+        let rejections = rejectionsByReason.map { "\(JSONText.quoted($0.reason)): \($0.count)" }.joined(separator: ", ")
         let fields: [(String, String)] = [
             ("requests_arrived", "\(requestsArrived)"),
             ("requests_completed", "\(requestsCompleted)"),
             ("requests_rejected", "\(requestsRejected)"),
             ("requests_unfinished", "\(requestsUnfinished)"),
             ("rejections", "{\(rejections)}"),
-            ("simulated_seconds", MetricsFormat.fixed(simulatedSeconds, decimals: 6)),
+            ("simulated_seconds", JSONText.number(simulatedSeconds, decimals: 6)),
             ("ttft_ms", stats(timeToFirstToken)),
             ("tpot_ms", stats(timePerOutputToken)),
             ("e2e_ms", stats(endToEnd)),
             ("queueing_ms", stats(queueing)),
             ("itl_ms", stats(interTokenLatency)),
-            ("requests_per_s", MetricsFormat.fixed(requestsPerSecond, decimals: 3)),
-            ("input_tokens_per_s", MetricsFormat.fixed(inputTokensPerSecond, decimals: 3)),
-            ("output_tokens_per_s", MetricsFormat.fixed(outputTokensPerSecond, decimals: 3)),
+            ("requests_per_s", JSONText.number(requestsPerSecond, decimals: 3)),
+            ("input_tokens_per_s", JSONText.number(inputTokensPerSecond, decimals: 3)),
+            ("output_tokens_per_s", JSONText.number(outputTokensPerSecond, decimals: 3)),
             ("slo", "{\"ttft_ms\": \(optionalMs(slo.timeToFirstToken)), \"tpot_ms\": \(optionalMs(slo.timePerOutputToken)), \"e2e_ms\": \(optionalMs(slo.endToEnd))}"),
             ("requests_meeting_slo", "\(requestsMeetingSLO)"),
-            ("goodput_requests_per_s", MetricsFormat.fixed(goodputRequestsPerSecond, decimals: 3)),
+            ("goodput_requests_per_s", JSONText.number(goodputRequestsPerSecond, decimals: 3)),
             ("steps", "\(steps)"),
-            ("batch_size_mean", MetricsFormat.fixed(batchSizeMean, decimals: 3)),
+            ("batch_size_mean", JSONText.number(batchSizeMean, decimals: 3)),
             ("batch_size_max", "\(batchSizeMax)"),
-            ("kv_utilization_mean", MetricsFormat.fixed(kvUtilizationMean, decimals: 4)),
-            ("kv_utilization_max", MetricsFormat.fixed(kvUtilizationMax, decimals: 4)),
-            ("busy_fraction", MetricsFormat.fixed(busyFraction, decimals: 4)),
-            ("energy_joules", MetricsFormat.fixed(energyJoules, decimals: 3)),
-            ("energy_joules_per_output_token", MetricsFormat.fixed(energyJoulesPerOutputToken, decimals: 6)),
+            ("kv_utilization_mean", JSONText.number(kvUtilizationMean, decimals: 4)),
+            ("kv_utilization_max", JSONText.number(kvUtilizationMax, decimals: 4)),
+            ("busy_fraction", JSONText.number(busyFraction, decimals: 4)),
+            ("energy_joules", JSONText.number(energyJoules, decimals: 3)),
+            ("energy_joules_per_output_token", JSONText.number(energyJoulesPerOutputToken, decimals: 6)),
             ("preemptions", "\(preemptions)"),
             ("prompt_tokens", "\(promptTokens)"),
             ("output_tokens", "\(outputTokens)"),
             ("cached_prompt_tokens", "\(cachedPromptTokens)"),
-            ("prefix_hit_rate", MetricsFormat.fixed(prefixHitRate, decimals: 4)),
+            ("prefix_hit_rate", JSONText.number(prefixHitRate, decimals: 4)),
             ("overloaded", overloaded ? "true" : "false"),
-            ("overload_reason", MetricsFormat.jsonString(overloadReason)),
+            ("overload_reason", JSONText.quoted(overloadReason)),
         ]
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 
     /// The summary as a readable plain-text report with a latency table in milliseconds.
     public func renderedText() -> String {
-        func ms(_ d: SimDuration) -> String { MetricsFormat.fixed(Double(d.nanoseconds) * 1e-6, decimals: 2) }
-        func f(_ x: Double, _ d: Int) -> String { MetricsFormat.fixed(x, decimals: d) }
+        func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 2) }
+        func f(_ x: Double, _ d: Int) -> String { JSONText.number(x, decimals: d) }
         var lines: [String] = []
         var requestLine = "requests: \(requestsArrived) arrived, \(requestsCompleted) completed, \(requestsRejected) rejected"
         if !rejectionsByReason.isEmpty {

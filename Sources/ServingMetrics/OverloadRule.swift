@@ -1,3 +1,4 @@
+import HardwareModel
 import DiscreteEvent
 
 /// Decides whether a run saturated the system, and says why in one line.
@@ -64,5 +65,5 @@ public struct OverloadRule: Hashable, Sendable {
         return "\(tenths / 10).\(tenths % 10) %"
     }
 
-    static func seconds(_ ns: Double) -> String { MetricsFormat.fixed(ns * 1e-9, decimals: 3) }
+    static func seconds(_ ns: Double) -> String { JSONText.number(ns * 1e-9, decimals: 3) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DiscreteEvent
+import HardwareModel
 @testable import ServingMetrics
 
 func at(_ ms: Int64) -> SimInstant { SimInstant(nanoseconds: ms * 1_000_000) }
@@ -202,13 +203,13 @@ func handBuiltCollector() -> MetricsCollector {
 }
 
 @Test func numberFormattingIsFixedAndLocaleFree() {
-    #expect(MetricsFormat.fixed(1.0005, decimals: 3) == "1.001" || MetricsFormat.fixed(1.0005, decimals: 3) == "1.000")
-    #expect(MetricsFormat.fixed(2.5, decimals: 0) == "3")
-    #expect(MetricsFormat.fixed(-0.0001, decimals: 2) == "0.00")
-    #expect(MetricsFormat.fixed(-1.25, decimals: 1) == "-1.3")
-    #expect(MetricsFormat.fixed(12, decimals: 4) == "12.0000")
-    #expect(MetricsFormat.fixed(.nan, decimals: 2) == "null")
-    #expect(MetricsFormat.jsonString("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"")
+    #expect(JSONText.number(1.0005, decimals: 3) == "1.001" || JSONText.number(1.0005, decimals: 3) == "1.000")
+    #expect(JSONText.number(2.5, decimals: 0) == "3")
+    #expect(JSONText.number(-0.0001, decimals: 2) == "0.00")
+    #expect(JSONText.number(-1.25, decimals: 1) == "-1.3")
+    #expect(JSONText.number(12, decimals: 4) == "12.0000")
+    #expect(JSONText.number(.nan, decimals: 2) == "null")
+    #expect(JSONText.quoted("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"")
 }
 
 @Test func timelineBinsCoarsenToStayBounded() {

@@ -11,11 +11,30 @@ public enum JSONText {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
+            case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
                 if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
             }
         }
         return out + "\""
+    }
+
+    /// `x` with exactly `decimals` digits after the point, rounded half away from zero, without
+    /// locale or `String(format:)`, so reports are the same bytes on every run and platform;
+    /// `null` for NaN or infinity (JSON has no such numbers), and never `-0`.
+    public static func number(_ x: Double, decimals: Int) -> String {
+        guard x.isFinite else { return "null" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(x) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9.0e18 else { return x < 0 ? "-\(abs(x).rounded())" : "\(x.rounded())" }
+        let n = UInt64(scaled)
+        let sign = x < 0 && n > 0 ? "-" : ""
+        guard decimals > 0 else { return sign + String(n) }
+        let divisor = UInt64(scale)
+        var fraction = String(n % divisor)
+        fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+        return "\(sign)\(n / divisor).\(fraction)"
     }
 }

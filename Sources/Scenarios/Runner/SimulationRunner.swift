@@ -30,12 +30,12 @@ public struct SimulationReport: Sendable {
         if !out.hasSuffix("\n") { out += "\n" }
         out += "KV cache (per replica: time-weighted utilisation, fragmentation, peak, prefix hit rate, evictions, preemptions recompute/swap):\n"
         for r in outcome.replicas {
-            out += "  replica \(r.index): util \(ReportFormat.fixed(r.meanKVUtilisation, decimals: 4))"
-                + ", frag \(ReportFormat.fixed(r.meanKVFragmentation, decimals: 4))"
+            out += "  replica \(r.index): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
+                + ", frag \(JSONText.number(r.meanKVFragmentation, decimals: 4))"
                 + ", peak \(r.kvCache.peakUsedBlocks)/\(r.kvCache.totalBlocks) blocks of \(r.kvCache.blockTokens) tokens"
-                + ", hit \(ReportFormat.fixed(r.kvCache.prefixHitRate, decimals: 4)), evictions \(r.kvCache.evictions)"
+                + ", hit \(JSONText.number(r.kvCache.prefixHitRate, decimals: 4)), evictions \(r.kvCache.evictions)"
                 + ", preemptions \(r.statistics.recomputePreemptions)/\(r.statistics.swapPreemptions)"
-                + ", busy \(ReportFormat.fixed(r.busyFraction, decimals: 4)), mean batch \(ReportFormat.fixed(r.meanBatchSize, decimals: 2))\n"
+                + ", busy \(JSONText.number(r.busyFraction, decimals: 4)), mean batch \(JSONText.number(r.meanBatchSize, decimals: 2))\n"
         }
         if skippedRows > 0 { out += "skipped bad trace rows: \(skippedRows)\n" }
         return out
@@ -45,18 +45,18 @@ public struct SimulationReport: Sendable {
     /// fixed key order and decimals, so the same scenario and seed give the same bytes.
     public func renderedJSON() -> String {
         let replicas = outcome.replicas.map { r in
-            "{\"replica\": \(r.index), \"kv_utilization_mean\": \(ReportFormat.fixed(r.meanKVUtilisation, decimals: 4)), "
-                + "\"kv_fragmentation_mean\": \(ReportFormat.fixed(r.meanKVFragmentation, decimals: 4)), "
+            "{\"replica\": \(r.index), \"kv_utilization_mean\": \(JSONText.number(r.meanKVUtilisation, decimals: 4)), "
+                + "\"kv_fragmentation_mean\": \(JSONText.number(r.meanKVFragmentation, decimals: 4)), "
                 + "\"kv_blocks_total\": \(r.kvCache.totalBlocks), \"kv_block_tokens\": \(r.kvCache.blockTokens), "
                 + "\"kv_blocks_peak\": \(r.kvCache.peakUsedBlocks), "
-                + "\"prefix_hit_rate\": \(ReportFormat.fixed(r.kvCache.prefixHitRate, decimals: 4)), "
+                + "\"prefix_hit_rate\": \(JSONText.number(r.kvCache.prefixHitRate, decimals: 4)), "
                 + "\"prefix_evictions\": \(r.kvCache.evictions), "
                 + "\"preemptions_recompute\": \(r.statistics.recomputePreemptions), \"preemptions_swap\": \(r.statistics.swapPreemptions), "
-                + "\"steps\": \(r.statistics.steps), \"busy_fraction\": \(ReportFormat.fixed(r.busyFraction, decimals: 4)), "
-                + "\"batch_size_mean\": \(ReportFormat.fixed(r.meanBatchSize, decimals: 3)), "
-                + "\"energy_joules\": \(ReportFormat.fixed(r.energyJoules, decimals: 3))}"
+                + "\"steps\": \(r.statistics.steps), \"busy_fraction\": \(JSONText.number(r.busyFraction, decimals: 4)), "
+                + "\"batch_size_mean\": \(JSONText.number(r.meanBatchSize, decimals: 3)), "
+                + "\"energy_joules\": \(JSONText.number(r.energyJoules, decimals: 3))}"
         }
-        return "{\"scenario\": \(ReportFormat.jsonString(scenarioName)), \"summary\": \(summary.renderedJSON()), "
+        return "{\"scenario\": \(JSONText.quoted(scenarioName)), \"summary\": \(summary.renderedJSON()), "
             + "\"replicas\": [\(replicas.joined(separator: ", "))], \"skipped_rows\": \(skippedRows)}"
     }
 }

@@ -5,6 +5,8 @@ import HardwareModel
 public struct SweepPoint: Sendable {
     /// `path=value` per axis, axes in sorted order.
     public var label: String
+    /// The value of each axis at this point, in the order of `SweepExpansion.axes`.
+    public var values: [JSONValue] = []
     public var scenario: Scenario
 }
 
@@ -13,13 +15,20 @@ public struct SweepPoint: Sendable {
 /// the scenario JSON with the axis values written at their paths and decoded strictly again,
 /// so a bad value is reported like any other scenario error, with the point's label.
 public enum SweepExpansion {
+    /// The axes a sweep of `scenario` with `extraAxes` runs over, in grid order (sorted paths).
+    public static func axes(of scenario: Scenario, extraAxes: [String: [JSONValue]] = [:]) -> [String] {
+        (scenario.sweep ?? [:]).merging(extraAxes) { _, extra in extra }.keys.sorted()
+    }
+
+    /// - Parameter extraAxes: axes given on the command line; they replace a file axis of the same path.
     /// - Throws: `InputError` for a path that does not exist or a value the schema rejects.
-    public static func expand(file: String) throws -> [SweepPoint] {
+    public static func expand(file: String, extraAxes: [String: [JSONValue]] = [:]) throws -> [SweepPoint] {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw InputError(file: file, "file not found or not readable")
         }
         let scenario = try StrictJSON.decode(Scenario.self, from: data, file: file)
-        guard let sweep = scenario.sweep, !sweep.isEmpty else { return [SweepPoint(label: "", scenario: scenario)] }
+        let sweep = (scenario.sweep ?? [:]).merging(extraAxes) { _, extra in extra }
+        guard !sweep.isEmpty else { return [SweepPoint(label: "", scenario: scenario)] }
         guard var base = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InputError(file: file, "expected a JSON object")
         }
@@ -41,7 +50,7 @@ public enum SweepExpansion {
             let label = labels.joined(separator: " ")
             let pointData = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             let pointScenario = try StrictJSON.decode(Scenario.self, from: pointData, file: "\(file) [\(label)]")
-            points.append(SweepPoint(label: label, scenario: pointScenario))
+            points.append(SweepPoint(label: label, values: axes.indices.map { sweep[axes[$0]]![index[$0]] }, scenario: pointScenario))
             // Odometer increment, last axis fastest.
             var a = axes.count - 1
             while a >= 0 {
@@ -78,15 +87,20 @@ public struct SweepRunner: Sendable {
     public var runner: SimulationRunner
     public init(runner: SimulationRunner = SimulationRunner()) { self.runner = runner }
 
-    public func run(file: String) throws -> [(label: String, report: SimulationReport)] {
-        let points = try SweepExpansion.expand(file: file)
+    public func run(file: String, extraAxes: [String: [JSONValue]] = [:]) throws -> [(label: String, report: SimulationReport)] {
+        try runPoints(file: file, extraAxes: extraAxes).map { ($0.point.label, $0.report) }
+    }
+
+    /// Every point with its report, in grid order.
+    public func runPoints(file: String, extraAxes: [String: [JSONValue]] = [:]) throws -> [(point: SweepPoint, report: SimulationReport)] {
+        let points = try SweepExpansion.expand(file: file, extraAxes: extraAxes)
         let results = ResultBox(count: points.count)
         let runner = self.runner
         DispatchQueue.concurrentPerform(iterations: points.count) { i in
             let result = Result { try runner.run(points[i].scenario, file: file) }
             results.set(i, result)
         }
-        return try points.indices.map { i in (points[i].label, try results.get(i).get()) }
+        return try points.indices.map { i in (points[i], try results.get(i).get()) }
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 enum Format {
     static func fixed(_ x: Double, _ digits: Int) -> String {
         guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
-        return String(format: "%.\(digits)f", x)
+        return JSONText.number(x, decimals: digits)
     }
     static func ms(_ seconds: Double) -> String { fixed(seconds * 1e3, seconds * 1e3 < 10 ? 3 : 2) + " ms" }
     static func gb(_ bytes: Double) -> String { fixed(bytes / 1e9, 2) + " GB" }
