@@ -14,7 +14,10 @@ import Serving
 /// - a prefill of `n` tokens is one chunk `addPrefillChunk(tokens: n, contextBefore: 0)` per 512-token chunk;
 /// - a batched decode of `b` sequences at context `c` adds `b` decodes of context `c + 1`;
 /// - executor operator classes map to cost-model kinds by `operatorClass(of:)`;
-/// - the trace runs `TraceReplay` twice: on the executor (wall clock) and on `CostModelBackend`.
+/// - the trace is served twice through `ServingSimulator` with the same configuration and
+///   requests: measured with `ExecutorStepRunner` (each step run on the executor, timed), and
+///   predicted with `InferenceCostModel` pricing each step. Both follow the same scheduler
+///   decisions code, so they differ only in how long each step takes.
 public struct ModelValidation {
     /// What to measure. The defaults are the goals of issue 4.
     public struct Plan: Sendable {
@@ -24,7 +27,7 @@ public struct ModelValidation {
         /// Cached tokens per sequence before the batched decode steps.
         public var batchContext = 64
         public var repetitions = 5
-        public var tracePolicy = TraceReplay.Policy()
+        public var tracePolicy = TraceServingPolicy()
         public init() {}
     }
 
@@ -130,14 +133,11 @@ public struct ModelValidation {
         }
         if !trace.isEmpty {
             progress("served trace of \(trace.count) requests (real time)")
-            let replay = TraceReplay(policy: plan.tracePolicy)
-            var executor = ExecutorBackend(model: model, slots: plan.tracePolicy.slots,
-                                           contextLength: TraceReplay.contextLength(for: trace),
-                                           maxChunkTokens: plan.tracePolicy.tokenBudget, threads: threads, clock: clock)
-            let measured = try replay.run(trace, on: &executor)
-            var priced = CostModelBackend(costModel: InferenceCostModel(deployment: deployment))
-            let predicted = try replay.run(trace, on: &priced)
-            let pairs: [(String, (TraceReplay.Result) -> SimDuration, Double?)] = [
+            let configuration = plan.tracePolicy.configuration(model: model.config, contextLength: TraceServing.contextLength(for: trace))
+            let measured = try TraceServing.measure(trace, configuration: configuration, model: model, threads: threads, clock: clock)
+            let predicted = try TraceServing.predict(trace, configuration: configuration,
+                                                     costModel: InferenceCostModel(deployment: deployment))
+            let pairs: [(String, (ServedTrace) -> SimDuration, Double?)] = [
                 ("trace TTFT p50", { $0.timeToFirstToken.p50 }, 0.15), ("trace TTFT p99", { $0.timeToFirstToken.p99 }, nil),
                 ("trace TPOT p50", { $0.timePerOutputToken.p50 }, 0.15), ("trace TPOT p99", { $0.timePerOutputToken.p99 }, nil),
                 ("trace E2E p50", { $0.endToEnd.p50 }, nil),
@@ -151,7 +151,7 @@ public struct ModelValidation {
             ("hardware", deployment.device.name), ("device class", deployment.deviceClass.name),
             ("model", deployment.model.name), ("threads", "\(threads)"),
             ("precision", "weights \(p.weights.rawValue), embeddings \(p.embeddingType.rawValue), activations \(p.activations.rawValue) (int8 arithmetic), KV \(p.kvCache.rawValue)"),
-            ("trace", trace.isEmpty ? "none" : "\(trace.count) requests, \(plan.tracePolicy.slots) slots, \(plan.tracePolicy.tokenBudget)-token budget, FCFS continuous batching with chunked prefill"),
+            ("trace", trace.isEmpty ? "none" : "\(trace.count) requests, \(plan.tracePolicy.summary), the simulator's scheduler for measured and predicted"),
         ]
         return ValidationReport(rows: rows + classRows, setup: setup)
     }

@@ -71,6 +71,60 @@ struct ForwardPassTests {
         }
     }
 
+    /// A mixed step (decodes of some sequences, prompt chunks of others, a fresh prompt) gives
+    /// each entry the logits it gets when run alone, and leaves every cache as the separate runs
+    /// would: the next decode matches too.
+    @Test(arguments: [InferenceSession.ActivationPrecision.quantized8, .float32])
+    func mixedStepEqualsRunningEachEntrySeparately(precision: InferenceSession.ActivationPrecision) throws {
+        let m = try model(.q4_1, embedding: .q8_0)
+        let prefixes: [[Int32]] = [[1, 40, 280], [1, 7, 99, 250, 12], [5], []]
+        let entries: [[Int32]] = [[10], [33, 44, 55, 66], [20], [2, 9, 17, 250, 101]]
+        let mixed = InferenceSession(model: m, options: .init(maxSequences: 4, maxBatchTokens: 16, threads: 2, precision: precision))
+        for (s, p) in prefixes.enumerated() where !p.isEmpty { _ = try mixed.forward(tokens: p, sequence: s) }
+        try mixed.forward(entries.enumerated().map { s, tokens in
+            InferenceSession.BatchEntry(sequence: s, tokens: tokens, startPosition: prefixes[s].count)
+        })
+        #expect(mixed.sequenceLengths == zip(prefixes, entries).map { $0.count + $1.count })
+        let mixedLogits = (0 ..< 4).map { Array(mixed.logits(row: $0)) }
+        let next: [Int32] = [3, 4, 5, 6]
+        try mixed.decodeBatch(tokens: next, sequences: [0, 1, 2, 3])
+        let nextLogits = (0 ..< 4).map { Array(mixed.logits(row: $0)) }
+        for s in 0 ..< 4 {
+            let solo = InferenceSession(model: m, options: .init(maxBatchTokens: 16, threads: 1, precision: precision))
+            if !prefixes[s].isEmpty { _ = try solo.forward(tokens: prefixes[s]) }
+            let alone = entries[s].count == 1 ? try decodeOne(solo, entries[s][0]) : try solo.forward(tokens: entries[s])
+            #expect(maxAbsDifference(alone, mixedLogits[s]) < 1e-4, "sequence \(s)")
+            #expect(maxAbsDifference(try decodeOne(solo, next[s]), nextLogits[s]) < 1e-4, "sequence \(s), next decode")
+        }
+    }
+
+    private func decodeOne(_ session: InferenceSession, _ token: Int32) throws -> [Float] {
+        try session.decodeBatch(tokens: [token], sequences: [0])
+        return Array(session.logits(row: 0))
+    }
+
+    @Test func badMixedStepsThrowAndChangeNothing() throws {
+        let m = try model(.f32)
+        let session = InferenceSession(model: m, options: .init(maxSequences: 2, contextLength: 8, maxBatchTokens: 6))
+        _ = try session.forward(tokens: [1, 2], sequence: 0)
+        typealias E = InferenceSession.BatchEntry
+        #expect(throws: ExecutorError.duplicateSequence(0)) {
+            try session.forward([E(sequence: 0, tokens: [3], startPosition: 2), E(sequence: 0, tokens: [4], startPosition: 3)])
+        }
+        #expect(throws: ExecutorError.badPositions(sequence: 1, expectedStart: 0, found: 1)) {
+            try session.forward([E(sequence: 0, tokens: [3], startPosition: 2), E(sequence: 1, tokens: [4], startPosition: 1)])
+        }
+        #expect(throws: ExecutorError.batchTooLarge(requested: 7, capacity: 6)) {
+            try session.forward([E(sequence: 0, tokens: [3], startPosition: 2), E(sequence: 1, tokens: [1, 2, 3, 4, 5, 6], startPosition: 0)])
+        }
+        #expect(throws: ExecutorError.contextOverflow(sequence: 0, needed: 9, capacity: 8)) {
+            try session.forward([E(sequence: 0, tokens: [3, 4, 5, 6, 7, 8, 9], startPosition: 2)])
+        }
+        #expect(throws: ExecutorError.badSequence(2, count: 2)) { try session.forward([E(sequence: 2, tokens: [3], startPosition: 0)]) }
+        #expect(throws: ExecutorError.emptyInput) { try session.forward([E(sequence: 1, tokens: [], startPosition: 0)]) }
+        #expect(session.sequenceLengths == [2, 0])
+    }
+
     @Test func badInputsThrowErrorsThatSayWhere() throws {
         let m = try model(.f32)
         let session = InferenceSession(model: m, options: .init(contextLength: 8))

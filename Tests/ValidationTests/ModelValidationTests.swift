@@ -13,7 +13,7 @@ import Testing
     plan.batchSizes = [2, 4]
     plan.batchContext = 8
     plan.repetitions = 1
-    plan.tracePolicy = .init(slots: 2, tokenBudget: 16)
+    plan.tracePolicy = TraceServingPolicy(maxBatchSize: 2, tokenBudget: 16)
     let trace = [request(0, at: 0, prompt: 10, output: 3), request(1, at: 0, prompt: 20, output: 4), request(2, at: 0.001, prompt: 5, output: 1)]
     let v = try ModelValidation(deployment: tinyDeployment(model), model: model, threads: 1, trace: trace, plan: plan)
     let report = try v.run()

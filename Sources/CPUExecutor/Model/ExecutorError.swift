@@ -22,6 +22,8 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     case badToken(id: Int32, vocabularySize: Int)
     /// An empty token list.
     case emptyInput
+    /// The same sequence twice in one step (its rows would race for the same cache positions).
+    case duplicateSequence(Int)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badPositions(let s, let expected, let found): return "sequence \(s): positions must start at \(expected), found \(found)"
         case .badToken(let id, let vocab): return "token id \(id) outside vocabulary 0..<\(vocab)"
         case .emptyInput: return "no tokens given"
+        case .duplicateSequence(let s): return "sequence \(s) appears more than once in one step"
         }
     }
 }

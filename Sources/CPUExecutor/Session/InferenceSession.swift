@@ -8,6 +8,9 @@ import GGUF
 ///   leaves the logits of the last token in `logits(row: 0)`.
 /// - `decodeBatch(tokens:sequences:)` runs one new token for each of several sequences in one
 ///   step (weights read once for the whole batch) and leaves logits row `i` for `sequences[i]`.
+/// - `forward(_ entries:)` runs a mixed step: decodes of some sequences and prompt chunks of
+///   others in one pass, as a serving scheduler forms it, and leaves logits row `i` for the
+///   last token of `entries[i]`.
 ///
 /// A step allocates nothing: all buffers are made in `init`.
 /// Not thread-safe: one caller drives a session.
@@ -106,7 +109,8 @@ public final class InferenceSession {
                 state.rowSequences[i - start] = sequence
                 state.rowPositions[i - start] = positions.lowerBound + i
             }
-            step(rows: end - start, logitsFromRow: end - start - 1)
+            state.logitSourceRows[0] = end - start - 1
+            step(rows: end - start, logitRows: 1)
             sequenceLengths[sequence] = positions.lowerBound + end
             start = end
         }
@@ -136,9 +140,68 @@ public final class InferenceSession {
             state.rowTokens[i] = tokens[i]
             state.rowSequences[i] = s
             state.rowPositions[i] = sequenceLengths[s]
+            state.logitSourceRows[i] = i
         }
-        step(rows: tokens.count, logitsFromRow: 0)
+        step(rows: tokens.count, logitRows: tokens.count)
         for s in sequences { sequenceLengths[s] += 1 }
+    }
+
+    /// One entry of a mixed step: `tokens` appended to `sequence` from `startPosition`, which must
+    /// continue the sequence (`sequenceLengths[sequence]`). One token is a decode; several are a
+    /// prompt chunk.
+    public struct BatchEntry: Hashable, Sendable {
+        public var sequence: Int
+        public var tokens: [Int32]
+        public var startPosition: Int
+        public init(sequence: Int, tokens: [Int32], startPosition: Int) {
+            self.sequence = sequence
+            self.tokens = tokens
+            self.startPosition = startPosition
+        }
+    }
+
+    /// One fused forward pass over every entry's tokens: the rows of all entries go through each
+    /// weight matrix together (weights read once), and each row attends over its own sequence's
+    /// cache. This is the mixed step a continuous-batching scheduler forms (decodes of some
+    /// sequences, prompt chunks of others) and the one `StepWorkload` prices. Unlike
+    /// `forward(tokens:positions:sequence:)` it never splits the input: all rows must fit
+    /// `maxBatchTokens`. Afterwards `logits(row: i)` holds the logits of `entries[i]`'s last token.
+    /// Nothing changes when it throws.
+    /// - Throws: `ExecutorError.emptyInput`, `.badSequence`, `.duplicateSequence`, `.badPositions`,
+    ///   `.contextOverflow`, `.batchTooLarge` (total rows over `maxBatchTokens`), `.badToken`.
+    public func forward(_ entries: [BatchEntry]) throws {
+        guard !entries.isEmpty else { throw ExecutorError.emptyInput }
+        var rows = 0
+        for (i, e) in entries.enumerated() {
+            let s = e.sequence
+            guard !e.tokens.isEmpty else { throw ExecutorError.emptyInput }
+            guard s >= 0 && s < options.maxSequences else { throw ExecutorError.badSequence(s, count: options.maxSequences) }
+            // Quadratic, but entries are at most `maxSequences` and a pass costs milliseconds.
+            for j in 0 ..< i where entries[j].sequence == s { throw ExecutorError.duplicateSequence(s) }
+            guard e.startPosition == sequenceLengths[s] else {
+                throw ExecutorError.badPositions(sequence: s, expectedStart: sequenceLengths[s], found: e.startPosition)
+            }
+            guard e.startPosition + e.tokens.count <= contextLength else {
+                throw ExecutorError.contextOverflow(sequence: s, needed: e.startPosition + e.tokens.count, capacity: contextLength)
+            }
+            try validate(e.tokens)
+            rows += e.tokens.count
+        }
+        guard rows <= options.maxBatchTokens else {
+            throw ExecutorError.batchTooLarge(requested: rows, capacity: options.maxBatchTokens)
+        }
+        var row = 0
+        for (i, e) in entries.enumerated() {
+            for (j, t) in e.tokens.enumerated() {
+                state.rowTokens[row] = t
+                state.rowSequences[row] = e.sequence
+                state.rowPositions[row] = e.startPosition + j
+                row += 1
+            }
+            state.logitSourceRows[i] = row - 1
+        }
+        step(rows: rows, logitRows: entries.count)
+        for e in entries { sequenceLengths[e.sequence] += e.tokens.count }
     }
 
     private func validate(_ tokens: [Int32]) throws {
@@ -159,8 +222,8 @@ public final class InferenceSession {
     }
 
     /// Runs `rows` token rows (described by `state.rowTokens/Sequences/Positions`) through every
-    /// layer and computes logits for rows `logitsFromRow..<rows`.
-    private func step(rows: Int, logitsFromRow: Int) {
+    /// layer and computes `logitRows` logits rows, row `i` from token row `state.logitSourceRows[i]`.
+    private func step(rows: Int, logitRows: Int) {
         let c = model.config, s = state
         let d = c.embeddingLength, kvDim = c.kvDim, f = c.feedForwardLength, headDim = c.headDim
         let quantize = options.precision == .quantized8
@@ -258,11 +321,10 @@ public final class InferenceSession {
             }
         }
         // Final norm and LM head for the rows whose logits are wanted.
-        let logitRows = rows - logitsFromRow
         timed(.normsAndElementwise) {
             for i in 0 ..< logitRows {
                 model.outputNorm.withUnsafeBufferPointer { w in
-                    rmsNorm(into: s.normed + i * d, s.x + (logitsFromRow + i) * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
+                    rmsNorm(into: s.normed + i * d, s.x + s.logitSourceRows[i] * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
                 }
             }
         }

@@ -2,12 +2,14 @@
 ///
 /// Shapes (B = `maxBatchTokens`, d = embedding, f = FFN width, kv = K/V width, V = vocabulary):
 /// `x`, `normed`, `q`, `attention`, `projected` (B, d); `k`, `v` (B, kv); `gate`, `up` (B, f);
-/// `logits` (maxSequences, V); `scores` (threads, context); `rope` (context, headDim).
+/// `logits` (maxSequences, V); `scores` (threads, context); `rope` (context, headDim);
+/// `logitSourceRows` (maxSequences): which token row each logits row comes from.
 final class RunState: @unchecked Sendable {
     let x, normed, q, k, v, attention, projected, gate, up, logits, scores, rope: UnsafeMutablePointer<Float>
     let rowTokens: UnsafeMutablePointer<Int32>
     let rowSequences: UnsafeMutablePointer<Int>
     let rowPositions: UnsafeMutablePointer<Int>
+    let logitSourceRows: UnsafeMutablePointer<Int>
     let inputD: ActivationBatch
     let inputF: ActivationBatch
     let cache: KVCache
@@ -33,6 +35,8 @@ final class RunState: @unchecked Sendable {
         rowTokens = .allocate(capacity: b); rowTokens.initialize(repeating: 0, count: b)
         rowSequences = .allocate(capacity: b); rowSequences.initialize(repeating: 0, count: b)
         rowPositions = .allocate(capacity: b); rowPositions.initialize(repeating: 0, count: b)
+        let logitRows = max(options.maxSequences, 1)
+        logitSourceRows = .allocate(capacity: logitRows); logitSourceRows.initialize(repeating: 0, count: logitRows)
         inputD = ActivationBatch(capacityRows: b, capacityColumns: d)
         inputF = ActivationBatch(capacityRows: b, capacityColumns: f)
         cache = KVCache(type: options.kvCache, layers: c.layerCount, sequences: options.maxSequences,
@@ -41,6 +45,6 @@ final class RunState: @unchecked Sendable {
 
     deinit {
         for p in owned { p.deallocate() }
-        rowTokens.deallocate(); rowSequences.deallocate(); rowPositions.deallocate()
+        rowTokens.deallocate(); rowSequences.deallocate(); rowPositions.deallocate(); logitSourceRows.deallocate()
     }
 }

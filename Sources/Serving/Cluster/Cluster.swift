@@ -10,36 +10,40 @@ enum ClusterEvent: Sendable {
     case schedulingPass(Int32)
 }
 
-/// Replicas behind a router, driven by the event loop. Generic over the scheduler and KV policy
-/// so the per-token loops are specialised (no existential calls inside a step); the router,
-/// cost model, source and recorder are called once per request or per step.
-struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
+/// Replicas behind a router, driven by the event loop. Generic over the scheduler, KV policy and
+/// step runner so the per-token loops are specialised (no existential calls inside a step); the
+/// router, source and recorder are called once per request or per step.
+struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner>: EventHandler {
     typealias Event = ClusterEvent
     var scheduler: Scheduler
     var replicas: [ReplicaState<KV>]
     var table = RequestTable()
     var router: any RequestRouter
     var loads: RouterLoads
-    let costModel: any StepCostModel
+    /// Prices or executes each step; its durations are the only time that passes besides arrivals.
+    var runner: Runner
     var source: any RequestSource
     var recorder: any ServingRecorder
     var pending: RequestSpec?
     var lastArrival = SimInstant.zero
-    var error: InputError?
+    /// The first failure (a bad workload row, or an error thrown by the runner); ends the run.
+    var error: (any Error)?
     var arrived = 0
     var completed = 0
     var rejectedByReason: [RejectionReason: Int] = [:]
     var finishedScratch: [Int32] = []
+    /// The step's entries, rebuilt each step only for a runner that `needsEntries`.
+    var entryScratch: [StepEntry] = []
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: () -> KV,
-         costModel: any StepCostModel, source: any RequestSource, recorder: any ServingRecorder) {
+         runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
         replicas = (0..<configuration.replicas).map {
             ReplicaState(index: $0, kv: makeKV(), limits: configuration.limits, priorityClasses: scheduler.priorityClasses)
         }
         router = configuration.router.makeRouter()
         loads = RouterLoads(replicas: configuration.replicas)
-        self.costModel = costModel
+        self.runner = runner
         self.source = source
         self.recorder = recorder
     }
@@ -143,9 +147,24 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
             }
             replicas[r].dropped.removeAll(keepingCapacity: true)
         }
+        if !replicas[r].preemptedReleases.isEmpty {
+            for (id, reason) in replicas[r].preemptedReleases { runner.released(requestID: id, reason: reason) }
+            replicas[r].preemptedReleases.removeAll(keepingCapacity: true)
+        }
         if replicas[r].plan.isEmpty { return }
         let workload = replicas[r].plan.workload
-        let cost = costModel.cost(of: workload)
+        let cost: StepCost
+        do {
+            if runner.needsEntries {
+                describeEntries(r)
+                cost = try runner.run(ScheduledStep(replica: r, workload: workload, entries: entryScratch))
+            } else {
+                cost = try runner.run(ScheduledStep(replica: r, workload: workload, entries: []))
+            }
+        } catch {
+            self.error = error
+            return
+        }
         let swap = replicas[r].plan.swapSeconds
         var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
         if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
@@ -221,11 +240,32 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager>: EventHandler {
             cachedPromptTokens: Int(table.cachedPromptTokens[s])))
     }
 
+    /// The step's batch as `StepEntry`s (into `entryScratch`), read before `finishStep` applies it.
+    mutating func describeEntries(_ r: Int) {
+        entryScratch.removeAll(keepingCapacity: true)
+        let plan = replicas[r].plan
+        for i in 0..<plan.count {
+            let s = Int(plan.slots[i])
+            let chunk = Int(plan.prefillTokens[i])
+            let prompt = Int(table.promptTokens[s])
+            if chunk > 0 {
+                let before = Int(table.prefilled[s])
+                entryScratch.append(StepEntry(requestID: table.id[s], newTokens: chunk, contextBefore: before, promptTokens: prompt,
+                                              isDecode: false, producesToken: before + chunk >= Int(table.prefillTarget[s])))
+            } else {
+                // A decode attends over `prompt + generated` positions, the last of them new (see `RequestTable`).
+                entryScratch.append(StepEntry(requestID: table.id[s], newTokens: 1, contextBefore: table.decodeContext(Int32(s)) - 1,
+                                              promptTokens: prompt, isDecode: true, producesToken: true))
+            }
+        }
+    }
+
     mutating func releaseFinished(_ r: Int) {
         finishedScratch.removeAll(keepingCapacity: true)
         for slot in replicas[r].running where table.phase[Int(slot)] == .finished { finishedScratch.append(slot) }
         for slot in finishedScratch {
             replicas[r].kv.release(slot, table: &table)
+            runner.released(requestID: table.id[Int(slot)], reason: .completed)
             table.remove(slot)
         }
         let table = self.table

@@ -21,6 +21,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     var admissions: Int64 = 0
     /// Requests the scheduler dropped in this pass (deadline-aware admission).
     var dropped: [Int32] = []
+    /// Requests preempted in this pass, for the step runner (`StepRunner.released`).
+    var preemptedReleases: [(requestID: Int, reason: KVReleaseReason)] = []
     public internal(set) var statistics = ReplicaStatistics()
 
     init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int) {
@@ -184,6 +186,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             }
         }
         table.preemptions[s] += 1
+        preemptedReleases.append((table.id[s], table.phase[s] == .swapped ? .swappedOut : .preemptedForRecompute))
         running.remove(at: running.lastIndex(of: slot)!)
         requeueAtFront(slot, table: table)
     }

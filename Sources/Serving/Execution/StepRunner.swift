@@ -1,0 +1,112 @@
+import CostModel
+
+/// Runs (or prices) the forward steps the simulated schedulers form, and learns when a
+/// request's KV is given up.
+///
+/// The simulator decides *what* runs; a runner says *how long* it took. The simulator keeps
+/// its own virtual clock and advances it by the duration the runner returns, so the same
+/// scheduler, KV-cache and request-table code drives both:
+/// - a cost model (`StepCostModelRunner` wraps any `StepCostModel`): the duration is a price;
+/// - a real executor (Validation's `ExecutorStepRunner`): the duration is the measured wall
+///   time of running the step. Idle gaps between arrivals are skipped rather than slept; this
+///   equals serving in real time as long as the scheduling work between steps is negligible
+///   next to a forward pass (it takes microseconds, a pass milliseconds).
+///
+/// A runner that only needs the step's summary (`ScheduledStep.workload`) returns
+/// `needsEntries == false`, and the simulator then never builds the per-entry list: pricing
+/// stays O(1) per step whatever the batch size.
+public protocol StepRunner {
+    /// Whether `run(_:)` reads `ScheduledStep.entries`. When false, `entries` is empty.
+    var needsEntries: Bool { get }
+
+    /// Runs or prices one step of one replica.
+    /// - Returns: the step's duration (the simulator adds swap traffic to it), energy and bound.
+    /// - Throws: whatever the runner fails with; the error ends the simulation and is rethrown
+    ///   by `ServingSimulator.run`.
+    mutating func run(_ step: ScheduledStep) throws -> StepCost
+
+    /// The request's KV has been freed: it completed (or, under static batching, its batch
+    /// ended), or it was preempted. After a recompute preemption the request prefills again from
+    /// position 0 (`prompt + generated` tokens); after a swap it comes back with its resident
+    /// tokens. Requests shed before they ever ran (deadline-aware admission, rejections on
+    /// arrival) never held KV and are not reported. Called before the next `run(_:)` of the
+    /// request's replica.
+    mutating func released(requestID: Int, reason: KVReleaseReason)
+}
+
+extension StepRunner {
+    public mutating func released(requestID: Int, reason: KVReleaseReason) {}
+}
+
+/// Why a request's KV was freed.
+public enum KVReleaseReason: String, Sendable, CaseIterable {
+    /// All output tokens produced (the request will not run again).
+    case completed
+    /// Preempted; it will prefill `prompt + generated` tokens again from position 0.
+    case preemptedForRecompute
+    /// Preempted by copying its KV to host memory; it resumes decoding with the same context.
+    case swappedOut
+}
+
+/// One sequence's part of a scheduled step, in the terms an executor needs.
+public struct StepEntry: Hashable, Sendable {
+    /// The request's id (`RequestSpec.id`): stable across preemptions, unique within a run.
+    public var requestID: Int
+    /// New tokens the step appends: the prefill chunk length, or 1 for a decode.
+    public var newTokens: Int
+    /// Tokens of the request resident in KV before the step; the new tokens take positions
+    /// `contextBefore ..< contextBefore + newTokens`.
+    public var contextBefore: Int
+    /// The request's prompt length: positions below it hold prompt tokens, the rest generated ones
+    /// (a prefill after a recompute preemption re-feeds generated tokens too).
+    public var promptTokens: Int
+    /// True for a decode (the last generated token fed back), false for a prefill chunk.
+    public var isDecode: Bool
+    /// True when the step yields the request's next output token: every decode, and the chunk
+    /// that finishes a prefill.
+    public var producesToken: Bool
+
+    public init(requestID: Int, newTokens: Int, contextBefore: Int, promptTokens: Int, isDecode: Bool, producesToken: Bool) {
+        self.requestID = requestID
+        self.newTokens = newTokens
+        self.contextBefore = contextBefore
+        self.promptTokens = promptTokens
+        self.isDecode = isDecode
+        self.producesToken = producesToken
+    }
+}
+
+/// One step as the scheduler formed it.
+public struct ScheduledStep: Sendable {
+    /// The replica that runs it.
+    public var replica: Int
+    /// The step summarised for pricing (`StepCostModel.cost(of:)`).
+    public var workload: StepWorkload
+    /// Every batch entry in batch order (decodes and prefill chunks as the scheduler placed
+    /// them); empty when the runner's `needsEntries` is false.
+    public var entries: [StepEntry]
+
+    public init(replica: Int, workload: StepWorkload, entries: [StepEntry]) {
+        self.replica = replica
+        self.workload = workload
+        self.entries = entries
+    }
+}
+
+/// Any `StepCostModel` as a runner: prices `step.workload`, ignores releases.
+public struct StepCostModelRunner: StepRunner {
+    public let costModel: any StepCostModel
+    public init(_ costModel: any StepCostModel) { self.costModel = costModel }
+    public var needsEntries: Bool { false }
+    public func run(_ step: ScheduledStep) -> StepCost { costModel.cost(of: step.workload) }
+}
+
+/// A runner of a type from another module, behind an existential, so that the cluster is still
+/// compiled once per scheduler × KV policy here (a generic parameter from outside would leave it
+/// unspecialised). A runner that executes real steps costs milliseconds a call; the box is noise.
+struct BoxedStepRunner: StepRunner {
+    var base: any StepRunner
+    var needsEntries: Bool { base.needsEntries }
+    mutating func run(_ step: ScheduledStep) throws -> StepCost { try base.run(step) }
+    mutating func released(requestID: Int, reason: KVReleaseReason) { base.released(requestID: requestID, reason: reason) }
+}
