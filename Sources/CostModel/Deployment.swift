@@ -23,6 +23,14 @@ public struct Precision: Hashable, Sendable, Codable {
     public var embeddingType: DType { embeddings ?? weights }
     /// Arithmetic type of the attention core.
     public var attentionArithmetic: DType { (attention ?? activations).arithmeticType }
+    /// Kernel format of a weight GEMM in `weightFormat`: with block-quantised activations and
+    /// weights a CPU runs a kernel per weight format (llama.cpp's `ggml_vec_dot_q4_1_q8_1`, ours in
+    /// `MatMul+SIMD.swift`), whose rate a calibrated profile records under that format's name;
+    /// otherwise the activations' arithmetic type. Devices without a figure for the format fall
+    /// back to int8 (`DType.computeFallbacks`).
+    public func gemmArithmetic(weightFormat: DType) -> DType {
+        activations.isBlockQuantized && weightFormat.isBlockQuantized ? weightFormat : activations.arithmeticType
+    }
     public var description: String { "weights \(weights.rawValue), activations \(activations.rawValue), KV \(kvCache.rawValue)" }
 }
 
@@ -51,12 +59,19 @@ public struct PricingRates: Sendable, Hashable {
         }
     }
 
-    /// For the activations' arithmetic type (every GEMM and elementwise operator).
+    /// For the activations' arithmetic type (norms, elementwise operators, and GEMMs unless quantised kernels apply).
     public var activations: Compute
+    /// For the layers' weight GEMMs (`Precision.gemmArithmetic(weightFormat: weights)`).
+    public var layerGEMMs: Compute
+    /// For the LM head GEMM (`Precision.gemmArithmetic(weightFormat: embeddingType)`).
+    public var headGEMM: Compute
     /// For the attention core's arithmetic type.
     public var attention: Compute
     /// Peak bandwidth of the weight-holding tier, bytes/s.
     public var memoryBandwidth: Double
+    /// Fixed costs: the device's own measured ones (`DeviceProfile.fixedCosts`) or its class's estimates.
+    public var kernelOverheadSeconds: Double
+    public var stepOverheadSeconds: Double
 }
 
 /// A model placed on hardware: one replica of `tensorParallel × pipelineParallel` devices.
@@ -140,8 +155,12 @@ public final class Deployment: Sendable {
         self.memoryUtilization = memoryUtilization
         self.rates = PricingRates(
             activations: .init(precision.activations.arithmeticType, device: device, deviceClass: deviceClass),
+            layerGEMMs: .init(precision.gemmArithmetic(weightFormat: precision.weights), device: device, deviceClass: deviceClass),
+            headGEMM: .init(precision.gemmArithmetic(weightFormat: precision.embeddingType), device: device, deviceClass: deviceClass),
             attention: .init(precision.attentionArithmetic, device: device, deviceClass: deviceClass),
-            memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond)
+            memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
+            kernelOverheadSeconds: device.fixedCosts?.kernelOverheadSeconds ?? deviceClass.kernelOverheadSeconds,
+            stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds)
     }
 
     public var deviceCount: Int { tensorParallel * pipelineParallel }
@@ -150,7 +169,9 @@ public final class Deployment: Sendable {
     /// looked up in the profiles otherwise.
     @inline(__always) public func computeRates(_ type: DType) -> PricingRates.Compute {
         if type == rates.activations.arithmetic { return rates.activations }
+        if type == rates.layerGEMMs.arithmetic { return rates.layerGEMMs }
         if type == rates.attention.arithmetic { return rates.attention }
+        if type == rates.headGEMM.arithmetic { return rates.headGEMM }
         return PricingRates.Compute(type, device: device, deviceClass: deviceClass)
     }
 

@@ -92,7 +92,7 @@ public struct InferenceCostModel: StepCostModel {
             Self.add(deployment, step, .contextIndependent, to: &sums)
         }
         Self.add(deployment, step, .contextDependent, to: &sums)
-        sums.overhead += deployment.deviceClass.stepOverheadSeconds
+        sums.overhead += deployment.rates.stepOverheadSeconds
         let duration = sums.compute + sums.memory + sums.communication + sums.overhead
         let bound: Bound
         if sums.compute >= max(sums.memory, sums.communication, sums.overhead) { bound = .compute }
@@ -117,7 +117,7 @@ public struct InferenceCostModel: StepCostModel {
         let d = cost.duration.value
         let (peak, _) = deployment.device.peakCompute(for: deployment.precision.activations)
         return StepBreakdown(
-            operators: rows, stepOverhead: Seconds(deployment.deviceClass.stepOverheadSeconds), cost: cost,
+            operators: rows, stepOverhead: Seconds(deployment.rates.stepOverheadSeconds), cost: cost,
             flopsPerDevice: FLOPs(flops), bytesPerDevice: Bytes(bytes), memoryFloor: Seconds(floor),
             mfu: d > 0 ? flops / (d * peak.value) / Double(deployment.pipelineParallel) : 0,
             mbu: d > 0 ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond) / Double(deployment.pipelineParallel) : 0)

@@ -23,7 +23,7 @@ extension Deployment {
     /// Ring all-reduce over `n` devices sends `2(n−1)/n` of the data per device in `2(n−1)`
     /// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message.
     @inline(__always) public func cost(of op: Operator) -> OperatorCost {
-        let overhead = Seconds(deviceClass.kernelOverheadSeconds)
+        let overhead = Seconds(rates.kernelOverheadSeconds)
         if op.kind.isCommunication {
             let n = Double(op.kind == .allReduce ? tensorParallel : 2)
             guard n > 1, let link = op.kind == .allReduce ? tensorLink : pipelineLink else {

@@ -51,9 +51,11 @@ public struct ModelValidation {
     }
 
     /// The precision the executor runs: Q4_1 layers (or `weights`), Q8_0 embedding/LM head,
-    /// activations rounded to Q8 (int8 dot products), and an F16 KV cache.
+    /// activations rounded to Q8 (a dot-product kernel per weight format), and an F16 KV cache
+    /// whose attention is F16 loads with F32 arithmetic (priced at the profile's fp16 figure,
+    /// which `calibrate` measures on that kernel).
     public static func executorPrecision(weights: DType = .q4_1, embeddings: DType = .q8_0) -> Precision {
-        Precision(weights: weights, activations: .q8_0, kvCache: .fp16, embeddings: embeddings)
+        Precision(weights: weights, activations: .q8_0, kvCache: .fp16, embeddings: embeddings, attention: .fp16)
     }
 
     /// The cost-model kind(s) behind each executor operator class.
@@ -150,7 +152,7 @@ public struct ModelValidation {
         let setup: [(String, String)] = [
             ("hardware", deployment.device.name), ("device class", deployment.deviceClass.name),
             ("model", deployment.model.name), ("threads", "\(threads)"),
-            ("precision", "weights \(p.weights.rawValue), embeddings \(p.embeddingType.rawValue), activations \(p.activations.rawValue) (int8 arithmetic), KV \(p.kvCache.rawValue)"),
+            ("precision", "weights \(p.weights.rawValue), embeddings \(p.embeddingType.rawValue), activations \(p.activations.rawValue) (kernels: layers \(p.gemmArithmetic(weightFormat: p.weights).rawValue), LM head \(p.gemmArithmetic(weightFormat: p.embeddingType).rawValue), attention \(p.attentionArithmetic.rawValue)), KV \(p.kvCache.rawValue)"),
             ("trace", trace.isEmpty ? "none" : "\(trace.count) requests, \(plan.tracePolicy.summary), the simulator's scheduler for measured and predicted"),
         ]
         return ValidationReport(rows: rows + classRows, setup: setup)

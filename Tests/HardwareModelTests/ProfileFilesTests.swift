@@ -29,11 +29,12 @@ import HardwareModel
     static let requiredSystems = ["dgx-a100", "dgx-h100", "hgx-h200", "dgx-b200", "mi300x-platform", "tpu-v5e-pod-slice"]
     static let deviceClasses: Set<String> = ["datacenter-gpu", "consumer-gpu", "cpu", "apple-soc", "sram-asic", "pim", "fpga", "tpu"]
 
-    /// The JSON files of one sub-folder, sorted, as (id, path).
+    /// The shipped JSON files of one sub-folder, sorted, as (id, path). A profile written by
+    /// `infersim calibrate` (git-ignored, measured figures of the machine at hand) is not checked here.
     static func files(in folder: String) throws -> [(id: String, path: String)] {
         let directory = profilesRoot.appendingPathComponent(folder)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        return names.filter { $0.hasSuffix(".json") }.sorted().map {
+        return names.filter { $0.hasSuffix(".json") && $0 != "host-calibrated.json" }.sorted().map {
             (String($0.dropLast(".json".count)), directory.appendingPathComponent($0).path)
         }
     }

@@ -41,7 +41,10 @@ import Testing
     calibrator.measureBandwidth = false
     calibrator.gemvShape = (64, 256)
     calibrator.computeShape = (64, 128, 8, 2)
+    calibrator.warmUpSeconds = 0
+    calibrator.attentionShape = (4, 2, 32, 64)
     let c = try calibrator.run()
+    #expect(c.attentionFLOPsPerSecond.isFinite && c.attentionFLOPsPerSecond > 0)
     #expect(c.kernels.map(\.weightType) == ["Q4_1", "Q8_0", "F32"])
     for k in c.kernels {
         #expect(k.computeFLOPsPerSecond.isFinite && k.computeFLOPsPerSecond > 0)
@@ -50,8 +53,11 @@ import Testing
     }
     #expect(c.kernelOverheadSeconds >= 0 && c.kernelOverheadSeconds < 0.01)
     #expect(c.stepOverheadSeconds >= 0 && c.tinyLayerSeconds >= 0)
-    // Bandwidth left unmeasured still yields a decodable profile.
-    _ = try HostProfileWriter.decode(HostProfileWriter.json(c))
+    // Bandwidth left unmeasured still yields a decodable profile, with a figure per kernel format
+    // and the measured fixed costs.
+    let profile = try HostProfileWriter.decode(HostProfileWriter.json(c))
+    for key in ["q4_1", "q8_0", "int8", "fp32", "fp16"] { #expect(profile.peakFLOPsPerSecond[key] != nil, "\(key)") }
+    #expect(profile.fixedCosts?.kernelOverheadSeconds == Double(String(format: "%.6g", c.kernelOverheadSeconds)))
 }
 
 @Test func syntheticMatricesHaveTheExecutorsByteCounts() throws {

@@ -29,6 +29,8 @@ extension Deployment {
         let kvb = precision.kvCache.bytesPerElement
         let arith = precision.activations.arithmeticType
         let attentionArith = precision.attentionArithmetic
+        let gemmArith = precision.gemmArithmetic(weightFormat: precision.weights)
+        let headArith = precision.gemmArithmetic(weightFormat: precision.embeddingType)
         let T = Double(step.totalTokens)
         guard T > 0 else { return }
         let H = Double(model.hiddenSize)
@@ -61,7 +63,7 @@ extension Deployment {
         }
         if independent { body(Operator(name: "QKV projection", kind: .qkvProjection, flops: FLOPs(2 * T * qkvElements),
                       weightBytes: Bytes(qkvElements * wt), activationBytes: Bytes(T * (H + qkvOut) * act),
-                      rows: T, arithmetic: arith, repeats: L)) }
+                      rows: T, arithmetic: gemmArith, repeats: L)) }
 
         // Attention core. Per head and query-key pair: 2·dQK for the scores and 2·dV for the
         // weighted values. MLA runs "absorbed" over its latent: dQK = kvLoraRank + ropeHeadDim, dV = kvLoraRank.
@@ -97,7 +99,7 @@ extension Deployment {
         let oElements = Double(model.heads * (model.mla?.vHeadDim ?? model.headDim)) * H / tp
         if independent { body(Operator(name: "output projection", kind: .outputProjection, flops: FLOPs(2 * T * oElements),
                       weightBytes: Bytes(oElements * wt), activationBytes: Bytes(T * (oElements / H + H) * act),
-                      rows: T, arithmetic: arith, repeats: L)) }
+                      rows: T, arithmetic: gemmArith, repeats: L)) }
 
         let reduceBytes = Bytes(T * H * max(act, 2))
         if tensorParallel > 1 {
@@ -113,7 +115,7 @@ extension Deployment {
             let f = Double(model.ffnSize) / tp
             if independent { body(Operator(name: "FFN", kind: .ffn, flops: FLOPs(2 * T * e), weightBytes: Bytes(e * wt),
                           activationBytes: Bytes(T * (2 * H + matrices * f) * act),
-                          rows: T, arithmetic: arith, repeats: model.denseFFNLayers)) }
+                          rows: T, arithmetic: gemmArith, repeats: model.denseFFNLayers)) }
             if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(T * (f + 2 * H)),
                           activationBytes: Bytes(T * (3 * f + 4 * H) * act), rows: T, arithmetic: arith,
                           repeats: model.denseFFNLayers)) }
@@ -124,7 +126,7 @@ extension Deployment {
             let router = H * E
             if independent { body(Operator(name: "MoE router", kind: .moeRouter, flops: FLOPs(2 * T * router),
                           weightBytes: Bytes(router * wt), activationBytes: Bytes(T * (H + E) * act),
-                          rows: T, arithmetic: arith, repeats: model.moeLayers)) }
+                          rows: T, arithmetic: gemmArith, repeats: model.moeLayers)) }
             let distinct = E * (1 - pow(1 - k / E, T))
             let expert = model.ffnWeightElements(size: moe.expertFFNSize) / tp
             let shared = Double(moe.sharedExperts)
@@ -132,7 +134,7 @@ extension Deployment {
             if independent { body(Operator(name: "MoE experts", kind: .moeExperts, flops: FLOPs(2 * T * (k + shared) * expert),
                           weightBytes: Bytes((distinct + shared) * expert * wt),
                           activationBytes: Bytes(T * (k + shared) * (2 * H + matrices * f) * act),
-                          rows: T * (k + shared) / (distinct + shared), arithmetic: arith, repeats: model.moeLayers)) }
+                          rows: T * (k + shared) / (distinct + shared), arithmetic: gemmArith, repeats: model.moeLayers)) }
             if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(T * (k + shared) * (f + 2 * H)),
                           activationBytes: Bytes(T * ((k + shared) * 3 * f + 4 * H) * act), rows: T, arithmetic: arith,
                           repeats: model.moeLayers)) }
@@ -152,7 +154,7 @@ extension Deployment {
         if independent { body(Operator(name: "LM head", kind: .lmHead, flops: FLOPs(2 * logitRows * head),
                       weightBytes: Bytes(head * precision.embeddingType.bytesPerElement),
                       activationBytes: Bytes(logitRows * (H * act + Double(model.vocabSize) / tp * 4)),
-                      rows: logitRows, arithmetic: arith, repeats: 1)) }
+                      rows: logitRows, arithmetic: headArith, repeats: 1)) }
     }
 }
 

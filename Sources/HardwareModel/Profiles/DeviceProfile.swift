@@ -18,6 +18,9 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     public var interconnect: DeviceInterconnect
     /// Price in US dollars per device-hour, for cost-per-token figures (optional).
     public var pricePerHourUSD: Double?
+    /// Fixed costs measured on this very device (`infersim calibrate` writes them); when present
+    /// they replace the device class's estimates (optional).
+    public var fixedCosts: FixedCosts?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -59,6 +62,29 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         }
     }
 
+    /// Per-kernel and per-step fixed costs, seconds.
+    public struct FixedCosts: Codable, Hashable, Sendable {
+        /// Launch and synchronisation cost of one kernel (a CPU executor's fork-join).
+        public var kernelOverheadSeconds: Double
+        /// Cost of one forward step outside its kernels (sampling, bookkeeping).
+        public var stepOverheadSeconds: Double
+
+        public init(kernelOverheadSeconds: Double, stepOverheadSeconds: Double) {
+            self.kernelOverheadSeconds = kernelOverheadSeconds
+            self.stepOverheadSeconds = stepOverheadSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kernelOverheadSeconds = try c.decode(Double.self, forKey: .kernelOverheadSeconds)
+            stepOverheadSeconds = try c.decode(Double.self, forKey: .stepOverheadSeconds)
+            for (key, value) in [(CodingKeys.kernelOverheadSeconds, kernelOverheadSeconds), (.stepOverheadSeconds, stepOverheadSeconds)]
+            where !(value.isFinite && value >= 0) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a number >= 0, found \(value)")
+            }
+        }
+    }
+
     /// Links by interconnect id (`hardware-profiles/interconnects/ID.json`).
     public struct DeviceInterconnect: Codable, Hashable, Sendable {
         /// Device-to-device link inside a node (NVLink, Infinity Fabric, chip-to-chip fabric); nil if none.
@@ -81,7 +107,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
-             interconnect, pricePerHourUSD, sources, notes
+             interconnect, pricePerHourUSD, fixedCosts, sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,9 +142,11 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         power = try c.decode(PowerProfile.self, forKey: .power)
         interconnect = try c.decode(DeviceInterconnect.self, forKey: .interconnect)
         pricePerHourUSD = try c.decodeIfPresent(Double.self, forKey: .pricePerHourUSD)
+        fixedCosts = try c.decodeIfPresent(FixedCosts.self, forKey: .fixedCosts)
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
+        if fixedCosts != nil { required.append("fixedCosts") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }
@@ -129,7 +157,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// Peak throughput for work of arithmetic type `dtype`, falling back to the next wider
     /// type the device has (an A100 runs FP8 work at its FP16 rate). Returns the type used.
     public func peakCompute(for dtype: DType) -> (FLOPsPerSecond, DType) {
-        for candidate in dtype.arithmeticType.computeFallbacks {
+        for candidate in dtype.computeFallbacks {
             if let value = peakFLOPsPerSecond[candidate.rawValue] { return (FLOPsPerSecond(value), candidate) }
         }
         let best = peakFLOPsPerSecond.max { $0.value < $1.value }!

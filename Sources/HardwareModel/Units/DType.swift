@@ -28,8 +28,13 @@ public enum DType: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Whether this is one of GGML's block-quantised formats (weights with per-block scales).
+    public var isBlockQuantized: Bool { self == .q8_0 || self == .q4_1 || self == .q4_0 }
+
     /// Formats to try, in order, when a device has no peak figure for this one: a device
-    /// without FP8 units runs FP8 work at its FP16/BF16 rate, and so on.
+    /// without FP8 units runs FP8 work at its FP16/BF16 rate, and so on. A block-quantised
+    /// kernel format (a CPU's Q4_1 × Q8 dot product) first tries its own figure, which a
+    /// calibrated host profile measures, then the int8 rate.
     public var computeFallbacks: [DType] {
         switch self {
         case .fp32: return [.fp32]
@@ -40,7 +45,7 @@ public enum DType: String, Codable, Sendable, CaseIterable, Comparable {
         case .int8: return [.int8, .fp8, .fp16, .bf16, .fp32]
         case .fp4: return [.fp4, .int4, .fp8, .int8, .fp16, .bf16, .fp32]
         case .int4: return [.int4, .int8, .fp8, .fp16, .bf16, .fp32]
-        case .q8_0, .q4_1, .q4_0: return [.int8, .fp16, .bf16, .fp32]
+        case .q8_0, .q4_1, .q4_0: return [self, .int8, .fp16, .bf16, .fp32]
         }
     }
 

@@ -29,6 +29,10 @@ public struct HostCalibration: Sendable, Equatable {
     public var readBandwidthOneThread: Double
     public var readBandwidthAllThreads: Double
     public var kernels: [KernelRate]
+    /// The executor's attention over an F16 KV cache (F16 loads widened to F32, F32 multiply-adds):
+    /// `4 · headDim · positions · heads / time` for one query row at `attentionPositions` positions.
+    public var attentionFLOPsPerSecond: Double
+    public var attentionPositions: Int
     public var computeRows: Int
     public var smallRows: Int
     /// Fork-join cost of one executor kernel launch (an empty `ThreadPool.run`), seconds.
@@ -55,6 +59,11 @@ public struct HostCalibrator {
     public var computeShape: (rows: Int, columns: Int, activationRows: Int, smallRows: Int)
     /// Whether to measure streaming bandwidth (a 256 MB read); tests turn it off.
     public var measureBandwidth: Bool
+    /// Seconds of busy work on every worker before measuring (see `warmUp`); tests set 0.
+    public var warmUpSeconds: Double
+    /// Attention shape: query heads, KV heads, head dimension and cached positions (SmolLM2-135M's
+    /// heads at a mid-length context by default).
+    public var attentionShape: (heads: Int, kvHeads: Int, headDim: Int, positions: Int)
 
     public init(threads: Int, repetitions: Int = 15, clock: any ExecutorClock = MonotonicClock()) {
         precondition(threads >= 1 && repetitions >= 1)
@@ -62,8 +71,10 @@ public struct HostCalibrator {
         self.repetitions = repetitions
         self.clock = clock
         gemvShape = (8192, 8192)
-        computeShape = (1536, 576, 128, 8)
+        computeShape = (1536, 576, 512, 1)
         measureBandwidth = true
+        warmUpSeconds = 0.5
+        attentionShape = (9, 3, 64, 512)
     }
 
     /// Measures everything. Takes about 10-20 s on a 2-core machine.
@@ -71,15 +82,18 @@ public struct HostCalibrator {
     public func run() throws -> HostCalibration {
         let pool = ThreadPool(threadCount: threads)
         var kernels: [HostCalibration.KernelRate] = []
+        warmUp(pool: pool)
         for (name, type) in [("Q4_1", GGMLType.q4_1), ("Q8_0", .q8_0), ("F32", .f32)] {
             kernels.append(try measureKernel(name: name, type: type, pool: pool))
         }
+        let attention = measureAttention(pool: pool)
         let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
         let bwN = measureBandwidth ? (threads == 1 ? bw1 : ExecutorBenchmark.measureReadBandwidth(threads: threads, clock: clock)) : 0
         return HostCalibration(
             cpuModel: Self.cpuModelName(), threads: threads, memoryCapacityBytes: Self.memoryCapacityBytes(),
             readBandwidthOneThread: bw1, readBandwidthAllThreads: bwN, kernels: kernels,
+            attentionFLOPsPerSecond: attention, attentionPositions: attentionShape.positions,
             computeRows: computeShape.activationRows, smallRows: computeShape.smallRows,
             kernelOverheadSeconds: kernelOverhead, stepOverheadSeconds: stepOverhead, tinyLayerSeconds: perLayer)
     }
@@ -131,6 +145,55 @@ public struct HostCalibrator {
         }
         return .init(weightType: name, computeFLOPsPerSecond: compute, smallRowsFLOPsPerSecond: small,
                      gemvBytesPerSecond: Double(gw.byteCount) / gemvSeconds)
+    }
+
+    /// Keeps every worker busy for `warmUpSeconds` before the first measurement. On a VM an idle
+    /// vCPU is descheduled and clocks down; without this the first kernel measured (Q4_1) read
+    /// 53 GFLOP/s instead of 76 on the 2-vCPU Zen 5 VM, a one-off that a single warm-up call
+    /// does not remove.
+    private func warmUp(pool: ThreadPool) {
+        let start = clock.nowNanoseconds()
+        var sink: Float = 0
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 4096 * pool.threadCount)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: 4096 * pool.threadCount)
+        while Double(clock.nowNanoseconds() &- start) * 1e-9 < warmUpSeconds {
+            pool.run { worker in
+                let b = buffer + worker * 4096
+                for _ in 0 ..< 64 { b[0] = dotProduct(b, b, count: 4096) * 1e-9 }
+            }
+            sink += buffer[0]
+        }
+        if sink.isNaN { print("") }  // keeps the loop from being optimised away
+    }
+
+    /// The attention kernel's rate: one decode row attending over `positions` cached F16 keys and
+    /// values with every query head, heads shared among the workers as the session shares them.
+    private func measureAttention(pool: ThreadPool) -> Double {
+        let (heads, kvHeads, headDim, positions) = attentionShape
+        let kvDim = kvHeads * headDim, group = heads / kvHeads
+        let keys = UnsafeMutablePointer<Float16>.allocate(capacity: positions * kvDim)
+        let values = UnsafeMutablePointer<Float16>.allocate(capacity: positions * kvDim)
+        let query = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * positions)
+        defer { keys.deallocate(); values.deallocate(); query.deallocate(); out.deallocate(); scores.deallocate() }
+        for i in 0 ..< positions * kvDim {
+            keys[i] = Float16(Float((i * 7919) % 251) / 251 - 0.5)
+            values[i] = Float16(Float((i * 104_729) % 241) / 241 - 0.5)
+        }
+        for i in 0 ..< heads * headDim { query[i] = Float((i * 31) % 17) / 17 - 0.5 }
+        let seconds = medianSeconds {
+            pool.run { worker in
+                for h in pool.share(of: heads, worker: worker) {
+                    let kv = (h / group) * headDim
+                    attendHead(into: out + h * headDim, query: query + h * headDim, keys: keys + kv, values: values + kv,
+                               rowStride: kvDim, lastPosition: positions - 1, headDim: headDim,
+                               scores: scores + worker * positions)
+                }
+            }
+        }
+        return 4 * Double(headDim * positions * heads) / seconds
     }
 
     /// Per-kernel and per-step fixed costs.

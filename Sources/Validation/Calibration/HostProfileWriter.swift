@@ -6,8 +6,10 @@ import HardwareModel
 ///
 /// Which measured figure becomes which profile number:
 /// - `memoryTiers[0].bandwidthBytesPerSecond` = streaming read bandwidth with all threads;
-/// - `peakFLOPsPerSecond.int8` = the Q4_1 × Q8 matmul rate at many rows (the layers' format;
-///   the Q8_0 rate is in `notes`); `peakFLOPsPerSecond.fp32` = the F32 matmul rate.
+/// - `peakFLOPsPerSecond.q4_1` and `.q8_0` = the Q4_1 × Q8 and Q8_0 × Q8 matmul rates (the
+///   better of many and few rows), `.int8` = the Q4_1 rate (for other block formats),
+///   `.fp32` = the F32 matmul rate, `.fp16` = the attention kernel over an F16 KV cache;
+/// - `fixedCosts` = the empty fork-join time per kernel and the fixed time per step.
 /// These are measured ceilings of this executor on this host, not datasheet peaks: the "cpu"
 /// device class's fractions say how much of them a real step reaches (see
 /// `hardware-profiles/README.md`, "Calibrated host profiles").
@@ -18,9 +20,10 @@ public enum HostProfileWriter {
     public static func json(_ c: HostCalibration, id: String = defaultID) -> String {
         let note = "measured by infersim calibrate on \(c.cpuModel)"
         let q4 = c.kernel("Q4_1"), q8 = c.kernel("Q8_0"), f32 = c.kernel("F32")
-        // The ceiling of a kernel: its best rate over the row counts measured (on a shared host a
-        // single shape can be slowed by a neighbour; the larger figure is the achievable one).
-        func ceiling(_ k: HostCalibration.KernelRate) -> Double { max(k.computeFLOPsPerSecond, k.smallRowsFLOPsPerSecond) }
+        // The compute ceiling of a kernel: its rate with many activation rows, the regime where
+        // compute bounds (prefill). The one-row rate, on a cache-resident matrix, is in `notes`;
+        // decode streams its weights from memory and is priced by bandwidth.
+        func ceiling(_ k: HostCalibration.KernelRate) -> Double { k.computeFLOPsPerSecond }
         func n(_ v: Double) -> String { String(format: "%.6g", v) }
         func g(_ v: Double?) -> String { v.map { String(format: "%.1f", $0 / 1e9) } ?? "-" }
         var details = "Calibration with \(c.threads) thread(s). Read bandwidth: \(g(c.readBandwidthOneThread)) GB/s with 1 thread, "
@@ -29,6 +32,7 @@ public enum HostProfileWriter {
             details += "\(k.weightType) kernel: \(g(k.computeFLOPsPerSecond)) GFLOP/s at \(c.computeRows) rows, "
                 + "\(g(k.smallRowsFLOPsPerSecond)) GFLOP/s at \(c.smallRows) rows, GEMV \(g(k.gemvBytesPerSecond)) GB/s. "
         }
+        details += "Attention (F16 cache): \(g(c.attentionFLOPsPerSecond)) GFLOP/s at \(c.attentionPositions) positions. "
         details += String(format: "Fixed costs: %.2f us per kernel (empty fork-join), %.1f us per tiny layer, %.1f us per step outside layers.",
                           c.kernelOverheadSeconds * 1e6, c.tinyLayerSeconds * 1e6, c.stepOverheadSeconds * 1e6)
         details += " These are achieved ceilings, not datasheet peaks; see hardware-profiles/README.md (Calibrated host profiles)."
@@ -40,15 +44,20 @@ public enum HostProfileWriter {
           "deviceClass": "cpu",
           "peakFLOPsPerSecond": {
             "fp32": \(n(f32.map(ceiling) ?? 1)),
-            "int8": \(n((q4 ?? q8).map(ceiling) ?? 1))
+            "fp16": \(n(max(c.attentionFLOPsPerSecond, 1))),
+            "int8": \(n((q4 ?? q8).map(ceiling) ?? 1)),
+            "q4_1": \(n((q4 ?? q8).map(ceiling) ?? 1)),
+            "q8_0": \(n((q8 ?? q4).map(ceiling) ?? 1))
           },
           "memoryTiers": [
             { "name": "DRAM (measured streaming read)", "kind": "ddr", "capacityBytes": \(n(c.memoryCapacityBytes)), "bandwidthBytesPerSecond": \(n(max(c.readBandwidthAllThreads, 1))), "holdsWeights": true }
           ],
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
+          "fixedCosts": { "kernelOverheadSeconds": \(n(c.kernelOverheadSeconds)), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
           "sources": {
-            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": int8 = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul, the better of \(c.computeRows) and \(c.smallRows) rows (Q8_0 in notes); fp32 = the same for the F32 matmul")) },
+            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul with \(c.computeRows) rows on a 1536 x 576 matrix, after a warm-up; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = 4 x headDim x positions x heads / median time of the attention kernel over an F16 KV cache at \(c.attentionPositions) positions")) },
+            "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": kernel = median time of an empty fork-join of the executor's thread pool; step = one-token forward of tiny 1- and 8-layer models, t(1) - (t(8) - t(1)) / 7")) },
             "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
             "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
             "interconnect": { "kind": "estimated", "reference": "estimated: a single host with no device links, one device per node" }
