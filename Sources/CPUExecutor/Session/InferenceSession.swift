@@ -272,14 +272,16 @@ public final class InferenceSession {
                     s.cache.store(layer: layerIndex, sequence: s.rowSequences[n], position: s.rowPositions[n],
                                   key: s.k + n * kvDim, value: s.v + n * kvDim)
                 }
-                let heads = c.headCount, group = c.headCount / c.kvHeadCount
+                // One work item per (row, KV head): the query heads that share a KV head read it once.
+                let kvHeads = c.kvHeadCount, group = c.headCount / c.kvHeadCount
                 pool.run { worker in
-                    let scores = s.scores + worker * contextLength
-                    for pair in pool.share(of: rows * heads, worker: worker) {
-                        let n = pair / heads, h = pair % heads
-                        s.cache.attend(into: s.attention + n * d + h * headDim, query: s.q + n * d + h * headDim,
-                                       layer: layerIndex, sequence: s.rowSequences[n], kvHead: h / group,
-                                       lastPosition: s.rowPositions[n], scores: scores)
+                    let scratch = s.scores + worker * (group * contextLength + headDim)
+                    for item in pool.share(of: rows * kvHeads, worker: worker) {
+                        let n = item / kvHeads, g = item % kvHeads
+                        let offset = n * d + g * group * headDim
+                        s.cache.attendGroup(into: s.attention + offset, queries: s.q + offset, layer: layerIndex,
+                                            sequence: s.rowSequences[n], kvHead: g, group: group,
+                                            lastPosition: s.rowPositions[n], scratch: scratch)
                     }
                 }
             }

@@ -37,6 +37,22 @@ final class KVCache: @unchecked Sendable {
         }
     }
 
+    /// `attendGroup` for the `group` query heads of KV head `kvHead` (queries and outputs contiguous).
+    func attendGroup(into out: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>, layer: Int, sequence: Int,
+                     kvHead: Int, group: Int, lastPosition: Int, scratch: UnsafeMutablePointer<Float>) {
+        let i = rowIndex(layer: layer, sequence: sequence, position: 0) + kvHead * headDim
+        switch type {
+        case .f16:
+            CPUExecutor.attendGroup(into: out, queries: queries, keys: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i),
+                                    values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i), rowStride: kvDim,
+                                    lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
+        case .f32:
+            CPUExecutor.attendGroup(into: out, queries: queries, keys: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i),
+                                    values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i), rowStride: kvDim,
+                                    lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
+        }
+    }
+
     func attend(into out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, layer: Int, sequence: Int,
                 kvHead: Int, lastPosition: Int, scores: UnsafeMutablePointer<Float>) {
         let i = rowIndex(layer: layer, sequence: sequence, position: 0) + kvHead * headDim
