@@ -42,7 +42,7 @@ import Testing
     calibrator.gemvShape = (64, 256)
     calibrator.computeShape = (64, 128, 8, 2)
     calibrator.warmUpSeconds = 0
-    calibrator.attentionShape = (4, 2, 32, 64)
+    calibrator.attentionShape = (4, 2, 32, 64, 2)
     let c = try calibrator.run()
     #expect(c.attentionFLOPsPerSecond.isFinite && c.attentionFLOPsPerSecond > 0)
     #expect(c.kernels.map(\.weightType) == ["Q4_1", "Q8_0", "F32"])

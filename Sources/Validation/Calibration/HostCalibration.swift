@@ -61,9 +61,9 @@ public struct HostCalibrator {
     public var measureBandwidth: Bool
     /// Seconds of busy work on every worker before measuring (see `warmUp`); tests set 0.
     public var warmUpSeconds: Double
-    /// Attention shape: query heads, KV heads, head dimension and cached positions (SmolLM2-135M's
-    /// heads at a mid-length context by default).
-    public var attentionShape: (heads: Int, kvHeads: Int, headDim: Int, positions: Int)
+    /// Attention shape: query heads, KV heads, head dimension, cached positions and layers
+    /// (SmolLM2-135M's at a mid-length context by default: 11.8 MB of F16 cache, more than L2).
+    public var attentionShape: (heads: Int, kvHeads: Int, headDim: Int, positions: Int, layers: Int)
 
     public init(threads: Int, repetitions: Int = 15, clock: any ExecutorClock = MonotonicClock()) {
         precondition(threads >= 1 && repetitions >= 1)
@@ -74,7 +74,7 @@ public struct HostCalibrator {
         computeShape = (1536, 576, 512, 1)
         measureBandwidth = true
         warmUpSeconds = 0.5
-        attentionShape = (9, 3, 64, 512)
+        attentionShape = (9, 3, 64, 512, 30)
     }
 
     /// Measures everything. Takes about 10-20 s on a 2-core machine.
@@ -167,33 +167,39 @@ public struct HostCalibrator {
         if sink.isNaN { print("") }  // keeps the loop from being optimised away
     }
 
-    /// The attention kernel's rate: one decode row attending over `positions` cached F16 keys and
-    /// values with every query head, heads shared among the workers as the session shares them.
+    /// The attention kernel's rate as a decode step runs it: one query row attending over
+    /// `positions` cached F16 keys and values in each of `layers` layers (separate buffers, so the
+    /// cache is streamed as a real step streams it), one work item per KV head and its query heads
+    /// (`attendGroup`), items shared among the workers as the session shares them.
     private func measureAttention(pool: ThreadPool) -> Double {
-        let (heads, kvHeads, headDim, positions) = attentionShape
+        let (heads, kvHeads, headDim, positions, layers) = attentionShape
         let kvDim = kvHeads * headDim, group = heads / kvHeads
-        let keys = UnsafeMutablePointer<Float16>.allocate(capacity: positions * kvDim)
-        let values = UnsafeMutablePointer<Float16>.allocate(capacity: positions * kvDim)
+        let perLayer = positions * kvDim
+        let keys = UnsafeMutablePointer<Float16>.allocate(capacity: layers * perLayer)
+        let values = UnsafeMutablePointer<Float16>.allocate(capacity: layers * perLayer)
         let query = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
         let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * positions)
-        defer { keys.deallocate(); values.deallocate(); query.deallocate(); out.deallocate(); scores.deallocate() }
-        for i in 0 ..< positions * kvDim {
+        let scratchSize = group * positions + headDim
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * scratchSize)
+        defer { keys.deallocate(); values.deallocate(); query.deallocate(); out.deallocate(); scratch.deallocate() }
+        for i in 0 ..< layers * perLayer {
             keys[i] = Float16(Float((i * 7919) % 251) / 251 - 0.5)
             values[i] = Float16(Float((i * 104_729) % 241) / 241 - 0.5)
         }
         for i in 0 ..< heads * headDim { query[i] = Float((i * 31) % 17) / 17 - 0.5 }
         let seconds = medianSeconds {
-            pool.run { worker in
-                for h in pool.share(of: heads, worker: worker) {
-                    let kv = (h / group) * headDim
-                    attendHead(into: out + h * headDim, query: query + h * headDim, keys: keys + kv, values: values + kv,
-                               rowStride: kvDim, lastPosition: positions - 1, headDim: headDim,
-                               scores: scores + worker * positions)
+            for layer in 0 ..< layers {
+                pool.run { worker in
+                    for g in pool.share(of: kvHeads, worker: worker) {
+                        let kv = layer * perLayer + g * headDim
+                        attendGroup(into: out + g * group * headDim, queries: query + g * group * headDim,
+                                    keys: keys + kv, values: values + kv, rowStride: kvDim, lastPosition: positions - 1,
+                                    headDim: headDim, group: group, scratch: scratch + worker * scratchSize)
+                    }
                 }
             }
         }
-        return 4 * Double(headDim * positions * heads) / seconds
+        return 4 * Double(headDim * positions * heads * layers) / seconds
     }
 
     /// Per-kernel and per-step fixed costs.

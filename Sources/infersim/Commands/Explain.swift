@@ -30,7 +30,8 @@ enum ExplainReport {
         t.add(["step overhead", "1", "", "", "", Format.fixed(b.stepOverhead.value * 1e3, 3), "overhead", Format.percent(b.stepOverhead.value / total)])
         var lines = [t.rendered()]
         lines.append("step: \(Format.ms(total)), \(b.cost.boundBy.rawValue)-bound; MFU \(Format.percent(b.mfu)), MBU \(Format.percent(b.mbu)); ridge point \(Format.fixed(ridge, 1)) FLOP/B (operators above it are compute-bound at peak)")
-        lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) per device / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
+        let whose = d.pipelineParallel > 1 ? "per tensor-parallel rank over the \(d.pipelineParallel) stages in turn" : "per device"
+        lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose) / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
         let comm = b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value }
         if comm > 0 { lines.append("communication on top: \(Format.ms(comm)) over \(d.tensorLink?.displayName ?? d.pipelineLink?.displayName ?? "link")") }
         return lines.joined(separator: "\n")
@@ -71,13 +72,35 @@ enum ExplainReport {
         lines.append("Decode step: \(batch) sequence(s) at context \(context)")
         lines.append(table(model.breakdown(of: decode), d))
         lines.append("")
-        let weightFloor = plan.weightsPerDevice.value / d.device.mainMemory.bandwidthBytesPerSecond
-        lines.append("Weights: \(Format.gb(plan.weightsPerDevice.value)) per device; reading them once at peak bandwidth takes \(Format.ms(weightFloor)): the floor of every decode step (\(Format.fixed(1 / (weightFloor * Double(d.pipelineParallel)), 1)) tokens/s per sequence at most)")
-        lines.append("KV cache: \(Format.grouped(Int(plan.kvBytesPerToken.value))) B per token (\(Format.fixed(plan.kvBytesPerToken.mebibytes, 4)) MiB) = 2 × \(d.model.layers) layers × \(d.model.kvHeads) KV heads × \(d.model.headDim) × \(Format.fixed(d.precision.kvCache.bytesPerElement, 3)) B" + (d.model.mla != nil ? " (MLA: latent \(d.model.kvElementsPerTokenPerLayer) elements per layer)" : ""))
-        if let b = computeBoundDecodeBatch(model, context: context) {
-            lines.append("Decode turns compute-bound at batch \(b) (context \(context)); below it, each step is paced by memory traffic.")
+        // The weights a decode step streams: every layer and the LM head (the embedding table is
+        // only indexed), as this batch touches them (a mixture of experts reads the experts it routes to).
+        let decodeBreakdown = model.breakdown(of: decode)
+        let streamed = decodeBreakdown.operators.reduce(0.0) { $0 + $1.op.weightBytes.value * Double($1.op.repeats) }
+        let weightFloor = streamed / d.device.mainMemory.bandwidthBytesPerSecond
+        lines.append("Weights: \(Format.gb(plan.weightsPerDevice.value)) held per device; a decode step streams \(Format.gb(streamed))"
+            + (d.pipelineParallel > 1 ? " per tensor-parallel rank over its \(d.pipelineParallel) stages" : "")
+            + ", which at peak bandwidth takes \(Format.ms(weightFloor)): the floor of every decode step (\(Format.fixed(1 / weightFloor, 1)) tokens/s per sequence at most)")
+        let kvFormula: String
+        if d.model.mla != nil {
+            kvFormula = "\(d.model.layers) layers × \(d.model.kvElementsPerTokenPerLayer) latent elements (MLA) × \(Format.fixed(d.precision.kvCache.bytesPerElement, 3)) B"
         } else {
-            lines.append("Decode stays memory-bound up to batch 65,536 at context \(context).")
+            kvFormula = "2 × \(d.model.layers) layers × \(d.model.kvHeads) KV heads × \(d.model.headDim) × \(Format.fixed(d.precision.kvCache.bytesPerElement, 3)) B"
+        }
+        lines.append("KV cache: \(Format.grouped(Int(plan.kvBytesPerToken.value))) B per token (\(Format.fixed(plan.kvBytesPerToken.mebibytes, 4)) MiB) = \(kvFormula)")
+        var single = StepWorkload()
+        single.addDecode(contextLength: context)
+        let pace: String
+        switch model.cost(of: single).boundBy {
+        case .memory: pace = "paced by memory traffic"
+        case .compute: pace = "compute-bound already"
+        case .communication: pace = "paced by communication between devices"
+        case .overhead: pace = "paced by fixed per-kernel and per-step overheads"
+        }
+        if let b = computeBoundDecodeBatch(model, context: context) {
+            lines.append(b == 1 ? "Decode is compute-bound from batch 1 (context \(context))."
+                         : "Decode turns compute-bound at batch \(b) (context \(context)); below it, each step is \(pace).")
+        } else {
+            lines.append("Decode is not compute-bound up to batch 65,536 at context \(context); at batch 1 it is \(pace).")
         }
         return lines.joined(separator: "\n")
     }
