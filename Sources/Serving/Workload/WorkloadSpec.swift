@@ -99,7 +99,7 @@ public struct TraceWorkloadSpec: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        format = try c.decode(TraceFormat.self, forKey: .format)
+        format = try c.decodeKnown(TraceFormat.self, forKey: .format)
         path = try c.decode(String.self, forKey: .path)
         guard !path.isEmpty else {
             throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: "expected a file path, found an empty string")
@@ -207,8 +207,8 @@ public enum LengthSpec: Codable, Sendable, Hashable {
             }
         default:
             let path = try c.decode(String.self, forKey: key("path"))
-            let format = try c.decode(TraceFormat.self, forKey: key("format"))
-            let field = try c.decode(EmpiricalLengths.Field.self, forKey: key("field"))
+            let format = try c.decodeKnown(TraceFormat.self, forKey: key("format"))
+            let field = try c.decodeKnown(EmpiricalLengths.Field.self, forKey: key("field"))
             self = .empirical(path: path, format: format, field: field)
         }
     }
