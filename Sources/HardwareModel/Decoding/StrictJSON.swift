@@ -92,10 +92,13 @@ public enum StrictJSON {
             if let underlying = context.underlyingError as? InputError {
                 return InputError(file: file, location: render(context.codingPath), underlying.message)
             }
-            if context.codingPath.isEmpty, let raw, let type {
+            if context.codingPath.isEmpty, context.underlyingError == nil, let raw, let type {
                 if let located = locateUnrepresentableNumber(raw: raw, type: type, file: file) { return located }
-                return InputError(file: file, location: "$",
-                                  "a number does not fit the type expected at its key (a negative or fractional number where a non-negative integer is expected?)")
+                if context.debugDescription.contains("not valid JSON") {
+                    // The input parsed, so this is the decoder's pathless number error.
+                    return InputError(file: file, location: "$",
+                                      "a number does not fit the type expected at its key (a negative or fractional number where a non-negative integer is expected?)")
+                }
             }
             return InputError(file: file, location: render(context.codingPath), context.debugDescription)
         @unknown default:
@@ -126,7 +129,8 @@ public enum StrictJSON {
             do {
                 _ = try JSONDecoder().decode(T.self, from: data)
             } catch DecodingError.typeMismatch(let expected, let context) {
-                guard render(context.codingPath) == render(path), let integer = describeInteger(expected) else { continue }
+                guard render(context.codingPath) == render(path), let integer = describeInteger(expected),
+                      !fits(number, in: expected) else { continue }
                 return InputError(file: file, location: render(path), "expected \(integer), found \(numberText(number))")
             } catch {
                 continue
@@ -200,7 +204,7 @@ public enum StrictJSON {
 
     /// What was found, for a message: a number or boolean as written, a string quoted
     /// (shortened past 40 characters), or the kind of container.
-    static func describeFound(_ value: Any) -> String {
+    public static func describeFound(_ value: Any) -> String {
         switch value {
         case is NSNull: return "null"
         case let n as NSNumber: return isBool(n) ? (n.boolValue ? "true" : "false") : numberText(n)
@@ -221,6 +225,23 @@ public enum StrictJSON {
             return rest
         }
         return debugDescription
+    }
+
+    /// Whether `n` is a whole number within the range of the integer type `type` (so it cannot
+    /// be what the decoder choked on).
+    static func fits(_ n: NSNumber, in type: Any.Type) -> Bool {
+        let d = n.doubleValue
+        guard d.isFinite, d == d.rounded() else { return false }
+        switch type {
+        case is UInt64.Type, is UInt.Type: return d >= 0 && d < 18_446_744_073_709_551_616.0
+        case is UInt32.Type: return d >= 0 && d <= Double(UInt32.max)
+        case is UInt16.Type: return d >= 0 && d <= Double(UInt16.max)
+        case is UInt8.Type: return d >= 0 && d <= Double(UInt8.max)
+        case is Int32.Type: return d >= Double(Int32.min) && d <= Double(Int32.max)
+        case is Int16.Type: return d >= Double(Int16.min) && d <= Double(Int16.max)
+        case is Int8.Type: return d >= Double(Int8.min) && d <= Double(Int8.max)
+        default: return d >= -9_223_372_036_854_775_808.0 && d < 9_223_372_036_854_775_808.0
+        }
     }
 
     /// The integer types' wording, or nil for a non-integer type.

@@ -49,6 +49,14 @@ public enum WorkloadSpec: Codable, Sendable, Hashable {
         }
     }
 
+    /// Turns on `skipBadRows` for a trace replay (a generated workload has no rows to skip).
+    public mutating func skipBadRows() {
+        if case .trace(var t) = self {
+            t.skipBadRows = true
+            self = .trace(t)
+        }
+    }
+
     static func resolve(_ path: String, relativeTo directory: String) -> String {
         if path.hasPrefix("/") || directory.isEmpty { return path }
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path
