@@ -146,9 +146,12 @@ public struct MetricsCollector: Sendable {
     ///   - endedAt: the simulated end of the run; defaults to the last completion or step end.
     ///     Throughputs divide by `endedAt − 0` (runs start at instant zero).
     ///   - overloadRule: thresholds of the overload verdict.
+    ///   - idlePowerWatts: idle power of one replica (all its devices). The summary's energy is
+    ///     the steps' energy plus this power over every replica's time without a step, from 0 to
+    ///     `endedAt` (see `MetricsSummary.energyJoules`).
     /// - Complexity: O(n log n) in completed requests (sorting).
     public func summary(slo: ServiceLevelObjectives = .none, replicas: Int = 1, endedAt: SimInstant? = nil,
-                        overloadRule: OverloadRule = OverloadRule()) -> MetricsSummary {
+                        overloadRule: OverloadRule = OverloadRule(), idlePowerWatts: Double = 0) -> MetricsSummary {
         let end = endedAt ?? max(lastCompletion ?? .zero, lastStepEnd ?? .zero, lastArrival ?? .zero)
         let seconds = end.seconds
         let perSecond: (Double) -> Double = { seconds > 0 ? $0 / seconds : 0 }
@@ -181,8 +184,11 @@ public struct MetricsCollector: Sendable {
         s.kvUtilizationMean = busyNanoseconds > 0 ? kvUtilizationTimeProduct / Double(busyNanoseconds) : 0
         s.kvUtilizationMax = kvUtilizationMax
         s.busyFraction = seconds > 0 ? Double(busyNanoseconds) * 1e-9 / (seconds * Double(max(replicas, 1))) : 0
-        s.energyJoules = energyJoules
-        s.energyJoulesPerOutputToken = outputTokens > 0 ? energyJoules / Double(outputTokens) : 0
+        let idleSeconds = max(0, seconds * Double(max(replicas, 1)) - Double(busyNanoseconds) * 1e-9)
+        s.stepEnergyJoules = energyJoules
+        s.idleEnergyJoules = idlePowerWatts * idleSeconds
+        s.energyJoules = s.stepEnergyJoules + s.idleEnergyJoules
+        s.energyJoulesPerOutputToken = outputTokens > 0 ? s.energyJoules / Double(outputTokens) : 0
         s.preemptions = preemptions
         s.promptTokens = promptTokens
         s.outputTokens = outputTokens

@@ -10,7 +10,7 @@ extension MetricsSummary {
     /// requests_per_s, input_tokens_per_s, output_tokens_per_s, slo {ttft_ms, tpot_ms, e2e_ms},
     /// requests_meeting_slo, goodput_requests_per_s, steps, batch_size_mean, batch_size_max,
     /// kv_utilization_mean, kv_utilization_max, busy_fraction, energy_joules,
-    /// energy_joules_per_output_token, preemptions, prompt_tokens, output_tokens,
+    /// energy_joules_per_output_token, energy_joules_steps, energy_joules_idle, preemptions, prompt_tokens, output_tokens,
     /// cached_prompt_tokens, prefix_hit_rate, overloaded, overload_reason.
     public func renderedJSON() -> String {
         func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 3) }
@@ -46,6 +46,8 @@ extension MetricsSummary {
             ("busy_fraction", JSONText.number(busyFraction, decimals: 4)),
             ("energy_joules", JSONText.number(energyJoules, decimals: 3)),
             ("energy_joules_per_output_token", JSONText.number(energyJoulesPerOutputToken, decimals: 6)),
+            ("energy_joules_steps", JSONText.number(stepEnergyJoules, decimals: 3)),
+            ("energy_joules_idle", JSONText.number(idleEnergyJoules, decimals: 3)),
             ("preemptions", "\(preemptions)"),
             ("prompt_tokens", "\(promptTokens)"),
             ("output_tokens", "\(outputTokens)"),
@@ -92,7 +94,7 @@ extension MetricsSummary {
         lines.append("batches: \(steps) steps, batch size mean \(f(batchSizeMean, 2)), max \(batchSizeMax); busy \(f(busyFraction * 100, 1)) %")
         lines.append("KV cache utilisation: mean \(f(kvUtilizationMean * 100, 1)) %, max \(f(kvUtilizationMax * 100, 1)) %")
         lines.append("prefix cache: \(cachedPromptTokens) of \(promptTokens) prompt tokens cached (\(f(prefixHitRate * 100, 1)) %); preemptions: \(preemptions)")
-        lines.append("energy: \(f(energyJoules, 1)) J, \(f(energyJoulesPerOutputToken, 4)) J/output token")
+        lines.append("energy: \(f(energyJoules, 1)) J (steps \(f(stepEnergyJoules, 1)) J + idle \(f(idleEnergyJoules, 1)) J), \(f(energyJoulesPerOutputToken, 4)) J/output token")
         lines.append("overloaded: \(overloaded ? "YES" : "no") — \(overloadReason)")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -14,6 +14,11 @@ public struct RejectionCount: Hashable, Sendable {
 /// - `kvUtilizationMean` = `Σ (used/total)·d / Σ d` over steps (busy-time weighted).
 /// - `busyFraction` = `Σ step durations / (simulatedSeconds · replicas)`.
 /// - `prefixHitRate` = `cachedPromptTokens / promptTokens` over completed requests.
+/// - `energyJoules` = energy of every replica from 0 to `simulatedSeconds`: each step's energy
+///   (all the replica's devices at idle power for the step's duration plus their dynamic power
+///   while busy) plus idle power for the time the replica ran no step
+///   (`stepEnergyJoules + idleEnergyJoules`); it equals the sum of the replicas' energies.
+/// - `energyJoulesPerOutputToken` = `energyJoules / outputTokens` (completed requests' output tokens).
 public struct MetricsSummary: Hashable, Sendable {
     public var requestsArrived = 0
     public var requestsCompleted = 0
@@ -37,7 +42,12 @@ public struct MetricsSummary: Hashable, Sendable {
     public var kvUtilizationMean = 0.0
     public var kvUtilizationMax = 0.0
     public var busyFraction = 0.0
+    /// Steps plus idle time, all replicas (see above).
     public var energyJoules = 0.0
+    /// The steps' share of `energyJoules`.
+    public var stepEnergyJoules = 0.0
+    /// Idle power × the replicas' time without a step.
+    public var idleEnergyJoules = 0.0
     public var energyJoulesPerOutputToken = 0.0
     public var preemptions = 0
     public var promptTokens = 0

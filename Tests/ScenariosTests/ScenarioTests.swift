@@ -139,7 +139,7 @@ func scenarioJSON(scheduler: String = "chunkedPrefill", extra: String = "", work
 
 @Test func quickstartRunsOnTheShippedProfiles() throws {
     let scenario = try Scenario.load(path: "scenarios/quickstart.json")
-    #expect(scenario.hardware == "nvidia-h100-sxm" && scenario.model == "llama-3-8b")
+    #expect(scenario.hardware == "nvidia-h100-sxm" && scenario.model == "llama-3.1-8b")
     let report = try SimulationRunner().run(file: "scenarios/quickstart.json")
     #expect(report.summary.requestsArrived >= 2000)
     #expect(report.summary.requestsCompleted + report.summary.requestsRejected == report.summary.requestsArrived)

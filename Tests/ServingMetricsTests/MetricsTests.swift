@@ -267,3 +267,18 @@ enum SimulatorRejection: String, RejectionCause { case queueFull, tooLong }
     c.reject(id: 11, reason: NamedRejectionCause("queueFull"))
     #expect(c.summary().rejectionsByReason == [RejectionCount(reason: "queueFull", count: 2), RejectionCount(reason: "tooLong", count: 10)])
 }
+
+@Test func energyAddsIdlePowerOverEveryReplicasTimeWithoutAStep() {
+    var c = MetricsCollector()
+    c.recordArrival(at: at(0))
+    c.recordStep(at: at(0), duration: .milliseconds(1_000), batchSize: 1, prefillTokens: 10, decodeTokens: 0,
+                 kvBlocksUsed: 1, kvBlocksTotal: 10, energyJoules: 500)
+    c.record(RequestTimeline(id: 0, arrival: at(0), scheduled: at(0), firstToken: at(1_000), completion: at(1_000),
+                             promptTokens: 10, outputTokens: 1))
+    // 2 replicas over 4 s = 8 replica-seconds, 1 of them busy: 7 s × 100 W idle on top of the step's 500 J.
+    let s = c.summary(replicas: 2, endedAt: at(4_000), idlePowerWatts: 100)
+    #expect(s.stepEnergyJoules == 500 && abs(s.idleEnergyJoules - 700) < 1e-9 && abs(s.energyJoules - 1_200) < 1e-9)
+    #expect(abs(s.energyJoulesPerOutputToken - 1_200) < 1e-9)
+    // Without idle power the energy is the steps' alone.
+    #expect(c.summary(replicas: 2, endedAt: at(4_000)).energyJoules == 500)
+}

@@ -121,10 +121,30 @@ import Testing
 }
 
 @Test func queueLimitRejectsWithAReason() throws {
+    // 50 arrivals at once on an idle replica: the pass at t = 0 admits 4 (the batch), 10 may
+    // wait, the 36 newest are turned away.
     let requests = (0..<50).map { RequestSpec(id: $0, arrival: .zero, promptTokens: 100, outputTokens: 10) }
     var config = configuration(.continuousBatching, maxBatch: 4)
     config.limits.maxWaitingQueue = 10
     let (outcome, run) = try simulate(config, requests)
-    #expect(outcome.rejectedByReason[.queueFull] == 40)
-    #expect(run.completions.count == 10)
+    #expect(outcome.rejectedByReason[.queueFull] == 36)
+    #expect(run.completions.count == 14)
+    #expect(Set(run.rejections.map(\.id)) == Set(14..<50))
+}
+
+@Test func aZeroQueueLimitAdmitsWhatCanStartAndRejectsWhatWouldWait() throws {
+    for kind in SchedulerKind.allCases {
+        // Requests 1 s apart each find the replica idle: none needs to wait, all complete.
+        let spaced = (0..<5).map { RequestSpec(id: $0, arrival: SimInstant(nanoseconds: Int64($0) * 1_000_000_000), promptTokens: 100, outputTokens: 10) }
+        var config = configuration(kind, maxBatch: 4)
+        config.limits.maxWaitingQueue = 0
+        let (outcome, run) = try simulate(config, spaced)
+        #expect(outcome.rejected == 0 && run.completions.count == 5, "\(kind)")
+        // A burst of 6 on a batch of 4: the first step takes 4; the 2 that would wait are rejected.
+        let burst = (0..<6).map { RequestSpec(id: $0, arrival: .zero, promptTokens: 100, outputTokens: 10) }
+        let (b, brun) = try simulate(config, burst)
+        #expect(b.rejectedByReason[.queueFull] == 2 && brun.completions.count == 4, "\(kind)")
+        #expect(brun.rejections.map(\.id).sorted() == [4, 5], "\(kind)")
+        for done in brun.completions { #expect(done.scheduled == .zero, "\(kind)") }
+    }
 }

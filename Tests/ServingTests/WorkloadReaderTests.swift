@@ -141,6 +141,13 @@ func firstError(_ text: String, _ format: TraceFormat) -> InputError? {
     #expect(reader.skippedRows == 3)
     #expect(reader.outOfOrderRows == 1)
     #expect(reader.skipReasons.map(\.location) == ["line 3", "line 4", "line 6"])
+    #expect(reader.skippedRowReasons.first == "t.csv: line 3: field 'output_tokens': expected an integer >= 1, found \"0\"")
+    // Transformers forward the count and the first reasons; a repeat keeps at most `keptReasons` over all passes.
+    let open = { TraceReader(text: text, name: "t.csv", format: .csv, skipBadRows: true) as any RequestSource }
+    var repeated: any RequestSource = Limited(TimeScaled(Repeated(times: 2, makeSource: open), rateMultiplier: 2), count: 100)
+    _ = try repeated.collectAll()
+    #expect(repeated.skippedRows == 6)
+    #expect(repeated.skippedRowReasons.map { $0.split(separator: ":")[1] } == [" line 3", " line 4", " line 6", " line 3", " line 4"])
     // A wrong header is never skippable.
     var bad = TraceReader(text: "a,b,c\n1,2,3\n", name: "t.csv", format: .csv, skipBadRows: true)
     #expect(throws: InputError.self) { _ = try bad.next() }

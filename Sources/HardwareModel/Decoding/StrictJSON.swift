@@ -22,7 +22,7 @@ public enum StrictJSON {
         do {
             value = try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
-            throw inputError(error, file: file)
+            throw inputError(error, file: file, raw: raw, type: T.self)
         } catch let error as InputError {
             throw error
         } catch {
@@ -70,16 +70,35 @@ public enum StrictJSON {
     }
 
     static func inputError(_ error: DecodingError, file: String) -> InputError {
+        inputError(error, file: file, raw: nil, type: nil)
+    }
+
+    /// Maps a decoding error to one line naming the JSON path, what was expected and what was
+    /// found. `raw` (the input as `JSONSerialization` read it) supplies the value found; with it
+    /// and `type`, the decoder's pathless "not valid JSON" error for a number the target integer
+    /// type cannot hold (`-1` for an unsigned field, `2.5` or `1e30` for an integer) is traced
+    /// back to its path.
+    static func inputError(_ error: DecodingError, file: String, raw: Any?, type: (any Decodable.Type)?) -> InputError {
         switch error {
         case .keyNotFound(let key, let context):
             return InputError(file: file, location: render(context.codingPath + [key]), "missing required key")
-        case .typeMismatch(let type, let context):
-            return InputError(file: file, location: render(context.codingPath), "expected \(describe(type)); \(context.debugDescription)")
+        case .typeMismatch(let expected, let context):
+            let found = raw.flatMap { value(at: context.codingPath, in: $0) }.map(describeFound)
+            return InputError(file: file, location: render(context.codingPath),
+                              "expected \(describe(expected)), found \(found ?? mismatchNoun(context.debugDescription))")
         case .valueNotFound(let type, let context):
             return InputError(file: file, location: render(context.codingPath), "expected \(describe(type)), found null")
         case .dataCorrupted(let context):
             if let underlying = context.underlyingError as? InputError {
                 return InputError(file: file, location: render(context.codingPath), underlying.message)
+            }
+            if context.codingPath.isEmpty, context.underlyingError == nil, let raw, let type {
+                if let located = locateUnrepresentableNumber(raw: raw, type: type, file: file) { return located }
+                if context.debugDescription.contains("not valid JSON") {
+                    // The input parsed, so this is the decoder's pathless number error.
+                    return InputError(file: file, location: "$",
+                                      "a number does not fit the type expected at its key (a negative or fractional number where a non-negative integer is expected?)")
+                }
             }
             return InputError(file: file, location: render(context.codingPath), context.debugDescription)
         @unknown default:
@@ -87,11 +106,159 @@ public enum StrictJSON {
         }
     }
 
+    /// A path step in the raw JSON tree.
+    enum Step { case key(String), index(Int) }
+
+    /// Finds the number that made `JSONDecoder` give up without a path: each number in the
+    /// input is replaced, in document order, by a string; when decoding then fails with a type
+    /// mismatch for an integer at that number's own path, that number is the culprit (the
+    /// decoder reached it and wanted an integer). Only runs on the error path; scenario and
+    /// profile files hold at most a few hundred numbers.
+    static func locateUnrepresentableNumber<T: Decodable>(raw: Any, type: T.Type, file: String) -> InputError? {
+        var numbers: [([Step], NSNumber)] = []
+        collectNumbers(raw, path: [], into: &numbers)
+        // Numbers no integer type takes come first: they are the likely culprits.
+        func suspicious(_ n: NSNumber) -> Bool {
+            let d = n.doubleValue
+            return d < 0 || d != d.rounded() || abs(d) >= 9.2e18
+        }
+        let ordered = numbers.filter { suspicious($0.1) } + numbers.filter { !suspicious($0.1) }
+        for (path, number) in ordered.prefix(2000) {
+            let probe = replacing(raw, at: path[...], with: "\u{1}infersim-probe")
+            guard let data = try? JSONSerialization.data(withJSONObject: probe, options: [.fragmentsAllowed]) else { continue }
+            do {
+                _ = try JSONDecoder().decode(T.self, from: data)
+            } catch DecodingError.typeMismatch(let expected, let context) {
+                guard render(context.codingPath) == render(path), let integer = describeInteger(expected),
+                      !fits(number, in: expected) else { continue }
+                return InputError(file: file, location: render(path), "expected \(integer), found \(numberText(number))")
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
+    static func collectNumbers(_ value: Any, path: [Step], into numbers: inout [([Step], NSNumber)]) {
+        if let object = value as? [String: Any] {
+            for key in object.keys.sorted() { collectNumbers(object[key]!, path: path + [.key(key)], into: &numbers) }
+        } else if let array = value as? [Any] {
+            for (i, element) in array.enumerated() { collectNumbers(element, path: path + [.index(i)], into: &numbers) }
+        } else if let number = value as? NSNumber, !isBool(number) {
+            numbers.append((path, number))
+        }
+    }
+
+    static func replacing(_ value: Any, at path: ArraySlice<Step>, with replacement: Any) -> Any {
+        guard let step = path.first else { return replacement }
+        switch step {
+        case .key(let key):
+            guard var object = value as? [String: Any], let child = object[key] else { return value }
+            object[key] = replacing(child, at: path.dropFirst(), with: replacement)
+            return object
+        case .index(let i):
+            guard var array = value as? [Any], array.indices.contains(i) else { return value }
+            array[i] = replacing(array[i], at: path.dropFirst(), with: replacement)
+            return array
+        }
+    }
+
+    static func render(_ path: [Step]) -> String {
+        var out = "$"
+        for step in path {
+            switch step {
+            case .key(let k): out += ".\(k)"
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out
+    }
+
+    /// The raw value at a decoder's coding path, or nil if the path does not lead to one.
+    static func value(at codingPath: [any CodingKey], in raw: Any) -> Any? {
+        var current = raw
+        for key in codingPath {
+            if let object = current as? [String: Any], let child = object[key.stringValue] {
+                current = child
+            } else if let index = key.intValue, let array = current as? [Any], array.indices.contains(index) {
+                current = array[index]
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+
+    static func isBool(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c" || String(describing: type(of: n)).contains("Boolean")
+    }
+
+    /// A number as it would be written back: integers without a fraction, others in Swift's shortest form.
+    static func numberText(_ n: NSNumber) -> String {
+        let type = String(cString: n.objCType)
+        if type != "d" && type != "f" { return "\(n.int64Value)" }
+        let d = n.doubleValue
+        if d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    /// What was found, for a message: a number or boolean as written, a string quoted
+    /// (shortened past 40 characters), or the kind of container.
+    public static func describeFound(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case let n as NSNumber: return isBool(n) ? (n.boolValue ? "true" : "false") : numberText(n)
+        case let s as String:
+            let shown = s.count > 40 ? String(s.prefix(40)) + "…" : s
+            return "the string " + JSONText.quoted(shown)
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "\(value)"
+        }
+    }
+
+    /// "Expected to decode Int but found a string instead." → "a string".
+    static func mismatchNoun(_ debugDescription: String) -> String {
+        if let range = debugDescription.range(of: "but found ") {
+            var rest = String(debugDescription[range.upperBound...])
+            if rest.hasSuffix(" instead.") { rest.removeLast(" instead.".count) }
+            return rest
+        }
+        return debugDescription
+    }
+
+    /// Whether `n` is a whole number within the range of the integer type `type` (so it cannot
+    /// be what the decoder choked on).
+    static func fits(_ n: NSNumber, in type: Any.Type) -> Bool {
+        let d = n.doubleValue
+        guard d.isFinite, d == d.rounded() else { return false }
+        switch type {
+        case is UInt64.Type, is UInt.Type: return d >= 0 && d < 18_446_744_073_709_551_616.0
+        case is UInt32.Type: return d >= 0 && d <= Double(UInt32.max)
+        case is UInt16.Type: return d >= 0 && d <= Double(UInt16.max)
+        case is UInt8.Type: return d >= 0 && d <= Double(UInt8.max)
+        case is Int32.Type: return d >= Double(Int32.min) && d <= Double(Int32.max)
+        case is Int16.Type: return d >= Double(Int16.min) && d <= Double(Int16.max)
+        case is Int8.Type: return d >= Double(Int8.min) && d <= Double(Int8.max)
+        default: return d >= -9_223_372_036_854_775_808.0 && d < 9_223_372_036_854_775_808.0
+        }
+    }
+
+    /// The integer types' wording, or nil for a non-integer type.
+    static func describeInteger(_ type: Any.Type) -> String? {
+        switch type {
+        case is UInt64.Type, is UInt.Type, is UInt32.Type, is UInt16.Type, is UInt8.Type: return "a non-negative integer"
+        case is Int.Type, is Int64.Type, is Int32.Type, is Int16.Type, is Int8.Type: return "an integer"
+        default: return nil
+        }
+    }
+
     static func describe(_ type: Any.Type) -> String {
         switch type {
         case is String.Type: return "a string"
         case is Double.Type, is Float.Type: return "a number"
-        case is Int.Type, is Int64.Type, is UInt64.Type: return "an integer"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "an integer"
+        case is UInt64.Type, is UInt.Type, is UInt32.Type: return "a non-negative integer"
         case is Bool.Type: return "true or false"
         default:
             let name = "\(type)"
@@ -115,6 +282,17 @@ public enum StrictJSON {
 }
 
 extension KeyedDecodingContainer {
+    /// Decodes a name from a closed list (an enum), and on a miss lists every known name, so
+    /// `"kind": "chunked"` fails with `unknown value "chunked"; known: staticBatching, …`.
+    public func decodeKnown<T: RawRepresentable & CaseIterable>(_ type: T.Type, forKey key: Key) throws -> T where T.RawValue == String {
+        let raw = try decode(String.self, forKey: key)
+        guard let value = T(rawValue: raw) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription:
+                "unknown value \"\(raw)\"; known: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
     /// Decodes a number that must be strictly positive, reporting the JSON path otherwise.
     public func decodePositive(_ key: Key) throws -> Double {
         let value = try decode(Double.self, forKey: key)

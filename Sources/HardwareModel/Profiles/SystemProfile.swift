@@ -14,6 +14,9 @@ public struct SystemProfile: Codable, Hashable, Sendable {
     public var sources: [String: Source]
     public var notes: String?
 
+    /// Devices in the whole system: `devicesPerNode × nodes`.
+    public var deviceCount: Int { devicesPerNode * nodes }
+
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, device, devicesPerNode, nodes, scaleUp, scaleOut, host, sources, notes
     }

@@ -111,13 +111,18 @@ public struct ProfileCatalog: Sendable {
 
     /// Resolves `hardware` (a device id or a system id) and `model` into a deployment.
     /// - Throws: `InputError` for unknown ids or bad files; `Deployment.Problem` as `InputError`
-    ///   for parallelism the model or hardware cannot take.
+    ///   for parallelism the model or hardware cannot take, and for more devices (tp × pp) than a
+    ///   system (`hardware` naming a system) has; both with `file` `parallelismLabel`.
     public func deployment(hardware: String, model modelID: String, tensorParallel: Int = 1, pipelineParallel: Int = 1,
                            precision: Precision = Precision(), memoryUtilization: Double = 0.9) throws -> Deployment {
         let device: DeviceProfile
         var scaleUp: String?, scaleOut: String?, host: String?
         if systemIDs.contains(hardware) {
             let s = try system(hardware)
+            if tensorParallel >= 1 && pipelineParallel >= 1 && tensorParallel * pipelineParallel > s.deviceCount {
+                throw InputError(file: Self.parallelismLabel,
+                                 "--tp \(tensorParallel) × --pp \(pipelineParallel) = \(tensorParallel * pipelineParallel) devices exceeds the \(s.deviceCount) devices of \(s.name) (\(s.devicesPerNode) per node × \(s.nodes) node\(s.nodes == 1 ? "" : "s")); name the device (\(s.device)) instead of the system to model a larger cluster")
+            }
             device = try self.device(s.device)
             scaleUp = s.scaleUp
             scaleOut = s.scaleOut
@@ -136,7 +141,16 @@ public struct ProfileCatalog: Sendable {
                                   scaleUpLink: try scaleUp.map(interconnect), scaleOutLink: try scaleOut.map(interconnect),
                                   hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization)
         } catch let problem as Deployment.Problem {
-            throw InputError(file: "--tp/--pp", problem.description)
+            throw InputError(file: Self.parallelismLabel, problem.description)
         }
+    }
+
+    /// The `file` of errors about the parallelism (`--tp/--pp` on the command line; scenario
+    /// runners re-label them `$.parallelism` with `scenarioWording`).
+    public static let parallelismLabel = "--tp/--pp"
+
+    /// A parallelism error's text as a scenario reads it: `tp`/`pp` instead of the flags.
+    public static func scenarioWording(_ message: String) -> String {
+        message.replacingOccurrences(of: "--tp ", with: "tp ").replacingOccurrences(of: "--pp ", with: "pp ")
     }
 }

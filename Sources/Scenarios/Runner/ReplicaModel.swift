@@ -14,14 +14,18 @@ public struct ReplicaModel: Sendable {
     public var idlePowerWatts: Double
     /// Host link used for swapping KV, achievable bytes per second (nil if none).
     public var hostLinkBytesPerSecond: Double?
+    /// The model's context length (`maxContextTokens`): the default and the ceiling of
+    /// `kvCache.maxSequenceTokens`. Nil when unknown (closed-form models).
+    public var maxContextTokens: Int?
 
     public init(costModel: any StepCostModel, kvBytesPerToken: Double, kvCapacityBytes: Double,
-                idlePowerWatts: Double = 0, hostLinkBytesPerSecond: Double? = nil) {
+                idlePowerWatts: Double = 0, hostLinkBytesPerSecond: Double? = nil, maxContextTokens: Int? = nil) {
         self.costModel = costModel
         self.kvBytesPerToken = kvBytesPerToken
         self.kvCapacityBytes = kvCapacityBytes
         self.idlePowerWatts = idlePowerWatts
         self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
+        self.maxContextTokens = maxContextTokens
     }
 
     /// Tokens of KV the replica holds.
@@ -35,25 +39,56 @@ public typealias ReplicaResolver = @Sendable (Scenario, _ file: String) throws -
 
 public enum ReplicaResolvers {
     /// Resolves through the profile catalog found by `ProfileCatalog.locate(explicit:)`.
+    ///
+    /// Errors name the scenario file and the key at fault: `$.hardware` and `$.model` for
+    /// unknown ids (listing the known ones), `$.parallelism` for a split the model or the
+    /// hardware cannot take (including more devices than a named system has), `$.replicas` for
+    /// more replicas than a named system holds, `$.model` when the weights do not fit.
     public static func catalog(root: String? = nil) -> ReplicaResolver {
         { scenario, file in
             let catalog = try ProfileCatalog.locate(explicit: root)
-            let deployment = try catalog.deployment(hardware: scenario.hardware, model: scenario.model,
-                                                    tensorParallel: scenario.parallelism.tp, pipelineParallel: scenario.parallelism.pp,
+            let isSystem = catalog.systemIDs.contains(scenario.hardware)
+            guard isSystem || catalog.deviceIDs.contains(scenario.hardware) else {
+                throw InputError(file: file, location: "$.hardware",
+                                 "unknown hardware id \"\(scenario.hardware)\"; known devices: \(catalog.deviceIDs.joined(separator: ", ")); "
+                                 + "known systems: \(catalog.systemIDs.joined(separator: ", "))")
+            }
+            guard catalog.modelIDs.contains(scenario.model) else {
+                throw InputError(file: file, location: "$.model",
+                                 "unknown model id \"\(scenario.model)\"; known: \(catalog.modelIDs.joined(separator: ", "))")
+            }
+            let tp = scenario.parallelism.tp, pp = scenario.parallelism.pp
+            if isSystem {
+                let system = try catalog.system(scenario.hardware)
+                let devices = tp * pp * scenario.replicas
+                if tp * pp <= system.deviceCount && devices > system.deviceCount {
+                    throw InputError(file: file, location: "$.replicas",
+                                     "expected at most \(system.deviceCount / (tp * pp)) replicas of tp \(tp) × pp \(pp) on the \(system.deviceCount) devices of \(system.name), found \(scenario.replicas) (\(devices) devices); name the device (\(system.device)) instead of the system to model a larger cluster")
+                }
+            }
+            let deployment: Deployment
+            do {
+                deployment = try catalog.deployment(hardware: scenario.hardware, model: scenario.model,
+                                                    tensorParallel: tp, pipelineParallel: pp,
                                                     precision: scenario.precision.precision,
                                                     memoryUtilization: scenario.memoryUtilization)
+            } catch let e as InputError where e.file == ProfileCatalog.parallelismLabel {
+                throw InputError(file: file, location: "$.parallelism", ProfileCatalog.scenarioWording(e.message))
+            }
             let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
                                              maxLogitRows: scenario.scheduler.maxBatchSize)
             guard plan.weightsFit, plan.kvCapacityPerDevice.value > 0 else {
+                func gb(_ q: Double) -> String { JSONText.number(q, decimals: 2) }
                 throw InputError(file: file, location: "$.model",
-                                 "\(scenario.model) does not fit on \(scenario.hardware) with tp \(scenario.parallelism.tp) × pp \(scenario.parallelism.pp): short by \(plan.shortfall.gigabytes) GB per device (weights \(plan.weightsPerDevice.gigabytes) GB, usable \(plan.usablePerDevice.gigabytes) GB)")
+                                 "\(scenario.model) does not fit on \(scenario.hardware) with tp \(tp) × pp \(pp): short by \(gb(plan.shortfall.gigabytes)) GB per device (weights \(gb(plan.weightsPerDevice.gigabytes)) GB, usable \(gb(plan.usablePerDevice.gigabytes)) GB)")
             }
             let host = deployment.hostLink.map { $0.bandwidth.value * $0.achievableFraction }
             return ReplicaModel(costModel: InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize),
                                 kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
                                 kvCapacityBytes: plan.kvCapacityPerDevice.value,
                                 idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.tensorParallel * deployment.pipelineParallel),
-                                hostLinkBytesPerSecond: host)
+                                hostLinkBytesPerSecond: host,
+                                maxContextTokens: deployment.model.maxContextTokens)
         }
     }
 }

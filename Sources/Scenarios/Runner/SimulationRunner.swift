@@ -23,6 +23,8 @@ public struct SimulationReport: Sendable {
     public var outcome: SimulationOutcome
     /// Trace rows skipped as bad (only with `skipBadRows`).
     public var skippedRows: Int
+    /// Why the first of them (at most `TraceReader.keptReasons`) were skipped: `file: line N: message`.
+    public var skippedRowReasons: [String] { outcome.skippedRowReasons }
 
     /// The metrics summary, then what the simulator saw of the KV caches and replicas.
     public func renderedText() -> String {
@@ -37,11 +39,16 @@ public struct SimulationReport: Sendable {
                 + ", preemptions \(r.statistics.recomputePreemptions)/\(r.statistics.swapPreemptions)"
                 + ", busy \(JSONText.number(r.busyFraction, decimals: 4)), mean batch \(JSONText.number(r.meanBatchSize, decimals: 2))\n"
         }
-        if skippedRows > 0 { out += "skipped bad trace rows: \(skippedRows)\n" }
+        if skippedRows > 0 {
+            let first = skippedRowReasons.count < skippedRows ? " (the first \(skippedRowReasons.count):)" : ":"
+            out += "skipped bad trace rows: \(skippedRows)\(first)\n"
+            for reason in skippedRowReasons { out += "  \(reason)\n" }
+        }
         return out
     }
 
-    /// One JSON object: `{"scenario", "summary": MetricsSummary JSON, "replicas": [...], "skipped_rows"}`,
+    /// One JSON object: `{"scenario", "summary": MetricsSummary JSON, "replicas": [...], "skipped_rows",
+    /// "skipped_row_reasons": [the first few, "file: line N: message"]}`,
     /// fixed key order and decimals, so the same scenario and seed give the same bytes.
     public func renderedJSON() -> String {
         let replicas = outcome.replicas.map { r in
@@ -57,7 +64,8 @@ public struct SimulationReport: Sendable {
                 + "\"energy_joules\": \(JSONText.number(r.energyJoules, decimals: 3))}"
         }
         return "{\"scenario\": \(JSONText.quoted(scenarioName)), \"summary\": \(summary.renderedJSON()), "
-            + "\"replicas\": [\(replicas.joined(separator: ", "))], \"skipped_rows\": \(skippedRows)}"
+            + "\"replicas\": [\(replicas.joined(separator: ", "))], \"skipped_rows\": \(skippedRows), "
+            + "\"skipped_row_reasons\": [\(skippedRowReasons.map(JSONText.quoted).joined(separator: ", "))]}"
     }
 }
 
@@ -92,7 +100,7 @@ public struct SimulationRunner: Sendable {
             outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
             if let error = recorder.writeError { throw error }
             let summary = recorder.collector.summary(slo: scenario.slo?.objectives ?? .none, replicas: scenario.replicas,
-                                                     endedAt: outcome.makespan)
+                                                     endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
             if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
             try csv?.commit()
             return SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,

@@ -90,6 +90,12 @@ public struct Scenario: Codable, Sendable, Hashable {
             maxWaitingQueue = try c.decodeIntIfPresent(.maxWaitingQueue, atLeast: 0) ?? 1_000_000
             priorityClasses = try c.decodeIntIfPresent(.priorityClasses, atLeast: 1) ?? 3
             admissionDeadlineMs = try c.decodePositiveIfPresent(.admissionDeadlineMs)
+            if kind != .priorityClasses {
+                for key in [CodingKeys.priorityClasses, .admissionDeadlineMs] where c.contains(key) {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
+                        "only used by scheduler kind priorityClasses, found kind \(kind.rawValue); remove it (to compare kinds in a sweep, sweep the whole scheduler object)")
+                }
+            }
             if maxTokensPerStep < maxBatchSize && (kind == .chunkedPrefill || kind == .priorityClasses || kind == .decodePriority) {
                 throw DecodingError.dataCorruptedError(forKey: .maxTokensPerStep, in: c, debugDescription:
                     "expected maxTokensPerStep >= maxBatchSize (\(maxBatchSize)) so every decode fits a step, found \(maxTokensPerStep)")
@@ -103,26 +109,27 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var blockSize: Int
         public var watermark: Double
         public var preemption: PreemptionMode
-        /// Longest prompt + output served; contiguous reserves this much per request. Default 8192.
-        public var maxSequenceTokens: Int
+        /// Longest prompt + output served; contiguous reserves this much per request. Nil (the
+        /// default): the model's `maxContextTokens`. At most that when given.
+        public var maxSequenceTokens: Int?
         /// Overrides the hardware's host link for swapping.
         public var hostLinkBytesPerSecond: Double?
-        public init(kind: KVCacheKind, blockSize: Int = 16, watermark: Double = 0.01, preemption: PreemptionMode = .recompute,
-                    maxSequenceTokens: Int = 8192, hostLinkBytesPerSecond: Double? = nil) {
+        public init(kind: KVCacheKind = .paged, blockSize: Int = 16, watermark: Double = 0.01, preemption: PreemptionMode = .recompute,
+                    maxSequenceTokens: Int? = nil, hostLinkBytesPerSecond: Double? = nil) {
             self.kind = kind; self.blockSize = blockSize; self.watermark = watermark; self.preemption = preemption
             self.maxSequenceTokens = maxSequenceTokens; self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
         }
         enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            kind = try c.decodeKnown(KVCacheKind.self, forKey: .kind)
+            kind = try c.decodeKnownIfPresent(KVCacheKind.self, forKey: .kind) ?? .paged
             blockSize = try c.decodeIntIfPresent(.blockSize, atLeast: 1) ?? 16
             watermark = try c.decodeIfPresent(Double.self, forKey: .watermark) ?? 0.01
             guard watermark >= 0 && watermark < 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .watermark, in: c, debugDescription: "expected a fraction in [0, 1), found \(watermark)")
             }
             preemption = try c.decodeKnownIfPresent(PreemptionMode.self, forKey: .preemption) ?? .recompute
-            maxSequenceTokens = try c.decodeIntIfPresent(.maxSequenceTokens, atLeast: 1) ?? 8192
+            maxSequenceTokens = try c.decodeIntIfPresent(.maxSequenceTokens, atLeast: 1)
             hostLinkBytesPerSecond = try c.decodePositiveIfPresent(.hostLinkBytesPerSecond)
         }
     }
@@ -175,8 +182,20 @@ public struct Scenario: Codable, Sendable, Hashable {
         try StrictJSON.decode(Scenario.self, contentsOf: path)
     }
 
+    /// `kvCache.maxSequenceTokens`, or the model's context length when it is not given (8192
+    /// when the replica model does not know the model's context, as with closed-form test models).
+    /// - Throws: `InputError` at `$.kvCache.maxSequenceTokens` when it exceeds the model's context.
+    public func resolvedMaxSequenceTokens(replica: ReplicaModel, file: String) throws -> Int {
+        guard let explicit = kvCache.maxSequenceTokens else { return replica.maxContextTokens ?? 8192 }
+        if let context = replica.maxContextTokens, explicit > context {
+            throw InputError(file: file, location: "$.kvCache.maxSequenceTokens",
+                             "expected at most \(context) (the maxContextTokens of \(model)), found \(explicit); leave it out to use the model's context")
+        }
+        return explicit
+    }
+
     /// The simulator's configuration for this scenario, given what the hardware resolver found.
-    /// - Throws: `InputError` when swap preemption has no host link.
+    /// - Throws: `InputError` when swap preemption has no host link, or `maxSequenceTokens` exceeds the model's context.
     public func clusterConfiguration(replica: ReplicaModel, file: String) throws -> ClusterConfiguration {
         var hostLink = kvCache.hostLinkBytesPerSecond ?? replica.hostLinkBytesPerSecond
         if kvCache.preemption == .swap && hostLink == nil {
@@ -184,9 +203,10 @@ public struct Scenario: Codable, Sendable, Hashable {
                              "swap needs a host link: the hardware has none; set $.kvCache.hostLinkBytesPerSecond")
         }
         hostLink = hostLink ?? 1
+        let maxSequenceTokens = try resolvedMaxSequenceTokens(replica: replica, file: file)
         let kv = KVCacheConfiguration(kind: kvCache.kind, bytesPerToken: replica.kvBytesPerToken,
                                       capacityBytes: replica.kvCapacityBytes, blockTokens: kvCache.blockSize,
-                                      watermark: kvCache.watermark, maxSequenceTokens: kvCache.maxSequenceTokens,
+                                      watermark: kvCache.watermark, maxSequenceTokens: maxSequenceTokens,
                                       preemption: kvCache.preemption, hostLinkBytesPerSecond: hostLink!)
         guard kv.totalUnits >= 1 else {
             throw InputError(file: file, "the KV cache holds no block: \(replica.kvCapacityBytes) bytes for \(replica.kvBytesPerToken) bytes per token")

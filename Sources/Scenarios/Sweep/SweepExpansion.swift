@@ -44,7 +44,7 @@ public enum SweepExpansion {
             var labels: [String] = []
             for (a, axis) in axes.enumerated() {
                 let value = sweep[axis]![index[a]]
-                try set(&object, path: axis.split(separator: ".").map(String.init), value: value.foundationValue, file: file)
+                try set(&object, path: axis.split(separator: ".", omittingEmptySubsequences: false).map(String.init), value: value.foundationValue, file: file)
                 labels.append("\(axis)=\(value)")
             }
             let label = labels.joined(separator: " ")
@@ -64,19 +64,30 @@ public enum SweepExpansion {
         return points
     }
 
-    static func set(_ object: inout [String: Any], path: [String], value: Any, file: String) throws {
-        guard let head = path.first, !head.isEmpty else {
-            throw InputError(file: file, location: "$.sweep", "expected a dot-separated key path, found an empty one")
+    /// Writes `value` at `path`, creating intermediate objects the file leaves out (they decode
+    /// with their defaults, like an absent object), so `precision.kv` can be swept in a file
+    /// without `precision`. A misspelt key still fails: the point is decoded strictly.
+    static func set(_ object: inout [String: Any], path: [String], value: Any, file: String, fullPath: [String]? = nil) throws {
+        let full = fullPath ?? path
+        guard let head = path.first, !head.isEmpty, !full.contains(where: \.isEmpty) else {
+            throw InputError(file: file, location: "$.sweep", "expected a dot-separated key path, found \"\(full.joined(separator: "."))\"")
         }
         if path.count == 1 {
             object[head] = value
             return
         }
-        guard var child = object[head] as? [String: Any] else {
-            throw InputError(file: file, location: "$.sweep.\(path.joined(separator: "."))",
-                             "no object at \"\(head)\" to set \(path.dropFirst().joined(separator: ".")) in")
+        var child: [String: Any]
+        switch object[head] {
+        case nil, is NSNull:
+            child = [:]
+        case let existing as [String: Any]:
+            child = existing
+        case let other?:
+            let parent = full.prefix(full.count - path.count + 1).joined(separator: ".")
+            throw InputError(file: file, location: "$.sweep.\(full.joined(separator: "."))",
+                             "expected an object at $.\(parent) to set \(path.dropFirst().joined(separator: ".")) in, found \(StrictJSON.describeFound(other))")
         }
-        try set(&child, path: Array(path.dropFirst()), value: value, file: file)
+        try set(&child, path: Array(path.dropFirst()), value: value, file: file, fullPath: full)
         object[head] = child
     }
 }
@@ -87,20 +98,32 @@ public struct SweepRunner: Sendable {
     public var runner: SimulationRunner
     public init(runner: SimulationRunner = SimulationRunner()) { self.runner = runner }
 
-    public func run(file: String, extraAxes: [String: [JSONValue]] = [:]) throws -> [(label: String, report: SimulationReport)] {
-        try runPoints(file: file, extraAxes: extraAxes).map { ($0.point.label, $0.report) }
+    /// - Parameter skipBadRows: skip malformed trace rows at every point (as `simulate --skip-bad-rows`).
+    public func run(file: String, extraAxes: [String: [JSONValue]] = [:], skipBadRows: Bool = false) throws -> [(label: String, report: SimulationReport)] {
+        try runPoints(file: file, extraAxes: extraAxes, skipBadRows: skipBadRows).map { ($0.point.label, $0.report) }
     }
 
-    /// Every point with its report, in grid order.
-    public func runPoints(file: String, extraAxes: [String: [JSONValue]] = [:]) throws -> [(point: SweepPoint, report: SimulationReport)] {
-        let points = try SweepExpansion.expand(file: file, extraAxes: extraAxes)
+    /// Every point with its report, in grid order. An error from a point's run that names the
+    /// scenario file is reported with the point's label (`s.json [tp=16]: $.parallelism: …`).
+    public func runPoints(file: String, extraAxes: [String: [JSONValue]] = [:], skipBadRows: Bool = false) throws -> [(point: SweepPoint, report: SimulationReport)] {
+        var points = try SweepExpansion.expand(file: file, extraAxes: extraAxes)
+        if skipBadRows {
+            for i in points.indices { points[i].scenario.workload.skipBadRows() }
+        }
         let results = ResultBox(count: points.count)
         let runner = self.runner
-        DispatchQueue.concurrentPerform(iterations: points.count) { i in
-            let result = Result { try runner.run(points[i].scenario, file: file) }
+        let expanded = points
+        DispatchQueue.concurrentPerform(iterations: expanded.count) { i in
+            let result = Result { try runner.run(expanded[i].scenario, file: file) }
             results.set(i, result)
         }
-        return try points.indices.map { i in (points[i], try results.get(i).get()) }
+        return try points.indices.map { i in
+            do {
+                return (points[i], try results.get(i).get())
+            } catch let e as InputError where e.file == file && !points[i].label.isEmpty {
+                throw InputError(file: "\(file) [\(points[i].label)]", location: e.location, e.message)
+            }
+        }
     }
 }
 

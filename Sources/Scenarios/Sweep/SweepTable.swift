@@ -7,11 +7,21 @@ import ServingMetrics
 /// Columns: the axis values, then requests completed and rejected, request and output-token
 /// throughput, TTFT, TPOT and end-to-end p50/p99 (ms), goodput (requests per second meeting
 /// every SLO) and its share of completions, mean KV utilisation, preemptions, energy per output
-/// token, and whether the run saturated (`MetricsSummary.overloaded`).
+/// token, and whether the run saturated (`MetricsSummary.overloaded`). CSV and JSON end with
+/// `skipped_rows` (bad trace rows skipped with `--skip-bad-rows`); the text lists them under the table.
 public struct SweepTable: Sendable {
     public struct Row: Sendable {
         public var values: [JSONValue]
         public var summary: MetricsSummary
+        public var skippedRows = 0
+        /// The first reasons (`file: line N: message`).
+        public var skippedRowReasons: [String] = []
+        public init(values: [JSONValue], summary: MetricsSummary, skippedRows: Int = 0, skippedRowReasons: [String] = []) {
+            self.values = values
+            self.summary = summary
+            self.skippedRows = skippedRows
+            self.skippedRowReasons = skippedRowReasons
+        }
     }
 
     public var axes: [String]
@@ -23,7 +33,10 @@ public struct SweepTable: Sendable {
     }
 
     public init(axes: [String], results: [(point: SweepPoint, report: SimulationReport)]) {
-        self.init(axes: axes, rows: results.map { Row(values: $0.point.values, summary: $0.report.summary) })
+        self.init(axes: axes, rows: results.map {
+            Row(values: $0.point.values, summary: $0.report.summary, skippedRows: $0.report.skippedRows,
+                skippedRowReasons: $0.report.skippedRowReasons)
+        })
     }
 
     /// Metric columns: header, JSON key, and the value as fixed-decimal text.
@@ -51,7 +64,8 @@ public struct SweepTable: Sendable {
         row.values.map(\.description) + Self.metrics.map { $0.value(row.summary) }
     }
 
-    /// A right-aligned plain-text table, then one line per overloaded point saying why.
+    /// A right-aligned plain-text table, then one line per overloaded point saying why, and one
+    /// per point that skipped bad trace rows with the first reason.
     public func renderedText() -> String {
         let header = axes + Self.metrics.map(\.header)
         let body = rows.map(cells)
@@ -65,6 +79,10 @@ public struct SweepTable: Sendable {
         for (i, r) in rows.enumerated() where r.summary.overloaded {
             out += "point \(i + 1) overloaded: \(r.summary.overloadReason)\n"
         }
+        for (i, r) in rows.enumerated() where r.skippedRows > 0 {
+            out += "point \(i + 1) skipped \(r.skippedRows) bad trace row\(r.skippedRows == 1 ? "" : "s")"
+                + (r.skippedRowReasons.first.map { ", the first: \($0)" } ?? "") + "\n"
+        }
         return out
     }
 
@@ -73,9 +91,10 @@ public struct SweepTable: Sendable {
         func field(_ s: String) -> String {
             s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
-        let header = (axes + Self.metrics.map(\.key)).map(field).joined(separator: ",")
+        let header = (axes + Self.metrics.map(\.key) + ["skipped_rows"]).map(field).joined(separator: ",")
         let body = rows.map { r -> String in
-            (r.values.map(\.description) + Self.metrics.map { m in m.key == "overloaded" ? (r.summary.overloaded ? "true" : "false") : m.value(r.summary) })
+            (r.values.map(\.description) + Self.metrics.map { m in m.key == "overloaded" ? (r.summary.overloaded ? "true" : "false") : m.value(r.summary) }
+                + ["\(r.skippedRows)"])
                 .map(field).joined(separator: ",")
         }
         return ([header] + body).joined(separator: "\n") + "\n"
@@ -89,7 +108,7 @@ public struct SweepTable: Sendable {
                 let v = m.key == "overloaded" ? (r.summary.overloaded ? "true" : "false") : m.value(r.summary)
                 return "\"\(m.key)\": \(v)"
             }
-            return "  {\"point\": {\(point)}, " + metrics.joined(separator: ", ") + "}"
+            return "  {\"point\": {\(point)}, " + metrics.joined(separator: ", ") + ", \"skipped_rows\": \(r.skippedRows)}"
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
     }

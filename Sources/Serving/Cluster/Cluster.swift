@@ -100,13 +100,12 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         }
         let r = router.route(request, loads: loads)
         precondition(r >= 0 && r < replicas.count, "router returned replica \(r) of \(replicas.count)")
-        if replicas[r].waitingCount >= replicas[r].limits.maxWaitingQueue {
-            reject(request.id, arrival: request.arrival, prompt: request.promptTokens, output: request.outputTokens, reason: .queueFull, now: now)
-            return
-        }
+        // The queue limit is applied at the next scheduling pass (`turnAwayBeyondQueueLimit`),
+        // after the scheduler has admitted what it can: a request that starts at once needs no slot.
         let slot = table.insert(request)
         table.replica[Int(slot)] = Int32(r)
         replicas[r].enqueue(slot, table: table)
+        replicas[r].arrivedSincePass.append(slot)
         loads.outstanding[r] += 1
         requestPass(r, now: now, &simulation)
     }
@@ -136,6 +135,17 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         if replicas[r].plan.isEmpty && replicas[r].running.contains(where: { table.phase[Int($0)] == .running }) {
             // Only requests swapped back in this pass are running: they decode now rather than idle.
             replicas[r].addDecodes(table: &table)
+        }
+        replicas[r].turnAwayBeyondQueueLimit(table: table)
+        if !replicas[r].turnedAway.isEmpty {
+            for slot in replicas[r].turnedAway {
+                let s = Int(slot)
+                reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
+                       output: Int(table.outputTokens[s]), reason: .queueFull, now: now)
+                loads.outstanding[r] -= 1
+                table.remove(slot)
+            }
+            replicas[r].turnedAway.removeAll(keepingCapacity: true)
         }
         if !replicas[r].dropped.isEmpty {
             for slot in replicas[r].dropped {

@@ -53,6 +53,8 @@ public struct SimulationOutcome: Hashable, Sendable {
     public var replicas: [ReplicaReport]
     /// Bad trace rows the source skipped (`skipBadRows`).
     public var skippedRows: Int
+    /// Why the first of them were skipped (`file: line N: message`, at most `TraceReader.keptReasons`).
+    public var skippedRowReasons: [String] = []
 
     public var totalPreemptions: Int { replicas.reduce(0) { $0 + $1.statistics.preemptions } }
     public var totalEnergyJoules: Double { replicas.reduce(0) { $0 + $1.energyJoules } }

@@ -114,6 +114,6 @@ public enum ServingSimulator {
             makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,
             rejected: cluster.rejectedByReason.values.reduce(0, +), rejectedByReason: cluster.rejectedByReason,
             eventsHandled: simulation.eventsHandled, peakInFlight: cluster.table.capacity, replicas: reports,
-            skippedRows: cluster.source.skippedRows)
+            skippedRows: cluster.source.skippedRows, skippedRowReasons: cluster.source.skippedRowReasons)
     }
 }

@@ -21,6 +21,11 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     var admissions: Int64 = 0
     /// Requests the scheduler dropped in this pass (deadline-aware admission).
     var dropped: [Int32] = []
+    /// Requests that arrived since the last scheduling pass, in arrival order: the pass admits
+    /// what it can and turns away those of them left beyond `limits.maxWaitingQueue`.
+    var arrivedSincePass: [Int32] = []
+    /// Requests turned away in this pass because the waiting queue was full.
+    var turnedAway: [Int32] = []
     /// Requests preempted in this pass, for the step runner (`StepRunner.released`).
     var preemptedReleases: [(requestID: Int, reason: KVReleaseReason)] = []
     public internal(set) var statistics = ReplicaStatistics()
@@ -76,6 +81,25 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
                 waitingCount -= 1
                 dropped.append(slot)
             }
+        }
+    }
+
+    /// Enforces `limits.maxWaitingQueue` after a scheduling pass: while more requests wait than
+    /// the limit, the newest arrivals of this pass that are still waiting (never admitted) are
+    /// moved to `turnedAway`. Requests that waited across an earlier pass were within the limit
+    /// then and keep their place; so a request admitted by the first pass after its arrival
+    /// never needs a queue slot, and `maxWaitingQueue: 0` means "no waiting".
+    mutating func turnAwayBeyondQueueLimit(table: RequestTable) {
+        defer { arrivedSincePass.removeAll(keepingCapacity: true) }
+        guard waitingCount > limits.maxWaitingQueue else { return }
+        for slot in arrivedSincePass.reversed() where waitingCount > limits.maxWaitingQueue {
+            let s = Int(slot)
+            guard table.phase[s] == .waiting, table.firstScheduledAt[s] < 0 else { continue }
+            let c = priorityClass(of: slot, table)
+            guard let i = waiting[c].lastIndex(of: slot) else { continue }
+            waiting[c].remove(at: i)
+            waitingCount -= 1
+            turnedAway.append(slot)
         }
     }
 

@@ -4,7 +4,8 @@ import ServingMetrics
 /// Why a request was turned away instead of served. Every arrived request either completes
 /// with all its output tokens or is rejected with one of these reasons.
 public enum RejectionReason: String, Codable, Sendable, CaseIterable {
-    /// The replica's waiting queue already held `maxWaitingQueue` requests.
+    /// Not admitted by the first scheduling pass after its arrival while the replica's waiting
+    /// queue already held `maxWaitingQueue` requests.
     case queueFull
     /// `prompt + output` exceeds the maximum sequence length the KV policy serves.
     case exceedsMaxSequenceLength

@@ -66,7 +66,7 @@ public struct EmpiricalLengths: Sendable, Hashable {
         self.values = values
     }
 
-    public enum Field: String, Codable, Sendable { case prompt, output }
+    public enum Field: String, Codable, Sendable, CaseIterable { case prompt, output }
 
     /// Loads one column of a trace (all rows: this does materialise the lengths).
     /// - Throws: `InputError` from the trace reader.

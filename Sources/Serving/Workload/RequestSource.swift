@@ -15,10 +15,15 @@ public protocol RequestSource {
     /// Trace rows skipped as bad so far (`skipBadRows`); 0 for sources that never skip.
     /// Transformers forward their base's count, so a report can show it.
     var skippedRows: Int { get }
+
+    /// Why the first skipped rows were skipped (`file: line N: message`, at most
+    /// `TraceReader.keptReasons`, in file order). Transformers forward their base's.
+    var skippedRowReasons: [String] { get }
 }
 
 extension RequestSource {
     public var skippedRows: Int { 0 }
+    public var skippedRowReasons: [String] { [] }
 }
 
 extension RequestSource {

@@ -37,6 +37,8 @@ public struct TraceReader: RequestSource {
     public private(set) var outOfOrderRows = 0
     /// The first few reasons for skipped rows, in file order.
     public private(set) var skipReasons: [InputError] = []
+    /// `skipReasons` as one line each (`file: line N: message`).
+    public var skippedRowReasons: [String] { skipReasons.map(\.description) }
     /// Rows yielded so far.
     public private(set) var rowsYielded = 0
     public static let keptReasons = 5

@@ -14,6 +14,7 @@ public struct TimeScaled: RequestSource {
     }
 
     public var skippedRows: Int { base.skippedRows }
+    public var skippedRowReasons: [String] { base.skippedRowReasons }
 
     public mutating func next() throws -> RequestSpec? {
         guard var r = try base.next() else { return nil }
@@ -49,6 +50,7 @@ public struct Repeated: RequestSource {
     private var countInPass = 0
     private var nextId = 0
     private var skippedInFinishedPasses = 0
+    private var reasonsInFinishedPasses: [String] = []
 
     /// - Parameters:
     ///   - first: an already-open first pass (so that a missing file fails at construction);
@@ -62,6 +64,9 @@ public struct Repeated: RequestSource {
     }
 
     public var skippedRows: Int { skippedInFinishedPasses + (current?.skippedRows ?? 0) }
+    public var skippedRowReasons: [String] {
+        Array((reasonsInFinishedPasses + (current?.skippedRowReasons ?? [])).prefix(TraceReader.keptReasons))
+    }
 
     public mutating func next() throws -> RequestSpec? {
         while pass < times {
@@ -83,6 +88,9 @@ public struct Repeated: RequestSource {
                 return r
             }
             skippedInFinishedPasses += current!.skippedRows
+            if reasonsInFinishedPasses.count < TraceReader.keptReasons {
+                reasonsInFinishedPasses = Array((reasonsInFinishedPasses + current!.skippedRowReasons).prefix(TraceReader.keptReasons))
+            }
             current = nil
             if pass == 0 {
                 guard countInPass > 0 else { pass = times; return nil }
@@ -116,6 +124,7 @@ public struct Limited: RequestSource {
     }
 
     public var skippedRows: Int { base.skippedRows }
+    public var skippedRowReasons: [String] { base.skippedRowReasons }
 
     public mutating func next() throws -> RequestSpec? {
         guard produced < count, let r = try base.next() else { return nil }

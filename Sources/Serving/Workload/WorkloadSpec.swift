@@ -49,6 +49,14 @@ public enum WorkloadSpec: Codable, Sendable, Hashable {
         }
     }
 
+    /// Turns on `skipBadRows` for a trace replay (a generated workload has no rows to skip).
+    public mutating func skipBadRows() {
+        if case .trace(var t) = self {
+            t.skipBadRows = true
+            self = .trace(t)
+        }
+    }
+
     static func resolve(_ path: String, relativeTo directory: String) -> String {
         if path.hasPrefix("/") || directory.isEmpty { return path }
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path
@@ -99,7 +107,7 @@ public struct TraceWorkloadSpec: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        format = try c.decode(TraceFormat.self, forKey: .format)
+        format = try c.decodeKnown(TraceFormat.self, forKey: .format)
         path = try c.decode(String.self, forKey: .path)
         guard !path.isEmpty else {
             throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: "expected a file path, found an empty string")
@@ -207,8 +215,8 @@ public enum LengthSpec: Codable, Sendable, Hashable {
             }
         default:
             let path = try c.decode(String.self, forKey: key("path"))
-            let format = try c.decode(TraceFormat.self, forKey: key("format"))
-            let field = try c.decode(EmpiricalLengths.Field.self, forKey: key("field"))
+            let format = try c.decodeKnown(TraceFormat.self, forKey: key("format"))
+            let field = try c.decodeKnown(EmpiricalLengths.Field.self, forKey: key("field"))
             self = .empirical(path: path, format: format, field: field)
         }
     }

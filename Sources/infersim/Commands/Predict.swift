@@ -14,7 +14,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let d = try deployment.makeDeployment()
         let p = InferenceCostModel(deployment: d).predictStaticBatch(batch: shape.batch, inputTokens: shape.input, outputTokens: shape.output)
-        print(json ? PredictReport.json(p, d) : PredictReport.text(p, d))
+        print(json ? PredictReport.json(p, d, hardware: deployment.hardware) : PredictReport.text(p, d))
     }
 }
 
@@ -63,9 +63,11 @@ enum PredictReport {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ p: StaticBatchPrediction, _ d: Deployment) -> String {
+    /// - Parameter hardware: the id given with `--hardware` (a device or a system); `device` is the device it resolves to.
+    static func json(_ p: StaticBatchPrediction, _ d: Deployment, hardware: String) -> String {
         var w = JSONWriter()
-        w.add("hardware", d.device.name)
+        w.add("hardware", hardware)
+        w.add("device", d.device.name)
         w.add("model", d.model.name)
         w.add("tp", d.tensorParallel)
         w.add("pp", d.pipelineParallel)

@@ -93,7 +93,8 @@ struct ServeTrace: ParsableCommand {
                              "every request runs on the executor: expected at most \(scenarioRequestLimit) requests, found more (set a request limit)")
         }
         try ValidationInputs.checkFits(requests, model: model, trace: path)
-        let context = min(TraceServing.contextLength(for: requests), scenario.kvCache.maxSequenceTokens)
+        let longest = TraceServing.contextLength(for: requests)
+        let context = scenario.kvCache.maxSequenceTokens.map { min(longest, $0) } ?? longest
         let bytesPerToken = ExecutorStepRunner.kvBytesPerToken(model.config)
         let block = scenario.kvCache.blockSize
         let perSequence = (context + block - 1) / block * block

@@ -13,20 +13,18 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
     @Option(help: "Write one CSV row per completed request to this file.") var requestsCsv: String?
     @Option(help: "Write the binned step timeline as CSV to this file.") var timelineCsv: String?
-    @Flag(help: "Skip malformed trace rows (counted in the report) instead of failing.") var skipBadRows = false
+    @Flag(help: "Skip malformed trace rows (counted, with the first reasons, in the report) instead of failing; applies to every point of a sweep.")
+    var skipBadRows = false
 
     func run() throws {
         var loaded = try Scenario.load(path: scenario)
-        if skipBadRows, case .trace(var trace) = loaded.workload {
-            trace.skipBadRows = true
-            loaded.workload = .trace(trace)
-        }
+        if skipBadRows { loaded.workload.skipBadRows() }
         let runner = SimulationRunner()
         if loaded.sweep != nil {
             guard requestsCsv == nil && timelineCsv == nil else {
                 throw ValidationError("--requests-csv and --timeline-csv take a single scenario, not a sweep")
             }
-            let results = try SweepRunner(runner: runner).run(file: scenario)
+            let results = try SweepRunner(runner: runner).run(file: scenario, skipBadRows: skipBadRows)
             if json {
                 print("[" + results.map { "{\"point\": \"\($0.label)\", \"report\": \($0.report.renderedJSON())}" }.joined(separator: ",\n") + "]")
             } else {

@@ -23,6 +23,7 @@ struct Sweep: ParsableCommand {
     var axes: [String] = []
     @Flag(help: "Print the table as a JSON array.") var json = false
     @Option(help: "Also write the table as CSV to this file (written whole or not at all).") var csv: String?
+    @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
 
     func run() throws {
         var extra: [String: [JSONValue]] = [:]
@@ -31,7 +32,7 @@ struct Sweep: ParsableCommand {
             extra[path] = values
         }
         let runner = SweepRunner(runner: SimulationRunner())
-        let results = try runner.runPoints(file: scenario, extraAxes: extra)
+        let results = try runner.runPoints(file: scenario, extraAxes: extra, skipBadRows: skipBadRows)
         let loaded = try Scenario.load(path: scenario)
         let table = SweepTable(axes: SweepExpansion.axes(of: loaded, extraAxes: extra), results: results)
         if let csv {
