@@ -208,12 +208,13 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// decode, completions (releasing KV unless the scheduler holds it to the batch's end).
     mutating func finishStep(_ r: Int, now: SimInstant) {
         replicas[r].busy = false
-        let count = replicas[r].plan.count
+        // The plan is not changed by this loop: read it through local references to its storage.
+        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
         var anyFinished = false
-        for i in 0..<count {
-            let slot = replicas[r].plan.slots[i]
+        for i in 0..<slots.count {
+            let slot = slots[i]
             let s = Int(slot)
-            let chunk = replicas[r].plan.prefillTokens[i]
+            let chunk = chunks[i]
             if chunk > 0 {
                 table.prefilled[s] += chunk
                 if table.prefilled[s] < table.prefillTarget[s] { continue }

@@ -9,6 +9,8 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the cost model against published measurements (--published) or the CPU executor (--model).")
 
+    @Flag(help: "With --model: calibrate this host now (rewriting hardware-profiles/devices/host-calibrated.json) so prediction and measurement see the same machine state; on a shared host, a profile from an earlier hour can be off by 20% or more.")
+    var calibrate = false
     @Option(help: "A published-results JSON file (data/validation/published.json).")
     var published: String?
     @Option(help: "A GGUF model to run on the CPU executor and predict with the cost model (host calibration).")
@@ -55,8 +57,9 @@ struct ValidateCommand: ParsableCommand {
         } else {
             hardwareID = HostProfileWriter.defaultID
             let profilePath = catalog.devicesDirectory + "/\(hardwareID).json"
-            if !FileManager.default.fileExists(atPath: profilePath) {
-                FileHandle.standardError.write(Data("no \(profilePath): calibrating this host with \(threads) thread(s)\n".utf8))
+            if calibrate || !FileManager.default.fileExists(atPath: profilePath) {
+                let why = calibrate ? "--calibrate" : "no \(profilePath)"
+                FileHandle.standardError.write(Data("\(why): calibrating this host with \(threads) thread(s)\n".utf8))
                 try HostProfileWriter.write(try HostCalibrator(threads: threads).run(), to: profilePath)
             }
         }
