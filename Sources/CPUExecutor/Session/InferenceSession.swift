@@ -275,7 +275,7 @@ public final class InferenceSession {
                 // One work item per (row, KV head): the query heads that share a KV head read it once.
                 let kvHeads = c.kvHeadCount, group = c.headCount / c.kvHeadCount
                 pool.run { worker in
-                    let scratch = s.scores + worker * (group * contextLength + headDim)
+                    let scratch = s.scores + worker * RunState.attentionScratch(c, contextLength: contextLength)
                     for item in pool.share(of: rows * kvHeads, worker: worker) {
                         let n = item / kvHeads, g = item % kvHeads
                         let offset = n * d + g * group * headDim

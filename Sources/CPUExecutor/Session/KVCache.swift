@@ -1,17 +1,24 @@
 /// Keys and values of every layer for up to `sequences` sequences × `positions` positions.
 ///
-/// Layout (layers, sequences, positions, kvDim) for K and for V, element F16 or F32.
-/// Bytes per position = `2 · layers · kvDim · elementBytes` (SmolLM2-135M, F16: 23 040 B).
+/// Layout, element F16 or F32: V is (layers, sequences, kvHeads, positions, headDim) and K is
+/// (layers, sequences, kvHeads, headDim, positions), transposed so that `attendGroup` scores
+/// sixteen positions per instruction. Head-major, so attention over one KV head streams one
+/// contiguous block instead of picking `headDim` elements out of every `kvDim`-wide position row,
+/// which the hardware prefetchers followed poorly. Bytes per position = `2 · layers · kvDim ·
+/// elementBytes` (SmolLM2-135M, F16: 23 040 B).
 final class KVCache: @unchecked Sendable {
     let type: InferenceSession.KVCacheType
     let layers, sequences, positions, kvDim, headDim: Int
+    let kvHeads: Int
     private let keys: UnsafeMutableRawPointer
     private let values: UnsafeMutableRawPointer
     var elementBytes: Int { type == .f16 ? 2 : 4 }
 
     init(type: InferenceSession.KVCacheType, layers: Int, sequences: Int, positions: Int, kvDim: Int, headDim: Int) {
+        precondition(kvDim % headDim == 0, "kvDim \(kvDim) is not a multiple of headDim \(headDim)")
         self.type = type
         self.layers = layers; self.sequences = sequences; self.positions = positions; self.kvDim = kvDim; self.headDim = headDim
+        self.kvHeads = kvDim / headDim
         let bytes = layers * sequences * positions * kvDim * (type == .f16 ? 2 : 4)
         keys = .allocate(byteCount: max(bytes, 64), alignment: 64)
         values = .allocate(byteCount: max(bytes, 64), alignment: 64)
@@ -21,50 +28,47 @@ final class KVCache: @unchecked Sendable {
 
     deinit { keys.deallocate(); values.deallocate() }
 
-    @inline(__always) private func rowIndex(layer: Int, sequence: Int, position: Int) -> Int {
-        ((layer * sequences + sequence) * positions + position) * kvDim
+    /// Element index of `position` of KV head `kvHead`.
+    @inline(__always) private func index(layer: Int, sequence: Int, kvHead: Int, position: Int) -> Int {
+        (((layer * sequences + sequence) * kvHeads + kvHead) * positions + position) * headDim
     }
 
+    /// Element index of KV head `kvHead`'s block (K: `headDim × positions`; V: `positions × headDim`).
+    @inline(__always) private func block(layer: Int, sequence: Int, kvHead: Int) -> Int {
+        index(layer: layer, sequence: sequence, kvHead: kvHead, position: 0)
+    }
+
+    /// Stores one position's keys and values (`kvDim` floats each, heads contiguous).
     func store(layer: Int, sequence: Int, position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let i = rowIndex(layer: layer, sequence: sequence, position: position)
-        switch type {
-        case .f16:
-            Float16.store(keys.assumingMemoryBound(to: Float16.self) + i, key, count: kvDim)
-            Float16.store(values.assumingMemoryBound(to: Float16.self) + i, value, count: kvDim)
-        case .f32:
-            Float.store(keys.assumingMemoryBound(to: Float.self) + i, key, count: kvDim)
-            Float.store(values.assumingMemoryBound(to: Float.self) + i, value, count: kvDim)
+        for g in 0 ..< kvHeads {
+            let k = block(layer: layer, sequence: sequence, kvHead: g) + position
+            let v = index(layer: layer, sequence: sequence, kvHead: g, position: position)
+            switch type {
+            case .f16:
+                let kp = keys.assumingMemoryBound(to: Float16.self)
+                for d in 0 ..< headDim { kp[k + d * positions] = Float16(key[g * headDim + d]) }
+                Float16.store(values.assumingMemoryBound(to: Float16.self) + v, value + g * headDim, count: headDim)
+            case .f32:
+                let kp = keys.assumingMemoryBound(to: Float.self)
+                for d in 0 ..< headDim { kp[k + d * positions] = key[g * headDim + d] }
+                Float.store(values.assumingMemoryBound(to: Float.self) + v, value + g * headDim, count: headDim)
+            }
         }
     }
 
     /// `attendGroup` for the `group` query heads of KV head `kvHead` (queries and outputs contiguous).
     func attendGroup(into out: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>, layer: Int, sequence: Int,
                      kvHead: Int, group: Int, lastPosition: Int, scratch: UnsafeMutablePointer<Float>) {
-        let i = rowIndex(layer: layer, sequence: sequence, position: 0) + kvHead * headDim
+        let i = block(layer: layer, sequence: sequence, kvHead: kvHead)
         switch type {
         case .f16:
-            CPUExecutor.attendGroup(into: out, queries: queries, keys: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i),
-                                    values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i), rowStride: kvDim,
+            CPUExecutor.attendGroup(into: out, queries: queries, keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i),
+                                    keyStride: positions, values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i),
                                     lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
         case .f32:
-            CPUExecutor.attendGroup(into: out, queries: queries, keys: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i),
-                                    values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i), rowStride: kvDim,
+            CPUExecutor.attendGroup(into: out, queries: queries, keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i),
+                                    keyStride: positions, values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i),
                                     lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
-        }
-    }
-
-    func attend(into out: UnsafeMutablePointer<Float>, query: UnsafePointer<Float>, layer: Int, sequence: Int,
-                kvHead: Int, lastPosition: Int, scores: UnsafeMutablePointer<Float>) {
-        let i = rowIndex(layer: layer, sequence: sequence, position: 0) + kvHead * headDim
-        switch type {
-        case .f16:
-            attendHead(into: out, query: query, keys: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i),
-                       values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i), rowStride: kvDim,
-                       lastPosition: lastPosition, headDim: headDim, scores: scores)
-        case .f32:
-            attendHead(into: out, query: query, keys: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i),
-                       values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i), rowStride: kvDim,
-                       lastPosition: lastPosition, headDim: headDim, scores: scores)
         }
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Shapes (B = `maxBatchTokens`, d = embedding, f = FFN width, kv = K/V width, V = vocabulary):
 /// `x`, `normed`, `q`, `attention`, `projected` (B, d); `k`, `v` (B, kv); `gate`, `up` (B, f);
-/// `logits` (maxSequences, V); `scores` (threads, group · context + headDim), the per-worker scratch of `attendGroup`; `rope` (context, headDim);
+/// `logits` (maxSequences, V); `scores` (threads, (group + 2 · headDim) · context + headDim), the per-worker scratch of `attendGroup`; `rope` (context, headDim);
 /// `logitSourceRows` (maxSequences): which token row each logits row comes from.
 final class RunState: @unchecked Sendable {
     let x, normed, q, k, v, attention, projected, gate, up, logits, scores, rope: UnsafeMutablePointer<Float>
@@ -14,6 +14,11 @@ final class RunState: @unchecked Sendable {
     let inputF: ActivationBatch
     let cache: KVCache
     private var owned: [UnsafeMutablePointer<Float>] = []
+
+    /// Floats of one worker's `attendGroup` scratch.
+    static func attentionScratch(_ c: LlamaConfig, contextLength: Int) -> Int {
+        attentionScratchFloats(group: c.headCount / c.kvHeadCount, headDim: c.headDim, positions: contextLength)
+    }
 
     init(config c: LlamaConfig, options: InferenceSession.Options, contextLength: Int) {
         let b = options.maxBatchTokens, d = c.embeddingLength, f = c.feedForwardLength, kv = c.kvDim
@@ -27,7 +32,7 @@ final class RunState: @unchecked Sendable {
         x = buffer(b * d); normed = buffer(b * d); q = buffer(b * d); attention = buffer(b * d); projected = buffer(b * d)
         k = buffer(b * kv); v = buffer(b * kv); gate = buffer(b * f); up = buffer(b * f)
         logits = buffer(max(options.maxSequences, 1) * c.vocabularySize)
-        scores = buffer(options.threads * (c.headCount / c.kvHeadCount * contextLength + c.headDim))
+        scores = buffer(options.threads * Self.attentionScratch(c, contextLength: contextLength))
         let table = rotaryTable(positions: contextLength, headDim: c.headDim, base: c.ropeFrequencyBase)
         rope = buffer(table.count)
         rope.update(from: table, count: table.count)

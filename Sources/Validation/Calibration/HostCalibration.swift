@@ -179,7 +179,7 @@ public struct HostCalibrator {
         let values = UnsafeMutablePointer<Float16>.allocate(capacity: layers * perLayer)
         let query = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
         let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
-        let scratchSize = group * positions + headDim
+        let scratchSize = attentionScratchFloats(group: group, headDim: headDim, positions: positions)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * scratchSize)
         defer { keys.deallocate(); values.deallocate(); query.deallocate(); out.deallocate(); scratch.deallocate() }
         for i in 0 ..< layers * perLayer {
@@ -191,10 +191,12 @@ public struct HostCalibrator {
             for layer in 0 ..< layers {
                 pool.run { worker in
                     for g in pool.share(of: kvHeads, worker: worker) {
-                        let kv = layer * perLayer + g * headDim
+                        // The session's layout: per layer and KV head, K transposed (headDim × positions), V rows.
+                        let kv = layer * perLayer + g * headDim * positions
                         attendGroup(into: out + g * group * headDim, queries: query + g * group * headDim,
-                                    keys: keys + kv, values: values + kv, rowStride: kvDim, lastPosition: positions - 1,
-                                    headDim: headDim, group: group, scratch: scratch + worker * scratchSize)
+                                    keysTransposed: keys + kv, keyStride: positions, values: values + kv,
+                                    lastPosition: positions - 1, headDim: headDim, group: group,
+                                    scratch: scratch + worker * scratchSize)
                     }
                 }
             }
