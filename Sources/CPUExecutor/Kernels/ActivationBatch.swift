@@ -49,13 +49,26 @@ public final class ActivationBatch: @unchecked Sendable {
     @inline(__always) public var blockStride: Int { capacityColumns / 32 }
 
     /// Copies `rows` rows of `columns` floats from `source` (row stride `sourceStride`) and
-    /// prepares them for the integer kernels (`quantize == true`) or the FP32 kernels.
-    public func prepare(from source: UnsafePointer<Float>, sourceStride: Int, rows: Int, columns: Int, quantize: Bool) {
+    /// prepares them for the integer kernels (`quantize == true`) or the FP32 kernels. With a
+    /// `pool`, the rows are shared among its workers (rows are independent; results are identical).
+    public func prepare(from source: UnsafePointer<Float>, sourceStride: Int, rows: Int, columns: Int, quantize: Bool,
+                        pool: ThreadPool? = nil) {
         precondition(rows <= capacityRows && columns <= capacityColumns)
         self.rows = rows
         self.columns = columns
         self.isQuantized = quantize
-        for r in 0 ..< rows {
+        if let pool, pool.threadCount > 1, rows >= 2 * pool.threadCount {
+            pool.run { worker in
+                self.prepareRows(pool.share(of: rows, worker: worker), from: source, sourceStride: sourceStride,
+                                 columns: columns, quantize: quantize)
+            }
+        } else {
+            prepareRows(0 ..< rows, from: source, sourceStride: sourceStride, columns: columns, quantize: quantize)
+        }
+    }
+
+    private func prepareRows(_ range: Range<Int>, from source: UnsafePointer<Float>, sourceStride: Int, columns: Int, quantize: Bool) {
+        for r in range {
             let src = source + r * sourceStride
             let dst = floats + r * capacityColumns
             dst.update(from: src, count: columns)

@@ -244,7 +244,7 @@ public final class InferenceSession {
                 }
             }
             timed(.qkvProjection) {
-                s.inputD.prepare(from: s.normed, sourceStride: d, rows: rows, columns: d, quantize: quantize)
+                s.inputD.prepare(from: s.normed, sourceStride: d, rows: rows, columns: d, quantize: quantize, pool: pool)
                 let qGroups = layer.query.groupCount, kGroups = layer.key.groupCount
                 let total = qGroups + 2 * kGroups
                 pool.run { worker in
@@ -286,7 +286,7 @@ public final class InferenceSession {
                 }
             }
             timed(.outputProjection) {
-                s.inputD.prepare(from: s.attention, sourceStride: d, rows: rows, columns: d, quantize: quantize)
+                s.inputD.prepare(from: s.attention, sourceStride: d, rows: rows, columns: d, quantize: quantize, pool: pool)
                 let groups = layer.output.groupCount
                 pool.run { worker in
                     matmul(into: s.projected, outStride: d, layer.output, s.inputD, groups: pool.share(of: groups, worker: worker))
@@ -302,7 +302,7 @@ public final class InferenceSession {
                 }
             }
             timed(.feedForward) {
-                s.inputD.prepare(from: s.normed, sourceStride: d, rows: rows, columns: d, quantize: quantize)
+                s.inputD.prepare(from: s.normed, sourceStride: d, rows: rows, columns: d, quantize: quantize, pool: pool)
                 let gGroups = layer.gate.groupCount
                 pool.run { worker in
                     let share = pool.share(of: 2 * gGroups, worker: worker)
@@ -311,8 +311,14 @@ public final class InferenceSession {
                     let u = share.clamped(to: gGroups ..< 2 * gGroups)
                     if !u.isEmpty { matmul(into: s.up, outStride: f, layer.up, s.inputD, groups: (u.lowerBound - gGroups) ..< (u.upperBound - gGroups)) }
                 }
-                for n in 0 ..< rows { siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
-                s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize)
+                if rows >= 2 * pool.threadCount {
+                    pool.run { worker in
+                        for n in pool.share(of: rows, worker: worker) { siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
+                    }
+                } else {
+                    for n in 0 ..< rows { siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
+                }
+                s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize, pool: pool)
                 let dGroups = layer.down.groupCount
                 pool.run { worker in
                     matmul(into: s.projected, outStride: d, layer.down, s.inputF, groups: pool.share(of: dGroups, worker: worker))
@@ -331,7 +337,7 @@ public final class InferenceSession {
             }
         }
         timed(.lmHead) {
-            s.inputD.prepare(from: s.normed, sourceStride: d, rows: logitRows, columns: d, quantize: quantize)
+            s.inputD.prepare(from: s.normed, sourceStride: d, rows: logitRows, columns: d, quantize: quantize, pool: pool)
             let groups = model.lmHead.groupCount
             pool.run { worker in
                 matmul(into: s.logits, outStride: c.vocabularySize, model.lmHead, s.inputD, groups: pool.share(of: groups, worker: worker))
