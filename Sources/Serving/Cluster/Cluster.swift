@@ -115,6 +115,17 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         recorder.rejected(RejectedRequest(id: id, arrival: arrival, at: now, promptTokens: prompt, outputTokens: output, reason: reason))
     }
 
+    /// Rejects requests that were waiting on replica `r` (never admitted, holding no KV) and frees their slots.
+    mutating func rejectWaiting(_ slots: [Int32], replica r: Int, reason: RejectionReason, now: SimInstant) {
+        for slot in slots {
+            let s = Int(slot)
+            reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
+                   output: Int(table.outputTokens[s]), reason: reason, now: now)
+            loads.outstanding[r] -= 1
+            table.remove(slot)
+        }
+    }
+
     /// Schedules one scheduling pass for an idle replica at `now` (after this instant's arrivals and completions).
     mutating func requestPass(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
         if replicas[r].busy || replicas[r].passScheduled { return }
@@ -138,23 +149,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         }
         replicas[r].turnAwayBeyondQueueLimit(table: table)
         if !replicas[r].turnedAway.isEmpty {
-            for slot in replicas[r].turnedAway {
-                let s = Int(slot)
-                reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
-                       output: Int(table.outputTokens[s]), reason: .queueFull, now: now)
-                loads.outstanding[r] -= 1
-                table.remove(slot)
-            }
+            rejectWaiting(replicas[r].turnedAway, replica: r, reason: .queueFull, now: now)
             replicas[r].turnedAway.removeAll(keepingCapacity: true)
         }
         if !replicas[r].dropped.isEmpty {
-            for slot in replicas[r].dropped {
-                let s = Int(slot)
-                reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
-                       output: Int(table.outputTokens[s]), reason: .deadlineExceeded, now: now)
-                loads.outstanding[r] -= 1
-                table.remove(slot)
-            }
+            rejectWaiting(replicas[r].dropped, replica: r, reason: .deadlineExceeded, now: now)
             replicas[r].dropped.removeAll(keepingCapacity: true)
         }
         if !replicas[r].preemptedReleases.isEmpty {
