@@ -7,9 +7,10 @@ import GGUF
 /// Skipped when the model file is absent (it is not committed).
 struct RealModelTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// `models/` of this checkout (`scripts/fetch-model.sh`), or the file named by `INFERSIM_MODEL`.
     static let modelPath: String = {
         let local = root.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-        return FileManager.default.fileExists(atPath: local) ? local : "/work/main/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        return FileManager.default.fileExists(atPath: local) ? local : (ProcessInfo.processInfo.environment["INFERSIM_MODEL"] ?? local)
     }()
     static let available = FileManager.default.fileExists(atPath: modelPath)
 
