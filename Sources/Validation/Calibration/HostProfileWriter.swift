@@ -54,10 +54,10 @@ public enum HostProfileWriter {
           ],
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
-          "fixedCosts": { "kernelOverheadSeconds": \(n(c.kernelOverheadSeconds)), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
+          "fixedCosts": { "kernelOverheadSeconds": \(n(perOperatorSeconds(c))), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
           "sources": {
             "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul with \(c.computeRows) rows on a 1536 x 576 matrix, after a warm-up; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = 4 x headDim x positions x heads / median time of the attention kernel over an F16 KV cache at \(c.attentionPositions) positions")) },
-            "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": kernel = median time of an empty fork-join of the executor's thread pool; step = one-token forward of tiny 1- and 8-layer models, t(1) - (t(8) - t(1)) / 7")) },
+            "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": one-token forwards of tiny 1- and 8-layer models (work negligible, time all fixed cost): per layer t(8)/7 - t(1)/7, spread over the \(operatorsPerLayer) operators the cost model prices per dense layer = kernel; step = t(1) - per layer")) },
             "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
             "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
             "interconnect": { "kind": "estimated", "reference": "estimated: a single host with no device links, one device per node" }
@@ -99,4 +99,15 @@ public enum HostProfileWriter {
     }
 
     static func quoted(_ s: String) -> String { JSONText.quoted(s) }
+
+    /// Operators the cost model prices per dense layer of a decode step (two norms, QKV, attention,
+    /// output projection, FFN, activation + residual).
+    static let operatorsPerLayer = 7
+
+    /// The fixed cost per priced operator: a tiny layer's time (fork-joins, norms, rotary
+    /// embedding, cache writes, bookkeeping) over the operators the cost model counts in a layer.
+    /// The empty fork-join alone (`kernelOverheadSeconds`, in `notes`) leaves most of it out.
+    static func perOperatorSeconds(_ c: HostCalibration) -> Double {
+        max(c.tinyLayerSeconds / Double(operatorsPerLayer), c.kernelOverheadSeconds)
+    }
 }
