@@ -46,13 +46,44 @@ public func attendGroup<Element: AttentionCacheElement>(
     keysTransposed: UnsafePointer<Element>, keyStride: Int, values: UnsafePointer<Element>,
     lastPosition: Int, headDim: Int, group: Int, scratch: UnsafeMutablePointer<Float>
 ) {
+    attendGroupRows(into: out, outStride: 0, queries: queries, queryStride: 0, rows: 1, firstLastPosition: lastPosition,
+                    keysTransposed: keysTransposed, keyStride: keyStride, values: values, headDim: headDim, group: group,
+                    scratch: scratch)
+}
+
+/// `attendGroup` for `rows` consecutive query rows of one sequence (a prefill chunk): row `r`
+/// attends over positions `0...firstLastPosition + r`. The cached keys and values are widened
+/// once for all the rows, not once per row; each row's arithmetic is `attendGroup`'s.
+/// Row `r`'s queries and output start `r · queryStride` and `r · outStride` floats in.
+@inline(__always)
+public func attendGroupRows<Element: AttentionCacheElement>(
+    into out: UnsafeMutablePointer<Float>, outStride: Int, queries: UnsafePointer<Float>, queryStride: Int,
+    rows: Int, firstLastPosition: Int,
+    keysTransposed: UnsafePointer<Element>, keyStride: Int, values: UnsafePointer<Element>,
+    headDim: Int, group: Int, scratch: UnsafeMutablePointer<Float>
+) {
+    let stride = firstLastPosition + rows           // positions the last row reads
+    let wideKeys = scratch + group * stride         // (headDim, stride): keys widened, dimension-major
+    let wideValues = wideKeys + headDim * stride    // (stride, headDim): values widened, position-major
+    for d in 0 ..< headDim { Element.widen(into: wideKeys + d * stride, keysTransposed + d * keyStride, count: stride) }
+    Element.widen(into: wideValues, values, count: stride * headDim)
+    for r in 0 ..< rows {
+        attendWidened(into: out + r * outStride, queries: queries + r * queryStride, count: firstLastPosition + r + 1,
+                      wideKeys: wideKeys, keyStride: stride, wideValues: wideValues, headDim: headDim, group: group,
+                      scores: scratch)
+    }
+}
+
+/// One row of `attendGroup` over keys and values already widened to F32 (keys dimension-major
+/// with `keyStride` floats per dimension, values position-major). `scores` needs `group · count` floats.
+@inline(__always)
+func attendWidened(
+    into out: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>, count: Int,
+    wideKeys: UnsafePointer<Float>, keyStride: Int, wideValues: UnsafePointer<Float>,
+    headDim: Int, group: Int, scores scratch: UnsafeMutablePointer<Float>
+) {
     let scale = 1 / Float(headDim).squareRoot()
-    let count = lastPosition + 1
     let chunks = headDim / 16
-    let wideKeys = scratch + group * count       // (headDim, count): keys widened, dimension-major
-    let wideValues = wideKeys + headDim * count  // (count, headDim): values widened, position-major
-    for d in 0 ..< headDim { Element.widen(into: wideKeys + d * count, keysTransposed + d * keyStride, count: count) }
-    Element.widen(into: wideValues, values, count: count * headDim)
     let rk = UnsafeRawPointer(wideKeys)
     for h in 0 ..< group {
         let q = queries + h * headDim
@@ -64,12 +95,12 @@ public func attendGroup<Element: AttentionCacheElement>(
                 var chain = SIMD16<Float>()
                 for c in 0 ..< chunks {
                     let d = c * 16 + l
-                    chain.addProduct(SIMD16(repeating: q[d]), rk.loadUnaligned(fromByteOffset: (d * count + t) * 4, as: SIMD16<Float>.self))
+                    chain.addProduct(SIMD16(repeating: q[d]), rk.loadUnaligned(fromByteOffset: (d * keyStride + t) * 4, as: SIMD16<Float>.self))
                 }
                 total = l == 0 ? chain : total + chain
             }
             for d in chunks * 16 ..< headDim {
-                total = total + SIMD16(repeating: q[d]) * rk.loadUnaligned(fromByteOffset: (d * count + t) * 4, as: SIMD16<Float>.self)
+                total = total + SIMD16(repeating: q[d]) * rk.loadUnaligned(fromByteOffset: (d * keyStride + t) * 4, as: SIMD16<Float>.self)
             }
             UnsafeMutableRawPointer(scores).storeBytes(of: total * scale, toByteOffset: t * 4, as: SIMD16<Float>.self)
             t += 16
@@ -80,11 +111,11 @@ public func attendGroup<Element: AttentionCacheElement>(
                 var chain: Float = 0
                 for c in 0 ..< chunks {
                     let d = c * 16 + l
-                    chain = chain.addingProduct(q[d], wideKeys[d * count + t])
+                    chain = chain.addingProduct(q[d], wideKeys[d * keyStride + t])
                 }
                 total = l == 0 ? chain : total + chain
             }
-            for d in chunks * 16 ..< headDim { total = total + q[d] * wideKeys[d * count + t] }
+            for d in chunks * 16 ..< headDim { total = total + q[d] * wideKeys[d * keyStride + t] }
             scores[t] = total * scale
             t += 1
         }

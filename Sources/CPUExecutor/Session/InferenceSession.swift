@@ -272,16 +272,32 @@ public final class InferenceSession {
                     s.cache.store(layer: layerIndex, sequence: s.rowSequences[n], position: s.rowPositions[n],
                                   key: s.k + n * kvDim, value: s.v + n * kvDim)
                 }
-                // One work item per (row, KV head): the query heads that share a KV head read it once.
+                // Work items: (run of up to 16 consecutive rows of one sequence, KV head). The query
+                // heads sharing a KV head read it once, and the rows of a prefill chunk share one
+                // widening of the cache. Items are dealt out round-robin: with causal attention
+                // later rows cost more, and contiguous halves would leave one worker a quarter of it.
                 let kvHeads = c.kvHeadCount, group = c.headCount / c.kvHeadCount
+                var runs = 0
+                var n = 0
+                while n < rows {
+                    s.runStarts[runs] = n
+                    runs += 1
+                    var end = n + 1
+                    while end < rows && end - n < 16 && s.rowSequences[end] == s.rowSequences[n]
+                        && s.rowPositions[end] == s.rowPositions[end - 1] + 1 { end += 1 }
+                    n = end
+                }
+                s.runStarts[runs] = rows
+                let items = runs * kvHeads, threads = pool.threadCount
                 pool.run { worker in
                     let scratch = s.scores + worker * RunState.attentionScratch(c, contextLength: contextLength)
-                    for item in pool.share(of: rows * kvHeads, worker: worker) {
-                        let n = item / kvHeads, g = item % kvHeads
-                        let offset = n * d + g * group * headDim
-                        s.cache.attendGroup(into: s.attention + offset, queries: s.q + offset, layer: layerIndex,
-                                            sequence: s.rowSequences[n], kvHead: g, group: group,
-                                            lastPosition: s.rowPositions[n], scratch: scratch)
+                    for item in Swift.stride(from: worker, to: items, by: threads) {
+                        let run = item / kvHeads, g = item % kvHeads
+                        let first = s.runStarts[run], count = s.runStarts[run + 1] - first
+                        let offset = first * d + g * group * headDim
+                        s.cache.attendGroupRows(into: s.attention + offset, queries: s.q + offset, stride: d, rows: count,
+                                                layer: layerIndex, sequence: s.rowSequences[first], kvHead: g, group: group,
+                                                firstPosition: s.rowPositions[first], scratch: scratch)
                     }
                 }
             }

@@ -56,19 +56,25 @@ final class KVCache: @unchecked Sendable {
         }
     }
 
-    /// `attendGroup` for the `group` query heads of KV head `kvHead` (queries and outputs contiguous).
-    func attendGroup(into out: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>, layer: Int, sequence: Int,
-                     kvHead: Int, group: Int, lastPosition: Int, scratch: UnsafeMutablePointer<Float>) {
+    /// `attendGroupRows` for the `group` query heads of KV head `kvHead`, for `rows` consecutive
+    /// positions of `sequence` starting at `firstPosition` (queries and outputs `stride` floats apart).
+    func attendGroupRows(into out: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>, stride: Int, rows: Int,
+                         layer: Int, sequence: Int, kvHead: Int, group: Int, firstPosition: Int,
+                         scratch: UnsafeMutablePointer<Float>) {
         let i = block(layer: layer, sequence: sequence, kvHead: kvHead)
         switch type {
         case .f16:
-            CPUExecutor.attendGroup(into: out, queries: queries, keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i),
-                                    keyStride: positions, values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i),
-                                    lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
+            CPUExecutor.attendGroupRows(into: out, outStride: stride, queries: queries, queryStride: stride, rows: rows,
+                                        firstLastPosition: firstPosition,
+                                        keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + i), keyStride: positions,
+                                        values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + i),
+                                        headDim: headDim, group: group, scratch: scratch)
         case .f32:
-            CPUExecutor.attendGroup(into: out, queries: queries, keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i),
-                                    keyStride: positions, values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i),
-                                    lastPosition: lastPosition, headDim: headDim, group: group, scratch: scratch)
+            CPUExecutor.attendGroupRows(into: out, outStride: stride, queries: queries, queryStride: stride, rows: rows,
+                                        firstLastPosition: firstPosition,
+                                        keysTransposed: UnsafePointer(keys.assumingMemoryBound(to: Float.self) + i), keyStride: positions,
+                                        values: UnsafePointer(values.assumingMemoryBound(to: Float.self) + i),
+                                        headDim: headDim, group: group, scratch: scratch)
         }
     }
 }

@@ -9,6 +9,8 @@ final class RunState: @unchecked Sendable {
     let rowTokens: UnsafeMutablePointer<Int32>
     let rowSequences: UnsafeMutablePointer<Int>
     let rowPositions: UnsafeMutablePointer<Int>
+    /// First row of each attention work run (runs of consecutive rows of one sequence), plus the end.
+    let runStarts: UnsafeMutablePointer<Int>
     let logitSourceRows: UnsafeMutablePointer<Int>
     let inputD: ActivationBatch
     let inputF: ActivationBatch
@@ -40,6 +42,7 @@ final class RunState: @unchecked Sendable {
         rowTokens = .allocate(capacity: b); rowTokens.initialize(repeating: 0, count: b)
         rowSequences = .allocate(capacity: b); rowSequences.initialize(repeating: 0, count: b)
         rowPositions = .allocate(capacity: b); rowPositions.initialize(repeating: 0, count: b)
+        runStarts = .allocate(capacity: b + 1); runStarts.initialize(repeating: 0, count: b + 1)
         let logitRows = max(options.maxSequences, 1)
         logitSourceRows = .allocate(capacity: logitRows); logitSourceRows.initialize(repeating: 0, count: logitRows)
         inputD = ActivationBatch(capacityRows: b, capacityColumns: d)
@@ -50,6 +53,6 @@ final class RunState: @unchecked Sendable {
 
     deinit {
         for p in owned { p.deallocate() }
-        rowTokens.deallocate(); rowSequences.deallocate(); rowPositions.deallocate(); logitSourceRows.deallocate()
+        rowTokens.deallocate(); rowSequences.deallocate(); rowPositions.deallocate(); runStarts.deallocate(); logitSourceRows.deallocate()
     }
 }
