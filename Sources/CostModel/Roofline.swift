@@ -1,24 +1,12 @@
 import HardwareModel
 
 extension Deployment {
-    /// Achievable compute rate for `op`: the device's peak for the operator's arithmetic
-    /// type, times the device class's efficiency at the operator's row count.
-    
-    @inline(__always) public func achievableCompute(for op: Operator) -> FLOPsPerSecond {
-        let r = computeRates(op.arithmetic)
-        let rows = max(op.rows, 1)
-        return FLOPsPerSecond(r.peakFLOPsPerSecond * r.fraction * rows / (rows + deviceClass.halfComputeRows))
-    }
-
-    /// Achievable memory bandwidth for a transfer of `bytes` from the weight-holding tier.
-    
-    @inline(__always) public func achievableBandwidth(for bytes: Bytes) -> BytesPerSecond {
-        BytesPerSecond(rates.memoryBandwidth * deviceClass.bandwidthEfficiency(bytes: bytes.value))
-    }
-
     /// Prices one execution of `op` on one device:
     /// `max(FLOPs / achievable compute, bytes / achievable bandwidth) + kernel overhead`,
-    /// and for collectives the alpha-beta time on the link.
+    /// and for collectives the alpha-beta time on the link. Achievable compute is the device's peak
+    /// for the operator's arithmetic type times the class's fraction and its row fall-off
+    /// `rows / (rows + n½)`; achievable bandwidth is the main tier's peak times the class's fraction
+    /// and its transfer fall-off `b / (b + b½)` (`DeviceClassProfile`), both from `rates`.
     ///
     /// Ring all-reduce over `n` devices sends `2(n−1)/n` of the data per device in `2(n−1)`
     /// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message.

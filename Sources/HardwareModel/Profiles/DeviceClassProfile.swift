@@ -60,19 +60,9 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         self.fittedOn = fittedOn
     }
 
-    /// Compute efficiency for a GEMM with `rows` token rows in arithmetic type `type`.
-    @inlinable public func computeEfficiency(rows: Double, type: DType) -> Double {
-        largeShapeFraction(type: type) * rows / (rows + halfComputeRows)
-    }
-
     /// Fraction of peak reached by large GEMMs in arithmetic type `type`.
     @inlinable public func largeShapeFraction(type: DType) -> Double {
         computeFractionByType?[type.rawValue] ?? computeFraction
-    }
-
-    /// Bandwidth efficiency for a transfer of `bytes`.
-    @inlinable public func bandwidthEfficiency(bytes: Double) -> Double {
-        bandwidthFraction * bytes / (bytes + halfBandwidthBytes)
     }
 }
 
