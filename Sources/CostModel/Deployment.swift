@@ -50,6 +50,14 @@ public struct PricingRates: Sendable, Hashable {
         /// The device class's large-GEMM fraction for `resolved`.
         public var fraction: Double
 
+        /// A measured rate of a kernel of `arithmetic`, used in full.
+        public init(_ arithmetic: DType, measured: Double) {
+            self.arithmetic = arithmetic
+            self.resolved = arithmetic
+            self.peakFLOPsPerSecond = measured
+            self.fraction = 1
+        }
+
         public init(_ arithmetic: DType, device: DeviceProfile, deviceClass: DeviceClassProfile) {
             let (peak, type) = device.peakCompute(for: arithmetic)
             self.arithmetic = arithmetic
@@ -67,6 +75,12 @@ public struct PricingRates: Sendable, Hashable {
     public var headGEMM: Compute
     /// For the attention core's arithmetic type.
     public var attention: Compute
+    /// For decode and prefill attention operators: `attention`, or the device's measured
+    /// attention kernel (`DeviceProfile.attentionKernel`, at fraction 1) when it has one.
+    public var attentionDecode: Compute
+    public var attentionPrefill: Compute
+    /// Fixed cost of one attention operator: the measured kernel's, else `kernelOverheadSeconds`.
+    public var attentionOverheadSeconds: Double
     /// Peak bandwidth of the weight-holding tier, bytes/s.
     public var memoryBandwidth: Double
     /// Fixed costs: the device's own measured ones (`DeviceProfile.fixedCosts`) or its class's estimates.
@@ -153,13 +167,19 @@ public final class Deployment: Sendable {
         self.precision = precision
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization
+        let attention = PricingRates.Compute(precision.attentionArithmetic, device: device, deviceClass: deviceClass)
+        let kernel = device.fixedCosts?.kernelOverheadSeconds ?? deviceClass.kernelOverheadSeconds
+        let measured = device.attentionKernel
         self.rates = PricingRates(
             activations: .init(precision.activations.arithmeticType, device: device, deviceClass: deviceClass),
             layerGEMMs: .init(precision.gemmArithmetic(weightFormat: precision.weights), device: device, deviceClass: deviceClass),
             headGEMM: .init(precision.gemmArithmetic(weightFormat: precision.embeddingType), device: device, deviceClass: deviceClass),
-            attention: .init(precision.attentionArithmetic, device: device, deviceClass: deviceClass),
+            attention: attention,
+            attentionDecode: measured.map { .init(attention.arithmetic, measured: $0.decodeFLOPsPerSecond) } ?? attention,
+            attentionPrefill: measured.map { .init(attention.arithmetic, measured: $0.prefillFLOPsPerSecond) } ?? attention,
+            attentionOverheadSeconds: measured?.overheadSeconds ?? kernel,
             memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
-            kernelOverheadSeconds: device.fixedCosts?.kernelOverheadSeconds ?? deviceClass.kernelOverheadSeconds,
+            kernelOverheadSeconds: kernel,
             stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds)
     }
 

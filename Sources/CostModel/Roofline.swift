@@ -2,7 +2,8 @@ import HardwareModel
 
 extension Deployment {
     /// Prices one execution of `op` on one device:
-    /// `max(FLOPs / achievable compute, bytes / achievable bandwidth) + kernel overhead`,
+    /// `max(FLOPs / achievable compute, bytes / achievable bandwidth) + kernel overhead`
+    /// (attention at the device's measured attention kernel and its overhead where it has one),
     /// and for collectives the alpha-beta time on the link. Achievable compute is the device's peak
     /// for the operator's arithmetic type times the class's fraction and its row fall-off
     /// `rows / (rows + n½)`; achievable bandwidth is the main tier's peak times the class's fraction
@@ -27,7 +28,12 @@ extension Deployment {
             }
             return OperatorCost(compute: .zero, memory: .zero, communication: time, overhead: overhead)
         }
-        let r = computeRates(op.arithmetic)
+        let r: PricingRates.Compute
+        switch op.kind {
+        case .attentionDecode where op.arithmetic == rates.attentionDecode.arithmetic: r = rates.attentionDecode
+        case .attentionPrefill where op.arithmetic == rates.attentionPrefill.arithmetic: r = rates.attentionPrefill
+        default: r = computeRates(op.arithmetic)
+        }
         let rows = max(op.rows, 1)
         let flops = op.flops.value
         let bytes = op.memoryBytes.value
@@ -35,7 +41,8 @@ extension Deployment {
         let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
         let memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
         let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
-        return OperatorCost(compute: Seconds(compute), memory: Seconds(memory), communication: .zero, overhead: overhead,
+        let fixed = op.kind == .attentionDecode || op.kind == .attentionPrefill ? Seconds(rates.attentionOverheadSeconds) : overhead
+        return OperatorCost(compute: Seconds(compute), memory: Seconds(memory), communication: .zero, overhead: fixed,
                             atPeak: Seconds(atPeak))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CostModel
 import HardwareModel
 import Testing
@@ -99,4 +100,48 @@ import Testing
             }
         }
     }
+}
+
+/// A device's measured attention kernel prices the attention operators (decode at its decode
+/// rate, prefill at its prefill rate, each plus its overhead) and nothing else; without one,
+/// attention is priced as before.
+@Test func measuredAttentionKernelPricesAttentionOnly() throws {
+    var device = Fixtures.h100
+    device.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6)
+    let model = Fixtures.llama2_7b
+    let measured = try Deployment(model: model, device: device, deviceClass: Fixtures.idealClass)
+    let plain = Fixtures.deployment(model)
+    var step = StepWorkload()
+    step.addDecode(contextLength: 1000)
+    step.addPrefillChunk(tokens: 64, contextBefore: 0)
+    for op in Fixtures.operators(measured, step) {
+        let a = measured.cost(of: op), b = plain.cost(of: op)
+        switch op.kind {
+        case .attentionDecode:
+            #expect(a.compute.value.isClose(to: op.flops.value / 20e9))
+            #expect(a.overhead.value == 4e-6)
+        case .attentionPrefill:
+            #expect(a.compute.value.isClose(to: op.flops.value / 50e9))
+            #expect(a.overhead.value == 4e-6)
+        default:
+            #expect(a == b, "\(op.name)")
+        }
+    }
+}
+
+@Test func attentionKernelNeedsASourceAndPositiveRates() throws {
+    let url = URL(fileURLWithPath: Fixtures.repoRoot + "/hardware-profiles/devices/nvidia-h100-sxm.json")
+    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    object["attentionKernel"] = ["decodeFLOPsPerSecond": 1e9, "prefillFLOPsPerSecond": 2e9, "overheadSeconds": 0]
+    var data = try JSONSerialization.data(withJSONObject: object)
+    #expect(throws: InputError.self) { try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json") }
+    var sources = object["sources"] as! [String: Any]
+    sources["attentionKernel"] = ["kind": "measured", "reference": "measured on a test host by infersim calibrate"]
+    object["sources"] = sources
+    data = try JSONSerialization.data(withJSONObject: object)
+    let decoded = try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json")
+    #expect(decoded.attentionKernel?.prefillFLOPsPerSecond == 2e9)
+    object["attentionKernel"] = ["decodeFLOPsPerSecond": 0, "prefillFLOPsPerSecond": 2e9, "overheadSeconds": 0]
+    data = try JSONSerialization.data(withJSONObject: object)
+    #expect(throws: InputError.self) { try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json") }
 }

@@ -44,6 +44,9 @@ import Testing
     calibrator.warmUpSeconds = 0
     calibrator.rounds = 1
     calibrator.attentionShape = (4, 2, 32, 64, 2)
+    calibrator.evictionBytes = 1 << 16
+    calibrator.layerShape = (64, 128, 2, 1, 32)
+    calibrator.stackLayers = 2
     let c = try calibrator.run()
     #expect(c.attentionFLOPsPerSecond.isFinite && c.attentionFLOPsPerSecond > 0)
     #expect(c.kernels.map(\.weightType) == ["Q4_1", "Q8_0", "F32"])

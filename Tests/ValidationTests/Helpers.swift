@@ -18,7 +18,7 @@ func sampleCalibration(threads: Int = 2) -> HostCalibration {
             .init(weightType: "Q8_0", computeFLOPsPerSecond: 220e9, smallRowsFLOPsPerSecond: 110e9, gemvBytesPerSecond: 27e9),
             .init(weightType: "F32", computeFLOPsPerSecond: 100e9, smallRowsFLOPsPerSecond: 60e9, gemvBytesPerSecond: 28e9),
         ],
-        attentionFLOPsPerSecond: 40e9, attentionPositions: 512,
+        attentionFLOPsPerSecond: 40e9, attentionPrefillFLOPsPerSecond: 60e9, attentionOverheadSeconds: 4e-6, attentionPrefillRows: 512, attentionPositions: 512,
         computeRows: 128, smallRows: 8, kernelOverheadSeconds: 2e-6, stepOverheadSeconds: 20e-6, tinyLayerSeconds: 15e-6)
 }
 

@@ -21,6 +21,10 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// Fixed costs measured on this very device (`infersim calibrate` writes them); when present
     /// they replace the device class's estimates (optional).
     public var fixedCosts: FixedCosts?
+    /// The attention kernel as measured on this very device (`infersim calibrate` writes it);
+    /// when present it prices the attention operators instead of the class's fraction of the
+    /// attention type's peak (optional).
+    public var attentionKernel: AttentionKernel?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -85,6 +89,32 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         }
     }
 
+    /// A measured attention kernel: its rate when each sequence contributes one query row
+    /// (decode) and when a chunk of consecutive rows shares the cached keys and values (prefill),
+    /// both FLOP/s counted as `4 · headDim` per head and query-key pair, and its fixed time per
+    /// attention operator (one layer's attention of a step), seconds.
+    public struct AttentionKernel: Codable, Hashable, Sendable {
+        public var decodeFLOPsPerSecond: Double
+        public var prefillFLOPsPerSecond: Double
+        public var overheadSeconds: Double
+
+        public init(decodeFLOPsPerSecond: Double, prefillFLOPsPerSecond: Double, overheadSeconds: Double) {
+            self.decodeFLOPsPerSecond = decodeFLOPsPerSecond
+            self.prefillFLOPsPerSecond = prefillFLOPsPerSecond
+            self.overheadSeconds = overheadSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            decodeFLOPsPerSecond = try c.decodePositive(.decodeFLOPsPerSecond)
+            prefillFLOPsPerSecond = try c.decodePositive(.prefillFLOPsPerSecond)
+            overheadSeconds = try c.decode(Double.self, forKey: .overheadSeconds)
+            guard overheadSeconds.isFinite && overheadSeconds >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .overheadSeconds, in: c, debugDescription: "expected a number >= 0, found \(overheadSeconds)")
+            }
+        }
+    }
+
     /// Links by interconnect id (`hardware-profiles/interconnects/ID.json`).
     public struct DeviceInterconnect: Codable, Hashable, Sendable {
         /// Device-to-device link inside a node (NVLink, Infinity Fabric, chip-to-chip fabric); nil if none.
@@ -107,7 +137,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
-             interconnect, pricePerHourUSD, fixedCosts, sources, notes
+             interconnect, pricePerHourUSD, fixedCosts, attentionKernel, sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -143,10 +173,12 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         interconnect = try c.decode(DeviceInterconnect.self, forKey: .interconnect)
         pricePerHourUSD = try c.decodeIfPresent(Double.self, forKey: .pricePerHourUSD)
         fixedCosts = try c.decodeIfPresent(FixedCosts.self, forKey: .fixedCosts)
+        attentionKernel = try c.decodeIfPresent(AttentionKernel.self, forKey: .attentionKernel)
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
         if fixedCosts != nil { required.append("fixedCosts") }
+        if attentionKernel != nil { required.append("attentionKernel") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }

@@ -29,9 +29,16 @@ public struct HostCalibration: Sendable, Equatable {
     public var readBandwidthOneThread: Double
     public var readBandwidthAllThreads: Double
     public var kernels: [KernelRate]
-    /// The executor's attention over an F16 KV cache (F16 loads widened to F32, F32 multiply-adds):
-    /// `4 · headDim · positions · heads / time` for one query row at `attentionPositions` positions.
+    /// The executor's attention over an F16 KV cache (F16 loads widened to F32, F32 multiply-adds),
+    /// `4 · headDim` FLOPs per head and query-key pair: for one query row per sequence (decode), the
+    /// rate per additional cached position between `attentionPositions / 16` and `attentionPositions`;
     public var attentionFLOPsPerSecond: Double
+    /// for a causal chunk of `attentionPositions` rows (prefill);
+    public var attentionPrefillFLOPsPerSecond: Double
+    /// and the fixed time of one layer's decode attention (the intercept), seconds.
+    public var attentionOverheadSeconds: Double
+    /// Rows of the prefill chunk.
+    public var attentionPrefillRows: Int
     public var attentionPositions: Int
     public var computeRows: Int
     public var smallRows: Int
@@ -55,8 +62,15 @@ public struct HostCalibrator {
     public var clock: any ExecutorClock
     /// Elements of the GEMV matrices (rows × columns); the default is larger than any L3 we run on.
     public var gemvShape: (rows: Int, columns: Int)
-    /// Shape of the compute-bound matmul's weight (L2/L3 resident) and its activation rows.
+    /// Shape of the small-shape matmul's weight (cache resident) and `smallRows`; `activationRows`
+    /// is the row count of the layer-stack measurement of the compute rate.
     public var computeShape: (rows: Int, columns: Int, activationRows: Int, smallRows: Int)
+    /// Decoder-layer shape of the compute-rate measurement (SmolLM2-135M's by default: hidden
+    /// 576, FFN 1536, 9 query and 3 KV heads of 64) and how many distinct layers it cycles through.
+    public var layerShape: (hidden: Int, ffn: Int, heads: Int, kvHeads: Int, headDim: Int)
+    public var stackLayers: Int
+    /// Rows of the prefill attention chunk.
+    public var prefillRows: Int
     /// Whether to measure streaming bandwidth (a 256 MB read); tests turn it off.
     public var measureBandwidth: Bool
     /// Seconds of busy work on every worker before measuring (see `warmUp`); tests set 0.
@@ -64,8 +78,10 @@ public struct HostCalibrator {
     /// Interleaved measurement rounds of the kernels (the best round counts); tests set 1.
     public var rounds: Int
     /// Attention shape: query heads, KV heads, head dimension, cached positions and layers
-    /// (SmolLM2-135M's at a mid-length context by default: 11.8 MB of F16 cache, more than L2).
+    /// (SmolLM2-135M's at a 1024-token context by default: 23.6 MB of F16 cache).
     public var attentionShape: (heads: Int, kvHeads: Int, headDim: Int, positions: Int, layers: Int)
+    /// Bytes read to flush the last-level cache before a timed run (larger than any L3 we run on).
+    public var evictionBytes: Int
 
     public init(threads: Int, repetitions: Int = 15, clock: any ExecutorClock = MonotonicClock()) {
         precondition(threads >= 1 && repetitions >= 1)
@@ -73,11 +89,15 @@ public struct HostCalibrator {
         self.repetitions = repetitions
         self.clock = clock
         gemvShape = (8192, 8192)
-        computeShape = (1536, 576, 512, 1)
+        computeShape = (1536, 576, 128, 1)
+        layerShape = (576, 1536, 9, 3, 64)
+        prefillRows = 512
+        stackLayers = 4
         measureBandwidth = true
         warmUpSeconds = 0.5
         rounds = 3
-        attentionShape = (9, 3, 64, 512, 30)
+        attentionShape = (9, 3, 64, 1024, 30)
+        evictionBytes = 64 << 20
     }
 
     /// Measures everything. Takes about 10-20 s on a 2-core machine.
@@ -89,17 +109,26 @@ public struct HostCalibrator {
         // Rounds interleave the kernels; each figure is the best round's median. On the shared
         // 2-vCPU VM a kernel measured in one stretch read at one-thread speed (50 GFLOP/s instead
         // of 80-98 for Q4_1) in about half the runs, whichever kernel came first.
-        var attention = 0.0
+        var attention = (decode: 0.0, prefill: 0.0, overhead: 0.0)
+        let types = [("Q4_1", GGMLType.q4_1), ("Q8_0", .q8_0), ("F32", .f32)]
+        // Synthetic weights, built once: the small-shape matrix, the GEMV matrix, the layer stack.
+        let fixtures = try types.map { _, type in
+            (small: try SyntheticGGUF.weightMatrix(rows: computeShape.rows, columns: computeShape.columns, type: type, seed: 1),
+             gemv: try SyntheticGGUF.weightMatrix(rows: gemvShape.rows, columns: gemvShape.columns, type: type, seed: 2),
+             stack: try layerStack(type: type))
+        }
         for _ in 0 ..< rounds {
-            for (i, (name, type)) in [("Q4_1", GGMLType.q4_1), ("Q8_0", .q8_0), ("F32", .f32)].enumerated() {
-                let k = try measureKernel(name: name, type: type, pool: pool)
+            for (i, (name, type)) in types.enumerated() {
+                let f = fixtures[i]
+                let k = measureKernel(name: name, type: type, small: f.small, gemv: f.gemv, stack: f.stack, pool: pool)
                 if kernels.count <= i { kernels.append(k); continue }
                 kernels[i] = .init(weightType: name,
                                    computeFLOPsPerSecond: max(kernels[i].computeFLOPsPerSecond, k.computeFLOPsPerSecond),
                                    smallRowsFLOPsPerSecond: max(kernels[i].smallRowsFLOPsPerSecond, k.smallRowsFLOPsPerSecond),
                                    gemvBytesPerSecond: max(kernels[i].gemvBytesPerSecond, k.gemvBytesPerSecond))
             }
-            attention = max(attention, measureAttention(pool: pool))
+            let a = measureAttention(pool: pool)
+            if a.decode > attention.decode { attention = a }
         }
         let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
@@ -107,7 +136,8 @@ public struct HostCalibrator {
         return HostCalibration(
             cpuModel: Self.cpuModelName(), threads: threads, memoryCapacityBytes: Self.memoryCapacityBytes(),
             readBandwidthOneThread: bw1, readBandwidthAllThreads: bwN, kernels: kernels,
-            attentionFLOPsPerSecond: attention, attentionPositions: attentionShape.positions,
+            attentionFLOPsPerSecond: attention.decode, attentionPrefillFLOPsPerSecond: attention.prefill,
+            attentionOverheadSeconds: attention.overhead, attentionPrefillRows: prefillRows, attentionPositions: attentionShape.positions,
             computeRows: computeShape.activationRows, smallRows: computeShape.smallRows,
             kernelOverheadSeconds: kernelOverhead, stepOverheadSeconds: stepOverhead, tinyLayerSeconds: perLayer)
     }
@@ -124,17 +154,17 @@ public struct HostCalibrator {
         return median(samples)
     }
 
-    private func measureKernel(name: String, type: GGMLType, pool: ThreadPool) throws -> HostCalibration.KernelRate {
+    private func measureKernel(name: String, type: GGMLType, small cw: WeightMatrix, gemv gw: WeightMatrix,
+                               stack: [[WeightMatrix]], pool: ThreadPool) -> HostCalibration.KernelRate {
         let quantize = type != .f32
-        // Compute-bound: many activation rows share each weight read; the weight fits in cache.
-        let cw = try SyntheticGGUF.weightMatrix(rows: computeShape.rows, columns: computeShape.columns, type: type, seed: 1)
         let rows = computeShape.activationRows
-        let input = ActivationBatch(capacityRows: rows, capacityColumns: cw.columns)
-        let source = UnsafeMutablePointer<Float>.allocate(capacity: rows * cw.columns)
+        let input = ActivationBatch(capacityRows: max(rows, computeShape.smallRows), capacityColumns: cw.columns)
+        let source = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, computeShape.smallRows) * cw.columns)
         defer { source.deallocate() }
-        for i in 0 ..< rows * cw.columns { source[i] = Float((i * 7919) % 257) / 257 - 0.5 }
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: rows * cw.rows)
+        for i in 0 ..< max(rows, computeShape.smallRows) * cw.columns { source[i] = Float((i * 7919) % 257) / 257 - 0.5 }
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, computeShape.smallRows) * cw.rows)
         defer { out.deallocate() }
+        // Small shapes: a cache-resident matrix, activations prepared once.
         func rate(rows r: Int) -> Double {
             input.prepare(from: source, sourceStride: cw.columns, rows: r, columns: cw.columns, quantize: quantize)
             let seconds = medianSeconds {
@@ -142,10 +172,9 @@ public struct HostCalibrator {
             }
             return 2 * Double(r) * Double(cw.rows) * Double(cw.columns) / seconds
         }
-        let compute = rate(rows: rows)
+        let compute = layerStackRate(layers: stack, type: type, pool: pool)
         let small = rate(rows: computeShape.smallRows)
         // Memory-bound: one row against a matrix larger than the last-level cache.
-        let gw = try SyntheticGGUF.weightMatrix(rows: gemvShape.rows, columns: gemvShape.columns, type: type, seed: 2)
         let vector = ActivationBatch(capacityRows: 1, capacityColumns: gw.columns)
         let x = [Float](unsafeUninitializedCapacity: gw.columns) { b, n in
             for i in 0 ..< gw.columns { b[i] = Float(i % 31) / 31 - 0.5 }
@@ -159,6 +188,63 @@ public struct HostCalibrator {
         }
         return .init(weightType: name, computeFLOPsPerSecond: compute, smallRowsFLOPsPerSecond: small,
                      gemvBytesPerSecond: Double(gw.byteCount) / gemvSeconds)
+    }
+
+    /// The kernel's compute rate as a model's layers use it: the weight GEMMs of `stackLayers`
+    /// distinct decoder layers of `layerShape` (QKV, output, gate and up, down), each preceded by
+    /// the activation preparation the session does (one for QKV, one for the output projection,
+    /// one for gate and up, one for down; quantised to Q8 for the block formats), with
+    /// `computeShape.activationRows` rows, the last-level cache flushed before each timed pass so
+    /// the weights arrive from memory. `2 · rows · weights / time`.
+    ///
+    /// A lone cache-resident 1536 × 576 matrix with its activations prepared once read 97 GFLOP/s
+    /// for Q4_1 on the 2-vCPU Zen 5 VM, while the same kernel inside SmolLM2-135M ran at 80-85:
+    /// preparation (~4%), the narrower QKV and output shapes and weights from memory make the rest.
+    func layerStackRate(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool) -> Double {
+        let (hidden, ffn, heads, _, headDim) = layerShape
+        let quantize = type != .f32
+        let rows = computeShape.activationRows, width = max(hidden, ffn, heads * headDim)
+        let source = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+        defer { source.deallocate(); out.deallocate() }
+        for i in 0 ..< rows * width { source[i] = Float((i * 7919) % 257) / 257 - 0.5 }
+        let input = ActivationBatch(capacityRows: rows, capacityColumns: width)
+        // Matrices sharing one prepared input: [q, k, v], [output], [gate, up], [down].
+        let uses = [[0, 1, 2], [3], [4, 5], [6]]
+        func pass() {
+            for layer in layers {
+                for use in uses {
+                    let columns = layer[use[0]].columns
+                    input.prepare(from: source, sourceStride: width, rows: rows, columns: columns, quantize: quantize, pool: pool)
+                    for m in use.map({ layer[$0] }) {
+                        pool.run { worker in matmul(into: out, outStride: m.rows, m, input, groups: pool.share(of: m.groupCount, worker: worker)) }
+                    }
+                }
+            }
+        }
+        let flush = Evictor(bytes: evictionBytes)
+        pass()
+        var samples: [Double] = []
+        for _ in 0 ..< repetitions {
+            flush.run()
+            let t0 = clock.nowNanoseconds()
+            pass()
+            samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
+        }
+        let weights = layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.rows * $1.columns) } }
+        return 2 * Double(rows) * weights / median(samples)
+    }
+
+    /// `stackLayers` synthetic decoder layers of `layerShape` in `type`: Q, K, V, output, gate, up, down.
+    func layerStack(type: GGMLType) throws -> [[WeightMatrix]] {
+        let (hidden, ffn, heads, kvHeads, headDim) = layerShape
+        let shapes = [(heads * headDim, hidden), (kvHeads * headDim, hidden), (kvHeads * headDim, hidden),
+                      (hidden, heads * headDim), (ffn, hidden), (ffn, hidden), (hidden, ffn)]
+        return try (0 ..< stackLayers).map { l in
+            try shapes.enumerated().map { i, s in
+                try SyntheticGGUF.weightMatrix(rows: s.0, columns: s.1, type: type, seed: UInt64(100 + 10 * l + i))
+            }
+        }
     }
 
     /// Keeps every worker busy for `warmUpSeconds` before the first measurement. On a VM an idle
@@ -181,41 +267,44 @@ public struct HostCalibrator {
         if sink.isNaN { print("") }  // keeps the loop from being optimised away
     }
 
-    /// The attention kernel's rate as a decode step runs it: one query row attending over
-    /// `positions` cached F16 keys and values in each of `layers` layers (separate buffers, so the
-    /// cache is streamed as a real step streams it), one work item per KV head and its query heads
-    /// (`attendGroup`), items shared among the workers as the session shares them.
-    private func measureAttention(pool: ThreadPool) -> Double {
+    /// The attention kernel as steps run it (`AttentionBenchmark`, the session's own cache and
+    /// work split) over `layers` layers, each timed run after flushing the last-level cache
+    /// (`evict`): in a real step the layers' weights stream through it between one layer's
+    /// attention and the next, so the KV cache arrives from memory. (Unflushed, the 30 × 1024-position
+    /// cache stays in a 32 MB L3 and the decode kernel read 27-38 GFLOP/s; flushed 22, as inside
+    /// the model.)
+    ///
+    /// Decode: one query row at `positions` and at `positions / 16` positions; per layer
+    /// `t(P) = overhead + P · s`, so `s` gives the rate (`4 · headDim · heads / s`) and the
+    /// intercept the fixed time per attention operator. Prefill: a causal chunk of `prefillRows`
+    /// rows over an empty context (the session's default chunk, 512) (runs of 16 rows share one widening of the cache), rate = FLOPs
+    /// over its time less the per-layer overhead.
+    private func measureAttention(pool: ThreadPool) -> (decode: Double, prefill: Double, overhead: Double) {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
-        let kvDim = kvHeads * headDim, group = heads / kvHeads
-        let perLayer = positions * kvDim
-        let keys = UnsafeMutablePointer<Float16>.allocate(capacity: layers * perLayer)
-        let values = UnsafeMutablePointer<Float16>.allocate(capacity: layers * perLayer)
-        let query = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: heads * headDim)
-        let scratchSize = attentionScratchFloats(group: group, headDim: headDim, positions: positions)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount * scratchSize)
-        defer { keys.deallocate(); values.deallocate(); query.deallocate(); out.deallocate(); scratch.deallocate() }
-        for i in 0 ..< layers * perLayer {
-            keys[i] = Float16(Float((i * 7919) % 251) / 251 - 0.5)
-            values[i] = Float16(Float((i * 104_729) % 241) / 241 - 0.5)
-        }
-        for i in 0 ..< heads * headDim { query[i] = Float((i * 31) % 17) / 17 - 0.5 }
-        let seconds = medianSeconds {
-            for layer in 0 ..< layers {
-                pool.run { worker in
-                    for g in pool.share(of: kvHeads, worker: worker) {
-                        // The session's layout: per layer and KV head, K transposed (headDim × positions), V rows.
-                        let kv = layer * perLayer + g * headDim * positions
-                        attendGroup(into: out + g * group * headDim, queries: query + g * group * headDim,
-                                    keysTransposed: keys + kv, keyStride: positions, values: values + kv,
-                                    lastPosition: positions - 1, headDim: headDim, group: group,
-                                    scratch: scratch + worker * scratchSize)
-                    }
-                }
+        let flush = Evictor(bytes: evictionBytes)
+        func flushedSeconds(_ bench: AttentionBenchmark, rows: Int) -> Double {
+            bench.run(rows: rows)
+            var samples: [Double] = []
+            for _ in 0 ..< repetitions {
+                flush.run()
+                let t0 = clock.nowNanoseconds()
+                bench.run(rows: rows)
+                samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
             }
+            return median(samples)
         }
-        return 4 * Double(headDim * positions * heads * layers) / seconds
+        let short = max(1, positions / 16)
+        let long = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: positions, layers: layers, pool: pool)
+        let few = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: short, layers: layers, pool: pool)
+        let tLong = flushedSeconds(long, rows: 1) / Double(layers)
+        let tShort = flushedSeconds(few, rows: 1) / Double(layers)
+        let perPosition = max((tLong - tShort) / Double(positions - short), 1e-15)
+        let overhead = max(0, tShort - Double(short) * perPosition)
+        let decode = 4 * Double(headDim * heads) / perPosition
+        let chunk = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: prefillRows, layers: layers, pool: pool)
+        let prefillSeconds = flushedSeconds(chunk, rows: prefillRows) - Double(layers) * overhead
+        let prefill = chunk.flops(rows: prefillRows) / max(prefillSeconds, 1e-12)
+        return (decode, prefill, overhead)
     }
 
     /// Per-kernel and per-step fixed costs.
@@ -261,6 +350,25 @@ public struct HostCalibrator {
             }
         }
         return Double(ProcessInfo.processInfo.physicalMemory)
+    }
+}
+
+/// Reads a buffer larger than the last-level cache, so that what a benchmark reads next comes
+/// from memory, as it does inside a model whose weights stream through the cache.
+final class Evictor {
+    private let buffer: UnsafeMutablePointer<Float>
+    private let count: Int
+    private(set) var sink: Float = 0
+    init(bytes: Int) {
+        count = max(16, bytes / 4)
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: 1, count: count)
+    }
+    deinit { buffer.deallocate() }
+    func run() {
+        var s: Float = 0
+        for i in Swift.stride(from: 0, to: count, by: 16) { s += buffer[i] }  // one load per 64-byte line
+        sink += s
     }
 }
 

@@ -32,7 +32,9 @@ public enum HostProfileWriter {
             details += "\(k.weightType) kernel: \(g(k.computeFLOPsPerSecond)) GFLOP/s at \(c.computeRows) rows, "
                 + "\(g(k.smallRowsFLOPsPerSecond)) GFLOP/s at \(c.smallRows) rows, GEMV \(g(k.gemvBytesPerSecond)) GB/s. "
         }
-        details += "Attention (F16 cache): \(g(c.attentionFLOPsPerSecond)) GFLOP/s at \(c.attentionPositions) positions. "
+        details += "Attention (F16 cache, flushed): decode \(g(c.attentionFLOPsPerSecond)) GFLOP/s (per position, \(c.attentionPositions / 16) to \(c.attentionPositions) positions) "
+            + String(format: "+ %.1f us per layer, ", c.attentionOverheadSeconds * 1e6)
+            + "prefill \(g(c.attentionPrefillFLOPsPerSecond)) GFLOP/s (a \(c.attentionPrefillRows)-row causal chunk). "
         details += String(format: "Fixed costs: %.2f us per kernel (empty fork-join), %.1f us per tiny layer, %.1f us per step outside layers.",
                           c.kernelOverheadSeconds * 1e6, c.tinyLayerSeconds * 1e6, c.stepOverheadSeconds * 1e6)
         details += " These are achieved ceilings, not datasheet peaks; see hardware-profiles/README.md (Calibrated host profiles)."
@@ -55,8 +57,10 @@ public enum HostProfileWriter {
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
           "fixedCosts": { "kernelOverheadSeconds": \(n(perOperatorSeconds(c))), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
+          "attentionKernel": { "decodeFLOPsPerSecond": \(n(max(c.attentionFLOPsPerSecond, 1))), "prefillFLOPsPerSecond": \(n(max(c.attentionPrefillFLOPsPerSecond, 1))), "overheadSeconds": \(n(c.attentionOverheadSeconds)) },
           "sources": {
-            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x K x N / median time of the Q4_1-weight x Q8-activation matmul with \(c.computeRows) rows on a 1536 x 576 matrix, after a warm-up; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = 4 x headDim x positions x heads / median time of the attention kernel over an F16 KV cache at \(c.attentionPositions) positions")) },
+            "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x weights / median time of the Q4_1-weight x Q8-activation matmuls of 4 synthetic decoder layers (hidden 576, FFN 1536, 9/3 heads of 64) with \(c.computeRows) rows, activation quantisation included, the last-level cache flushed before each pass; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = the decode attention rate (attentionKernel)")) },
+            "attentionKernel": { "kind": "measured", "reference": \(quoted(note + ": the executor's attention over its own F16 KV cache of 30 layers (9 query heads, 3 KV heads, headDim 64), the last-level cache flushed before each timed run; decode: one query row at \(c.attentionPositions / 16) and \(c.attentionPositions) positions, per layer t = overhead + positions x s, rate = 4 x headDim x heads / s; prefill: a \(c.attentionPrefillRows)-row causal chunk from an empty context, rate = FLOPs / (time - layers x overhead)")) },
             "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": one-token forwards of tiny 1- and 8-layer models (work negligible, time all fixed cost): per layer t(8)/7 - t(1)/7, spread over the \(operatorsPerLayer) operators the cost model prices per dense layer = kernel; step = t(1) - per layer")) },
             "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
             "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
