@@ -154,6 +154,19 @@ public struct HostCalibrator {
         return median(samples)
     }
 
+    /// `medianSeconds` with the last-level cache flushed by `flush` before each timed run.
+    func flushedMedianSeconds(_ flush: Evictor, _ body: () -> Void) -> Double {
+        body()
+        var samples: [Double] = []
+        for _ in 0 ..< repetitions {
+            flush.run()
+            let t0 = clock.nowNanoseconds()
+            body()
+            samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
+        }
+        return median(samples)
+    }
+
     private func measureKernel(name: String, type: GGMLType, small cw: WeightMatrix, gemv gw: WeightMatrix,
                                stack: [[WeightMatrix]], pool: ThreadPool) -> HostCalibration.KernelRate {
         let quantize = type != .f32
@@ -222,17 +235,8 @@ public struct HostCalibrator {
                 }
             }
         }
-        let flush = Evictor(bytes: evictionBytes)
-        pass()
-        var samples: [Double] = []
-        for _ in 0 ..< repetitions {
-            flush.run()
-            let t0 = clock.nowNanoseconds()
-            pass()
-            samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
-        }
         let weights = layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.rows * $1.columns) } }
-        return 2 * Double(rows) * weights / median(samples)
+        return 2 * Double(rows) * weights / flushedMedianSeconds(Evictor(bytes: evictionBytes), pass)
     }
 
     /// `stackLayers` synthetic decoder layers of `layerShape` in `type`: Q, K, V, output, gate, up, down.
@@ -283,15 +287,7 @@ public struct HostCalibrator {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
         let flush = Evictor(bytes: evictionBytes)
         func flushedSeconds(_ bench: AttentionBenchmark, rows: Int) -> Double {
-            bench.run(rows: rows)
-            var samples: [Double] = []
-            for _ in 0 ..< repetitions {
-                flush.run()
-                let t0 = clock.nowNanoseconds()
-                bench.run(rows: rows)
-                samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
-            }
-            return median(samples)
+            flushedMedianSeconds(flush) { bench.run(rows: rows) }
         }
         let short = max(1, positions / 16)
         let long = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: positions, layers: layers, pool: pool)
