@@ -29,9 +29,12 @@ extension Deployment {
             return OperatorCost(compute: .zero, memory: .zero, communication: time, overhead: overhead)
         }
         let r: PricingRates.Compute
+        var fixed = overhead
         switch op.kind {
-        case .attentionDecode where op.arithmetic == rates.attentionDecode.arithmetic: r = rates.attentionDecode
-        case .attentionPrefill where op.arithmetic == rates.attentionPrefill.arithmetic: r = rates.attentionPrefill
+        case .attentionDecode, .attentionPrefill:
+            let attention = op.kind == .attentionDecode ? rates.attentionDecode : rates.attentionPrefill
+            r = op.arithmetic == attention.arithmetic ? attention : computeRates(op.arithmetic)
+            fixed = Seconds(rates.attentionOverheadSeconds)
         default: r = computeRates(op.arithmetic)
         }
         let rows = max(op.rows, 1)
@@ -41,7 +44,6 @@ extension Deployment {
         let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
         let memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
         let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
-        let fixed = op.kind == .attentionDecode || op.kind == .attentionPrefill ? Seconds(rates.attentionOverheadSeconds) : overhead
         return OperatorCost(compute: Seconds(compute), memory: Seconds(memory), communication: .zero, overhead: fixed,
                             atPeak: Seconds(atPeak))
     }

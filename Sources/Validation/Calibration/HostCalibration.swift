@@ -142,24 +142,13 @@ public struct HostCalibrator {
             kernelOverheadSeconds: kernelOverhead, stepOverheadSeconds: stepOverhead, tinyLayerSeconds: perLayer)
     }
 
-    /// Median seconds of `body` over `repetitions` runs after one warm-up.
-    func medianSeconds(_ body: () -> Void) -> Double {
+    /// Median seconds of `body` over `repetitions` runs after one warm-up, the last-level cache
+    /// flushed by `flush` (when given) before each timed run.
+    func medianSeconds(flushing flush: Evictor? = nil, _ body: () -> Void) -> Double {
         body()
         var samples: [Double] = []
         for _ in 0 ..< repetitions {
-            let t0 = clock.nowNanoseconds()
-            body()
-            samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
-        }
-        return median(samples)
-    }
-
-    /// `medianSeconds` with the last-level cache flushed by `flush` before each timed run.
-    func flushedMedianSeconds(_ flush: Evictor, _ body: () -> Void) -> Double {
-        body()
-        var samples: [Double] = []
-        for _ in 0 ..< repetitions {
-            flush.run()
+            flush?.run()
             let t0 = clock.nowNanoseconds()
             body()
             samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
@@ -236,7 +225,7 @@ public struct HostCalibrator {
             }
         }
         let weights = layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.rows * $1.columns) } }
-        return 2 * Double(rows) * weights / flushedMedianSeconds(Evictor(bytes: evictionBytes), pass)
+        return 2 * Double(rows) * weights / medianSeconds(flushing: Evictor(bytes: evictionBytes), pass)
     }
 
     /// `stackLayers` synthetic decoder layers of `layerShape` in `type`: Q, K, V, output, gate, up, down.
@@ -287,7 +276,7 @@ public struct HostCalibrator {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
         let flush = Evictor(bytes: evictionBytes)
         func flushedSeconds(_ bench: AttentionBenchmark, rows: Int) -> Double {
-            flushedMedianSeconds(flush) { bench.run(rows: rows) }
+            medianSeconds(flushing: flush) { bench.run(rows: rows) }
         }
         let short = max(1, positions / 16)
         let long = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: positions, layers: layers, pool: pool)
