@@ -83,6 +83,9 @@ public struct PricingRates: Sendable, Hashable {
     public var attentionOverheadSeconds: Double
     /// Peak bandwidth of the weight-holding tier, bytes/s.
     public var memoryBandwidth: Double
+    /// Share of a multi-row weight GEMM's peak-bandwidth memory time its compute leaves exposed:
+    /// the device's measured `exposedMemoryFraction`, else its class's, else 0.
+    public var exposedMemoryFraction: Double
     /// Fixed costs: the device's own measured ones (`DeviceProfile.fixedCosts`) or its class's estimates.
     public var kernelOverheadSeconds: Double
     public var stepOverheadSeconds: Double
@@ -179,6 +182,7 @@ public final class Deployment: Sendable {
             attentionPrefill: measured.map { .init(attention.arithmetic, measured: $0.prefillFLOPsPerSecond) } ?? attention,
             attentionOverheadSeconds: measured?.overheadSeconds ?? kernel,
             memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
+            exposedMemoryFraction: device.exposedMemoryFraction ?? deviceClass.exposedMemoryFraction ?? 0,
             kernelOverheadSeconds: kernel,
             stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds)
     }

@@ -9,6 +9,9 @@ extension Deployment {
     /// `rows / (rows + n½)`; achievable bandwidth is the main tier's peak times the class's fraction
     /// and its transfer fall-off `b / (b + b½)` (`DeviceClassProfile`), both from `rates`.
     ///
+    /// Weight GEMMs with more than one activation row add `exposedMemoryFraction · weight bytes / peak
+    /// bandwidth` to their compute before the `max` (`DeviceProfile.exposedMemoryFraction`).
+    ///
     /// Ring all-reduce over `n` devices sends `2(n−1)/n` of the data per device in `2(n−1)`
     /// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message.
     @inline(__always) public func cost(of op: Operator) -> OperatorCost {
@@ -44,7 +47,10 @@ extension Deployment {
         let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
         let memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
         let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
+        // A weight GEMM over more than one activation row leaves part of its stream exposed.
+        var exposed = 0.0
+        if rows > 1 && op.kind.isWeightGEMM { exposed = rates.exposedMemoryFraction * op.weightBytes.value / rates.memoryBandwidth }
         return OperatorCost(compute: Seconds(compute), memory: Seconds(memory), communication: .zero, overhead: fixed,
-                            atPeak: Seconds(atPeak))
+                            atPeak: Seconds(atPeak), exposedMemory: Seconds(exposed))
     }
 }

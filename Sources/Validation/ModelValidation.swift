@@ -88,6 +88,7 @@ public struct ModelValidation {
         let measure = ExecutorMeasurements(model: model, threads: threads, repetitions: plan.repetitions, clock: clock)
         var rows: [ValidationReport.Row] = []
         var classRows: [ValidationReport.Row] = []
+        var steps: [StepComparison] = []
         func addClasses(_ label: String, predicted: [OperatorClass: Double], measured: OperatorTimings, per: Double) {
             for c in OperatorClass.allCases {
                 classRows.append(.init(quantity: "\(label) \(c)", unit: "ms", predicted: (predicted[c] ?? 0) * 1e3,
@@ -127,11 +128,14 @@ public struct ModelValidation {
         }
         for b in plan.batchSizes {
             progress("batched decode of \(b) sequences")
-            let seconds = try measure.batchedDecodeStepSeconds(batch: b, context: plan.batchContext)
+            let (seconds, timings) = try measure.batchedDecodeStepSeconds(batch: b, context: plan.batchContext)
             var w = StepWorkload()
             for _ in 0 ..< b { w.addDecode(contextLength: plan.batchContext + 4) }
             rows.append(.init(quantity: "batched decode B=\(b) @ ctx \(plan.batchContext)", unit: "ms/step",
                               predicted: predictedSeconds(w) * 1e3, measured: seconds * 1e3, goal: nil))
+            if b == plan.batchSizes.first {
+                addClasses("decode B=\(b):", predicted: predictedByClass(w), measured: timings, per: Double(timings.steps))
+            }
         }
         if !trace.isEmpty {
             progress("served trace of \(trace.count) requests (real time)")
@@ -147,6 +151,9 @@ public struct ModelValidation {
             for (name, get, goal) in pairs {
                 rows.append(.init(quantity: name, unit: "ms", predicted: get(predicted).milliseconds, measured: get(measured).milliseconds, goal: goal))
             }
+            steps = measured.stepLog.map { StepComparison(workload: $0.workload, measuredSeconds: $0.seconds,
+                                                          predictedSeconds: predictedSeconds($0.workload)) }
+            rows += StepComparison.groupRows(steps)
         }
         let p = deployment.precision
         let setup: [(String, String)] = [
@@ -155,7 +162,7 @@ public struct ModelValidation {
             ("precision", "weights \(p.weights.rawValue), embeddings \(p.embeddingType.rawValue), activations \(p.activations.rawValue) (kernels: layers \(p.gemmArithmetic(weightFormat: p.weights).rawValue), LM head \(p.gemmArithmetic(weightFormat: p.embeddingType).rawValue), attention \(p.attentionArithmetic.rawValue)), KV \(p.kvCache.rawValue)"),
             ("trace", trace.isEmpty ? "none" : "\(trace.count) requests, \(plan.tracePolicy.summary), the simulator's scheduler for measured and predicted"),
         ]
-        return ValidationReport(rows: rows + classRows, setup: setup)
+        return ValidationReport(rows: rows + classRows, setup: setup, steps: steps)
     }
 
     /// - Throws: `InputError` naming the first field where the GGUF and the model profile differ.

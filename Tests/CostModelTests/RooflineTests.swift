@@ -145,3 +145,46 @@ import Testing
     data = try JSONSerialization.data(withJSONObject: object)
     #expect(throws: InputError.self) { try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json") }
 }
+
+/// A device's exposed-memory fraction adds `fraction · weight bytes / peak bandwidth` to the
+/// compute of weight GEMMs with more than one row, before the `max` with memory; one-row GEMMs,
+/// attention and every other operator are priced as without it.
+@Test func exposedMemoryFractionPricesMultiRowWeightGEMMsOnly() throws {
+    var device = Fixtures.h100
+    device.exposedMemoryFraction = 0.5
+    let model = Fixtures.llama2_7b
+    let exposed = try Deployment(model: model, device: device, deviceClass: Fixtures.idealClass)
+    let plain = Fixtures.deployment(model)
+    let bandwidth = device.mainMemory.bandwidthBytesPerSecond
+    for batch in [1, 8, 512] {
+        var step = StepWorkload()
+        for _ in 0 ..< batch { step.addDecode(contextLength: 500) }
+        for op in Fixtures.operators(exposed, step) {
+            let a = exposed.cost(of: op), b = plain.cost(of: op)
+            if op.kind.isWeightGEMM && op.rows > 1 {
+                let extra = 0.5 * op.weightBytes.value / bandwidth
+                #expect(a.exposedMemory.value.isClose(to: extra), "\(op.name) at batch \(batch)")
+                #expect(a.total.value.isClose(to: max(b.compute.value + extra, b.memory.value) + b.overhead.value))
+                #expect(a.total >= b.total)
+            } else {
+                #expect(a == b, "\(op.name) at batch \(batch)")
+            }
+        }
+    }
+}
+
+@Test func exposedMemoryFractionNeedsASourceAndAFraction() throws {
+    let url = URL(fileURLWithPath: Fixtures.repoRoot + "/hardware-profiles/devices/nvidia-h100-sxm.json")
+    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    object["exposedMemoryFraction"] = 0.4
+    var data = try JSONSerialization.data(withJSONObject: object)
+    #expect(throws: InputError.self) { try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json") }
+    var sources = object["sources"] as! [String: Any]
+    sources["exposedMemoryFraction"] = ["kind": "measured", "reference": "measured on a test host by infersim calibrate"]
+    object["sources"] = sources
+    data = try JSONSerialization.data(withJSONObject: object)
+    #expect(try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json").exposedMemoryFraction == 0.4)
+    object["exposedMemoryFraction"] = 1.5
+    data = try JSONSerialization.data(withJSONObject: object)
+    #expect(throws: InputError.self) { try StrictJSON.decode(DeviceProfile.self, from: data, file: "x.json") }
+}

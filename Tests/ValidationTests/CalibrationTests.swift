@@ -62,6 +62,18 @@ import Testing
     let profile = try HostProfileWriter.decode(HostProfileWriter.json(c))
     for key in ["q4_1", "q8_0", "int8", "fp32", "fp16"] { #expect(profile.peakFLOPsPerSecond[key] != nil, "\(key)") }
     #expect(profile.fixedCosts?.kernelOverheadSeconds == Double(String(format: "%.6g", max(c.tinyLayerSeconds / 7, c.kernelOverheadSeconds))))
+    // Without a bandwidth there is no exposed-memory fit, and the profile leaves the class's estimate in force.
+    #expect(c.exposedMemorySamples.isEmpty && profile.exposedMemoryFraction == nil)
+}
+
+@Test func exposedMemoryFractionIsWrittenWithItsSamplesAndASource() throws {
+    var c = sampleCalibration()
+    c.exposedMemorySamples = [.init(weightType: "Q4_1", rows: 2, fraction: 0.3), .init(weightType: "Q8_0", rows: 4, fraction: 0.5)]
+    c.exposedMemoryFraction = 0.4
+    let profile = try HostProfileWriter.decode(HostProfileWriter.json(c))
+    #expect(profile.exposedMemoryFraction == 0.4)
+    #expect(profile.sources["exposedMemoryFraction"]?.kind == .measured)
+    #expect(profile.notes?.contains("Q4_1 2 rows 0.30, Q8_0 4 rows 0.50") == true)
 }
 
 @Test func syntheticMatricesHaveTheExecutorsByteCounts() throws {

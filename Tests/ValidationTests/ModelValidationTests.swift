@@ -29,7 +29,18 @@ import Testing
     for c in OperatorClass.allCases {
         #expect(report.row("decode @ ctx 24: \(c)") != nil)
         #expect(report.row("prefill 40: \(c)") != nil)
+        #expect(report.row("decode B=2: \(c)") != nil)
     }
+    // Every step of the served trace is compared, and the rows by composition average them.
+    #expect(!report.steps.isEmpty)
+    let newTokens: Int = report.steps.reduce(0) { $0 + $1.workload.totalTokens }
+    let promptsAndDecodes = 10 + 20 + 5 + (3 - 1) + (4 - 1) + (1 - 1)  // the first output token comes from the prompt's pass
+    #expect(newTokens == promptsAndDecodes)
+    let groups = report.rows.filter { $0.quantity.hasPrefix("trace steps, ") }
+    #expect(!groups.isEmpty)
+    let counted = groups.map { Int($0.quantity.split(separator: "(").last!.dropLast())! }.reduce(0, +)
+    #expect(counted == report.steps.count)
+    #expect(report.steps.allSatisfy { $0.csvLine.split(separator: ",").count == StepComparison.csvHeader.split(separator: ",").count })
     // Longer contexts cost more in the prediction.
     #expect(report.row("decode @ ctx 48")!.predicted > report.row("decode @ ctx 24")!.predicted)
     #expect(report.text.contains("decode @ ctx 24 (ms/token)"))

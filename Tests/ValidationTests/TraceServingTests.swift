@@ -57,6 +57,9 @@ func theExecutorServesATraceToCompletionUnderTheSimulatorsScheduler(scheduler: S
     let predicted = try TraceServing.predict(smallTrace, configuration: configuration, costModel: constant)
     #expect(measured.timelines == predicted.timelines)
     #expect(measured.steps == predicted.steps && measured.makespanSeconds == predicted.makespanSeconds)
+    // The step log holds every executed step at its measured time; a prediction has none.
+    #expect(measured.stepLog.count == measured.steps && predicted.stepLog.isEmpty)
+    #expect(measured.stepLog.allSatisfy { $0.seconds == Double(tick) * 1e-9 })
 }
 
 @Test func preemptedRequestsAreRecomputedOnTheExecutor() throws {

@@ -29,9 +29,10 @@ public final class AttentionBenchmark {
                 cache.store(layer: layer, sequence: 0, position: p, key: key, value: value)
             }
         }
-        queries = .allocate(capacity: heads * headDim)
-        for i in 0 ..< heads * headDim { queries[i] = Float((i * 31) % 17) / 17 - 0.5 }
-        out = .allocate(capacity: pool.threadCount * heads * headDim)  // one output per worker
+        // One query and one output row per position, as a step's activations.
+        queries = .allocate(capacity: positions * heads * headDim)
+        for i in 0 ..< positions * heads * headDim { queries[i] = Float((i * 31) % 17) / 17 - 0.5 }
+        out = .allocate(capacity: positions * heads * headDim)
         scratchFloats = attentionScratchFloats(group: heads / kvHeads, headDim: headDim, positions: positions)
         scratch = .allocate(capacity: pool.threadCount * scratchFloats)
     }
@@ -45,8 +46,8 @@ public final class AttentionBenchmark {
         return 4 * Double(headDim * heads * layers) * pairs
     }
 
-    /// The attention of the last `rows` positions (1 ... positions) over every layer. Every row
-    /// reads the same query and writes the same output of its worker (the values do not change the work).
+    /// The attention of the last `rows` positions (1 ... positions) over every layer, each row
+    /// reading its own query row and writing its own output row, `heads · headDim` apart.
     public func run(rows: Int = 1) {
         precondition(rows >= 1 && rows <= positions)
         let group = heads / kvHeads, threads = pool.threadCount, first = positions - rows
@@ -55,8 +56,8 @@ public final class AttentionBenchmark {
             pool.run { worker in
                 for item in Swift.stride(from: worker, to: items, by: threads) {
                     let run = item / kvHeads, g = item % kvHeads
-                    let offset = g * group * headDim
-                    cache.attendGroupRows(into: out + worker * heads * headDim + offset, queries: queries + offset, stride: 0, rows: min(16, rows - run * 16),
+                    let offset = (run * 16) * heads * headDim + g * group * headDim
+                    cache.attendGroupRows(into: out + offset, queries: queries + offset, stride: heads * headDim, rows: min(16, rows - run * 16),
                                           layer: layer, sequence: 0, kvHead: g, group: group, firstPosition: first + run * 16,
                                           scratch: scratch + worker * scratchFloats)
                 }

@@ -221,6 +221,20 @@ public final class InferenceSession {
         timings.nanoseconds[op.rawValue] &+= clock.nowNanoseconds() &- start
     }
 
+    /// Runs `body` for every row in `0 ..< rows`: on the pool in contiguous shares when every
+    /// worker gets at least two rows, on the calling thread otherwise (a fork-join costs more than
+    /// a few rows of a norm). Each row's work must touch only that row's data.
+    @inline(__always)
+    private func forEachRow(_ rows: Int, _ body: (Int) -> Void) {
+        if rows >= 2 * pool.threadCount {
+            pool.run { worker in
+                for n in pool.share(of: rows, worker: worker) { body(n) }
+            }
+        } else {
+            for n in 0 ..< rows { body(n) }
+        }
+    }
+
     /// Runs `rows` token rows (described by `state.rowTokens/Sequences/Positions`) through every
     /// layer and computes `logitRows` logits rows, row `i` from token row `state.logitSourceRows[i]`.
     private func step(rows: Int, logitRows: Int) {
@@ -237,8 +251,8 @@ public final class InferenceSession {
         for (layerIndex, layer) in model.layers.enumerated() {
             // Attention block.
             timed(.normsAndElementwise) {
-                for n in 0 ..< rows {
-                    layer.attentionNorm.withUnsafeBufferPointer { w in
+                layer.attentionNorm.withUnsafeBufferPointer { w in
+                    forEachRow(rows) { n in
                         rmsNorm(into: s.normed + n * d, s.x + n * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
                     }
                 }
@@ -261,7 +275,7 @@ public final class InferenceSession {
                 }
             }
             timed(.attention) {
-                for n in 0 ..< rows {
+                forEachRow(rows) { n in
                     let table = s.rope + s.rowPositions[n] * headDim
                     applyRotaryEmbedding(s.q + n * d, heads: c.headCount, headDim: headDim, table: table)
                     applyRotaryEmbedding(s.k + n * kvDim, heads: c.kvHeadCount, headDim: headDim, table: table)
@@ -310,9 +324,9 @@ public final class InferenceSession {
             }
             // Feed-forward block.
             timed(.normsAndElementwise) {
-                for n in 0 ..< rows {
-                    addInPlace(s.x + n * d, s.projected + n * d, count: d)
-                    layer.feedForwardNorm.withUnsafeBufferPointer { w in
+                layer.feedForwardNorm.withUnsafeBufferPointer { w in
+                    forEachRow(rows) { n in
+                        addInPlace(s.x + n * d, s.projected + n * d, count: d)
                         rmsNorm(into: s.normed + n * d, s.x + n * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
                     }
                 }
@@ -327,13 +341,7 @@ public final class InferenceSession {
                     let u = share.clamped(to: gGroups ..< 2 * gGroups)
                     if !u.isEmpty { matmul(into: s.up, outStride: f, layer.up, s.inputD, groups: (u.lowerBound - gGroups) ..< (u.upperBound - gGroups)) }
                 }
-                if rows >= 2 * pool.threadCount {
-                    pool.run { worker in
-                        for n in pool.share(of: rows, worker: worker) { siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
-                    }
-                } else {
-                    for n in 0 ..< rows { siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
-                }
+                forEachRow(rows) { n in siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
                 s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize, pool: pool)
                 let dGroups = layer.down.groupCount
                 pool.run { worker in
@@ -341,7 +349,7 @@ public final class InferenceSession {
                 }
             }
             timed(.normsAndElementwise) {
-                for n in 0 ..< rows { addInPlace(s.x + n * d, s.projected + n * d, count: d) }
+                forEachRow(rows) { n in addInPlace(s.x + n * d, s.projected + n * d, count: d) }
             }
         }
         // Final norm and LM head for the rows whose logits are wanted.

@@ -6,6 +6,13 @@ public enum OperatorKind: String, Sendable, CaseIterable, Codable {
     case ffn, moeRouter, moeExperts, elementwise, lmHead, allReduce, pipelineTransfer
 
     public var isCommunication: Bool { self == .allReduce || self == .pipelineTransfer }
+    /// Operators that multiply activations by a weight matrix streamed from memory.
+    public var isWeightGEMM: Bool {
+        switch self {
+        case .qkvProjection, .outputProjection, .ffn, .moeRouter, .moeExperts, .lmHead: return true
+        default: return false
+        }
+    }
 }
 
 /// One operator of a forward step on one device, with its work counted for a single
@@ -56,6 +63,9 @@ public struct OperatorCost: Hashable, Sendable {
     public var compute: Seconds
     /// Time the memory traffic needs at the achievable bandwidth.
     public var memory: Seconds
+    /// Memory time that compute does not hide (`PricingRates.exposedMemoryFraction`), added to
+    /// `compute` before it is compared with `memory`.
+    public var exposedMemory: Seconds
     /// Time on the link (communication operators).
     public var communication: Seconds
     /// Fixed per-kernel cost.
@@ -64,24 +74,28 @@ public struct OperatorCost: Hashable, Sendable {
     /// longer: the busy time that draws peak dynamic power (see `InferenceCostModel`'s energy).
     public var atPeak: Seconds
 
-    public init(compute: Seconds, memory: Seconds, communication: Seconds, overhead: Seconds, atPeak: Seconds = .zero) {
+    public init(compute: Seconds, memory: Seconds, communication: Seconds, overhead: Seconds, atPeak: Seconds = .zero,
+                exposedMemory: Seconds = .zero) {
         self.compute = compute
         self.memory = memory
+        self.exposedMemory = exposedMemory
         self.communication = communication
         self.overhead = overhead
         self.atPeak = atPeak
     }
 
-    /// `max(compute, memory) + communication + overhead`: compute and memory traffic overlap,
-    /// communication (not overlapped in this model) and launch do not.
+    /// `max(compute + exposedMemory, memory) + communication + overhead`: compute and memory
+    /// traffic overlap (but for the exposed part), communication (not overlapped in this model)
+    /// and launch do not.
     public var total: Seconds {
-        Seconds(max(compute.value, memory.value) + communication.value + overhead.value)
+        Seconds(max(compute.value + exposedMemory.value, memory.value) + communication.value + overhead.value)
     }
 
     public var boundBy: Bound {
-        let work = max(compute.value, memory.value)
+        let busy = compute.value + exposedMemory.value
+        let work = max(busy, memory.value)
         if communication.value > work && communication.value >= overhead.value { return .communication }
         if overhead.value > work { return .overhead }
-        return compute.value >= memory.value ? .compute : .memory
+        return busy >= memory.value ? .compute : .memory
     }
 }

@@ -18,6 +18,10 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
     public var halfComputeRows: Double
     /// Transfer size at which bandwidth efficiency is half of `bandwidthFraction`.
     public var halfBandwidthBytes: Double
+    /// Fraction of a multi-row weight GEMM's memory time, at peak bandwidth, that its compute
+    /// does not hide (`Deployment.cost(of:)`); absent means 0, the roofline's full overlap.
+    /// See `DeviceProfile.exposedMemoryFraction`.
+    public var exposedMemoryFraction: Double?
     /// Fixed cost per kernel (launch, synchronisation), seconds.
     public var kernelOverheadSeconds: Double
     /// Fixed cost per forward step (scheduler, sampling, host work), seconds.
@@ -37,6 +41,10 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         bandwidthFraction = try c.decodeFraction(.bandwidthFraction)
         halfComputeRows = try c.decode(Double.self, forKey: .halfComputeRows)
         halfBandwidthBytes = try c.decode(Double.self, forKey: .halfBandwidthBytes)
+        exposedMemoryFraction = try c.decodeIfPresent(Double.self, forKey: .exposedMemoryFraction)
+        if let f = exposedMemoryFraction, !(f >= 0 && f <= 1) {
+            throw DecodingError.dataCorruptedError(forKey: .exposedMemoryFraction, in: c, debugDescription: "expected a fraction in [0, 1], found \(f)")
+        }
         kernelOverheadSeconds = try c.decode(Double.self, forKey: .kernelOverheadSeconds)
         stepOverheadSeconds = try c.decode(Double.self, forKey: .stepOverheadSeconds)
         for (key, value) in [(CodingKeys.halfComputeRows, halfComputeRows), (.halfBandwidthBytes, halfBandwidthBytes),
@@ -55,6 +63,7 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         self.bandwidthFraction = bandwidthFraction
         self.halfComputeRows = halfComputeRows
         self.halfBandwidthBytes = halfBandwidthBytes
+        self.exposedMemoryFraction = nil
         self.kernelOverheadSeconds = kernelOverheadSeconds
         self.stepOverheadSeconds = stepOverheadSeconds
         self.fittedOn = fittedOn

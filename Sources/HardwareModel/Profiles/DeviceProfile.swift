@@ -25,6 +25,16 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// when present it prices the attention operators instead of the class's fraction of the
     /// attention type's peak (optional).
     public var attentionKernel: AttentionKernel?
+    /// Fraction of a weight GEMM's memory time (its bytes at peak bandwidth) that stays exposed
+    /// next to its compute when the GEMM has more than one activation row, as measured on this
+    /// very device (`infersim calibrate`); replaces the class's estimate (optional).
+    ///
+    /// A CPU row-group kernel (ours, llama.cpp's) streams a group of weight rows while it computes
+    /// the first activation row against them, then computes the other rows from cache: with one
+    /// row the stream and the arithmetic overlap (the roofline's `max`), with more the memory sits
+    /// idle during the cached rows and the prefetcher, running a fixed distance ahead, does not
+    /// cover the next group's stream. Time = `max(memory, compute + fraction · bytes / bandwidth)`.
+    public var exposedMemoryFraction: Double?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -137,7 +147,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
-             interconnect, pricePerHourUSD, fixedCosts, attentionKernel, sources, notes
+             interconnect, pricePerHourUSD, fixedCosts, attentionKernel, exposedMemoryFraction, sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -174,11 +184,16 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         pricePerHourUSD = try c.decodeIfPresent(Double.self, forKey: .pricePerHourUSD)
         fixedCosts = try c.decodeIfPresent(FixedCosts.self, forKey: .fixedCosts)
         attentionKernel = try c.decodeIfPresent(AttentionKernel.self, forKey: .attentionKernel)
+        exposedMemoryFraction = try c.decodeIfPresent(Double.self, forKey: .exposedMemoryFraction)
+        if let f = exposedMemoryFraction, !(f >= 0 && f <= 1) {
+            throw DecodingError.dataCorruptedError(forKey: .exposedMemoryFraction, in: c, debugDescription: "expected a fraction in [0, 1], found \(f)")
+        }
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
         if fixedCosts != nil { required.append("fixedCosts") }
         if attentionKernel != nil { required.append("attentionKernel") }
+        if exposedMemoryFraction != nil { required.append("exposedMemoryFraction") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }

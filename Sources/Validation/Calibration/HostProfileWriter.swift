@@ -9,7 +9,9 @@ import HardwareModel
 /// - `peakFLOPsPerSecond.q4_1` and `.q8_0` = the Q4_1 × Q8 and Q8_0 × Q8 matmul rates (the
 ///   better of many and few rows), `.int8` = the Q4_1 rate (for other block formats),
 ///   `.fp32` = the F32 matmul rate, `.fp16` = the attention kernel over an F16 KV cache;
-/// - `fixedCosts` = the empty fork-join time per kernel and the fixed time per step.
+/// - `fixedCosts` = the empty fork-join time per kernel and the fixed time per step;
+/// - `exposedMemoryFraction` = the median share of the layer stack's weight stream left exposed
+///   at 2-16 rows (only when bandwidth was measured).
 /// These are measured ceilings of this executor on this host, not datasheet peaks: the "cpu"
 /// device class's fractions say how much of them a real step reaches (see
 /// `hardware-profiles/README.md`, "Calibrated host profiles").
@@ -37,7 +39,14 @@ public enum HostProfileWriter {
             + "prefill \(g(c.attentionPrefillFLOPsPerSecond)) GFLOP/s (a \(c.attentionPrefillRows)-row causal chunk). "
         details += String(format: "Fixed costs: %.2f us per kernel (empty fork-join), %.1f us per tiny layer, %.1f us per step outside layers.",
                           c.kernelOverheadSeconds * 1e6, c.tinyLayerSeconds * 1e6, c.stepOverheadSeconds * 1e6)
+        if !c.exposedMemorySamples.isEmpty {
+            details += " Exposed memory fraction \(String(format: "%.2f", c.exposedMemoryFraction)) (median of "
+                + c.exposedMemorySamples.map { "\($0.weightType) \($0.rows) rows \(String(format: "%.2f", $0.fraction))" }.joined(separator: ", ") + ")."
+        }
         details += " These are achieved ceilings, not datasheet peaks; see hardware-profiles/README.md (Calibrated host profiles)."
+        let exposed: (value: String, source: String) = c.exposedMemorySamples.isEmpty ? ("", "") : (
+            "\n  \"exposedMemoryFraction\": \(n(c.exposedMemoryFraction)),",
+            "\n    \"exposedMemoryFraction\": { \"kind\": \"measured\", \"reference\": \(quoted(note + ": the flushed layer stack of peakFLOPsPerSecond at \(Set(c.exposedMemorySamples.map(\.rows)).sorted().map(String.init).joined(separator: ", ")) rows (Q4_1 and Q8_0): fraction = (t(rows) - rows x t(\(c.computeRows)) / \(c.computeRows)) / (weight bytes / measured bandwidth), median of all runs, clamped to [0, 1]")) },")
         return """
         {
           "schemaVersion": 1,
@@ -57,8 +66,8 @@ public enum HostProfileWriter {
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
           "fixedCosts": { "kernelOverheadSeconds": \(n(perOperatorSeconds(c))), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
-          "attentionKernel": { "decodeFLOPsPerSecond": \(n(max(c.attentionFLOPsPerSecond, 1))), "prefillFLOPsPerSecond": \(n(max(c.attentionPrefillFLOPsPerSecond, 1))), "overheadSeconds": \(n(c.attentionOverheadSeconds)) },
-          "sources": {
+          "attentionKernel": { "decodeFLOPsPerSecond": \(n(max(c.attentionFLOPsPerSecond, 1))), "prefillFLOPsPerSecond": \(n(max(c.attentionPrefillFLOPsPerSecond, 1))), "overheadSeconds": \(n(c.attentionOverheadSeconds)) },\(exposed.value)
+          "sources": {\(exposed.source)
             "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x weights / median time of the Q4_1-weight x Q8-activation matmuls of 4 synthetic decoder layers (hidden 576, FFN 1536, 9/3 heads of 64) with \(c.computeRows) rows, activation quantisation included, the last-level cache flushed before each pass; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = the decode attention rate (attentionKernel)")) },
             "attentionKernel": { "kind": "measured", "reference": \(quoted(note + ": the executor's attention over its own F16 KV cache of 30 layers (9 query heads, 3 KV heads, headDim 64), the last-level cache flushed before each timed run; decode: one query row at \(c.attentionPositions / 16) and \(c.attentionPositions) positions, per layer t = overhead + positions x s, rate = 4 x headDim x heads / s; prefill: a \(c.attentionPrefillRows)-row causal chunk from an empty context, rate = FLOPs / (time - layers x overhead)")) },
             "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": one-token forwards of tiny 1- and 8-layer models (work negligible, time all fixed cost): per layer t(8)/7 - t(1)/7, spread over the \(operatorsPerLayer) operators the cost model prices per dense layer = kernel; step = t(1) - per layer")) },

@@ -70,23 +70,34 @@ public struct ExecutorMeasurements {
     }
 
     /// Seconds of one batched decode step of `batch` sequences, each with `context` tokens
-    /// already cached (so each new token's context is `context + 1`, growing by one per step).
-    public func batchedDecodeStepSeconds(batch: Int, context: Int, steps: Int = 8) throws -> Double {
-        let session = InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
-                                                                     maxBatchTokens: max(batch, 512), threads: threads))
+    /// already cached (so each new token's context is `context + 1`, growing by one per step),
+    /// and the per-operator-class split of one timed run of `steps` steps.
+    public func batchedDecodeStepSeconds(batch: Int, context: Int, steps: Int = 8) throws -> (seconds: Double, timings: OperatorTimings) {
+        func session(clock: (any ExecutorClock)?) -> InferenceSession {
+            InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
+                                                          maxBatchTokens: max(batch, 512), threads: threads), clock: clock)
+        }
         let sequences = Array(0 ..< batch)
-        var samples: [Double] = []
-        for rep in 0 ... max(1, repetitions / 2) {
+        func prefill(_ session: InferenceSession) throws {
             for s in sequences {
                 session.reset(sequence: s)
                 try session.forward(tokens: tokens(context, offset: s), positions: 0 ..< context, sequence: s)
             }
+        }
+        func ids(_ step: Int) -> [Int32] { sequences.map { Int32(($0 * 31 + step) % model.config.vocabularySize) } }
+        let untimed = session(clock: nil)
+        var samples: [Double] = []
+        for rep in 0 ... max(1, repetitions / 2) {
+            try prefill(untimed)
             for step in 0 ..< steps {
-                let ids = sequences.map { Int32(($0 * 31 + step) % model.config.vocabularySize) }
-                let s = try seconds { try session.decodeBatch(tokens: ids, sequences: sequences) }
+                let s = try seconds { try untimed.decodeBatch(tokens: ids(step), sequences: sequences) }
                 if rep > 0 || step >= steps / 2 { samples.append(s) }
             }
         }
-        return median(samples)
+        let timed = session(clock: clock)
+        try prefill(timed)
+        timed.resetTimings()
+        for step in 0 ..< steps { try timed.decodeBatch(tokens: ids(step), sequences: sequences) }
+        return (median(samples), timed.timings)
     }
 }

@@ -18,10 +18,13 @@ public struct ValidationReport: Sendable {
     public var rows: [Row]
     /// Hardware profile id, model id, precision, threads and similar context.
     public var setup: [(String, String)]
+    /// Every step of the served trace, measured and predicted (empty without a trace).
+    public var steps: [StepComparison]
 
-    public init(rows: [Row], setup: [(String, String)]) {
+    public init(rows: [Row], setup: [(String, String)], steps: [StepComparison] = []) {
         self.rows = rows
         self.setup = setup
+        self.steps = steps
     }
 
     public func row(_ quantity: String) -> Row? { rows.first { $0.quantity == quantity } }

@@ -33,6 +33,8 @@ public struct ExecutorStepRunner: StepRunner {
     private var tokens: [Int: [Int32]] = [:]
     /// Steps executed.
     public private(set) var steps = 0
+    /// Every step executed, in order: what it did and how long it took.
+    public private(set) var log: [MeasuredStep] = []
 
     public var needsEntries: Bool { true }
     /// Sequence slots held now (0 once every request has completed).
@@ -117,8 +119,10 @@ public struct ExecutorStepRunner: StepRunner {
         }
         let elapsed = clock.nowNanoseconds() &- start
         steps += 1
+        let seconds = Double(elapsed) * 1e-9
+        log.append(MeasuredStep(workload: step.workload, seconds: seconds))
         // Energy and bound are not measured; the serving metrics read the duration only.
-        return StepCost(duration: Seconds(Double(elapsed) * 1e-9), energy: Joules(0), boundBy: .overhead)
+        return StepCost(duration: Seconds(seconds), energy: Joules(0), boundBy: .overhead)
     }
 
     public mutating func released(requestID: Int, reason: KVReleaseReason) {
@@ -129,4 +133,10 @@ public struct ExecutorStepRunner: StepRunner {
         // A preempted request keeps its tokens: it prefills them again when it is readmitted.
         if reason == .completed { tokens[requestID] = nil }
     }
+}
+
+/// One step run on the executor: the workload the scheduler gave it and its measured wall time.
+public struct MeasuredStep: Sendable, Hashable {
+    public var workload: StepWorkload
+    public var seconds: Double
 }

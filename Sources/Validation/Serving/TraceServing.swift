@@ -61,6 +61,8 @@ public struct ServedTrace: Sendable {
     /// Seconds from time 0 to the last event (the last completion).
     public var makespanSeconds: Double
     public var outcome: SimulationOutcome
+    /// Every step with its measured time (measured runs only; empty when predicted).
+    public var stepLog: [MeasuredStep] = []
 
     public var timeToFirstToken: DurationStatistics { DurationStatistics(nanoseconds: timelines.map(\.timeToFirstToken.nanoseconds)) }
     public var timePerOutputToken: DurationStatistics {
@@ -83,7 +85,9 @@ public enum TraceServing {
                                threads: Int, clock: any ExecutorClock = MonotonicClock()) throws -> ServedTrace {
         var runner = try ExecutorStepRunner(model: model, configuration: configuration,
                                             contextLength: contextLength(for: requests), threads: threads, clock: clock)
-        return try serve(requests, configuration: configuration, runner: &runner)
+        var served = try serve(requests, configuration: configuration, runner: &runner)
+        served.stepLog = runner.log
+        return served
     }
 
     /// Predicted: every step is priced by `costModel` (the same configuration and requests as `measure`).

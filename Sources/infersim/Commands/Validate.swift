@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HardwareModel
 import Scenarios
+import ServingMetrics
 import Validation
 
 struct ValidateCommand: ParsableCommand {
@@ -23,6 +24,8 @@ struct ValidateCommand: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Trace served for the TTFT/TPOT rows (default: scenarios/traces/executor-trace.csv; 'none' to skip).")
     var trace: String?
+    @Option(help: "With --model: write every step of the served trace to this CSV (its workload, measured and predicted ms).")
+    var stepLog: String?
     @Option(help: "Timed repetitions per figure (median reported).")
     var repetitions: Int = 5
     @Option(help: "Directory holding hardware-profiles/ and scenarios/.")
@@ -74,6 +77,11 @@ struct ValidateCommand: ParsableCommand {
         plan.repetitions = repetitions
         let validation = try ModelValidation(deployment: deployment, model: llama, threads: threads, trace: requests, plan: plan)
         let report = try validation.run { FileHandle.standardError.write(Data("measuring \($0)\n".utf8)) }
+        if let stepLog {
+            let writer = try AtomicFileWriter(path: stepLog)
+            try writer.write(([StepComparison.csvHeader] + report.steps.map(\.csvLine)).joined(separator: "\n") + "\n")
+            try writer.commit()
+        }
         print(json ? report.json : report.text)
     }
 }
