@@ -53,9 +53,9 @@ public struct HostCalibration: Sendable, Equatable {
     /// not hidden by its compute: the median over `exposedMemorySamples`.
     public var exposedMemoryFraction: Double = 0
     /// `(weight type, rows, fraction)` of each layer-stack run the fraction is the median of:
-    /// `(t(rows) − rows · t(computeRows) / computeRows) / (stack weight bytes / bandwidth)`, both
-    /// times from the same round. Few rows only: at 16 rows the exposed part is ~3% of the pass
-    /// and a 5% timing jitter swamps it.
+    /// `(t_flushed(rows) − t_resident(rows)) / (stack weight bytes / bandwidth)`, both times
+    /// measured back to back. Few rows only: at 16 rows the exposed part is ~3% of the pass and a
+    /// 5% timing jitter swamps it.
     public var exposedMemorySamples: [ExposedMemorySample] = []
 
     public struct ExposedMemorySample: Sendable, Equatable {
@@ -134,26 +134,27 @@ public struct HostCalibrator {
              gemv: try SyntheticGGUF.weightMatrix(rows: gemvShape.rows, columns: gemvShape.columns, type: type, seed: 2),
              stack: try layerStack(type: type))
         }
+        // One eviction buffer (64 MB) for every flushed run, allocated once.
+        let flush = Evictor(bytes: evictionBytes)
         // Exposed stream per stack pass, seconds: the pass with its weights from memory less the
         // same pass with them cache resident, measured back to back so both see one machine state.
-        var exposedSeconds: [(type: String, rows: Int, seconds: Double, bytes: Double)] = []
+        var exposedSeconds: [(type: String, rows: Int, seconds: Double)] = []
         var kernelRounds: [[HostCalibration.KernelRate]] = Array(repeating: [], count: types.count)
         var attentionRounds: [(decode: Double, prefill: Double, overhead: Double)] = []
         for _ in 0 ..< rounds {
             for (i, (name, type)) in types.enumerated() {
                 let f = fixtures[i]
-                let k = measureKernel(name: name, type: type, small: f.small, gemv: f.gemv, stack: f.stack, pool: pool)
+                let k = measureKernel(name: name, type: type, small: f.small, gemv: f.gemv, stack: f.stack, pool: pool, flush: flush)
                 if type != .f32 {
-                    let bytes = f.stack.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.byteCount) } }
                     for rows in exposedMemoryRows {
-                        let flushed = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows)
-                        let resident = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows, flushing: false)
-                        exposedSeconds.append((name, rows, flushed - resident, bytes))
+                        let flushed = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows, flush: flush)
+                        let resident = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows, flush: nil)
+                        exposedSeconds.append((name, rows, flushed - resident))
                     }
                 }
                 kernelRounds[i].append(k)
             }
-            attentionRounds.append(measureAttention(pool: pool))
+            attentionRounds.append(measureAttention(pool: pool, flush: flush))
         }
         // Each figure is its median over the rounds: the executor measured later (validate --model,
         // a served trace over seconds) sees the host's typical state, not its best minute.
@@ -166,8 +167,12 @@ public struct HostCalibrator {
         let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
         let bwN = measureBandwidth ? (threads == 1 ? bw1 : ExecutorBenchmark.measureReadBandwidth(threads: threads, clock: clock)) : 0
+        // Weight bytes of each type's stack pass.
+        let stackBytes = Dictionary(uniqueKeysWithValues: zip(types.map(\.0), fixtures.map { f in
+            f.stack.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.byteCount) } }
+        }))
         let samples: [HostCalibration.ExposedMemorySample] = bwN > 0
-            ? exposedSeconds.map { .init(weightType: $0.type, rows: $0.rows, fraction: $0.seconds / ($0.bytes / bwN)) } : []
+            ? exposedSeconds.map { .init(weightType: $0.type, rows: $0.rows, fraction: $0.seconds / (stackBytes[$0.type]! / bwN)) } : []
         var calibration = HostCalibration(
             cpuModel: Self.cpuModelName(), threads: threads, memoryCapacityBytes: Self.memoryCapacityBytes(),
             readBandwidthOneThread: bw1, readBandwidthAllThreads: bwN, kernels: kernels,
@@ -195,7 +200,7 @@ public struct HostCalibrator {
     }
 
     private func measureKernel(name: String, type: GGMLType, small cw: WeightMatrix, gemv gw: WeightMatrix,
-                               stack: [[WeightMatrix]], pool: ThreadPool) -> HostCalibration.KernelRate {
+                               stack: [[WeightMatrix]], pool: ThreadPool, flush: Evictor) -> HostCalibration.KernelRate {
         let quantize = type != .f32
         let rows = computeShape.activationRows
         let input = ActivationBatch(capacityRows: max(rows, computeShape.smallRows), capacityColumns: cw.columns)
@@ -212,7 +217,7 @@ public struct HostCalibrator {
             }
             return 2 * Double(r) * Double(cw.rows) * Double(cw.columns) / seconds
         }
-        let compute = layerStackRate(layers: stack, type: type, pool: pool)
+        let compute = layerStackRate(layers: stack, type: type, pool: pool, flush: flush)
         let small = rate(rows: computeShape.smallRows)
         // Memory-bound: one row against a matrix larger than the last-level cache.
         let vector = ActivationBatch(capacityRows: 1, capacityColumns: gw.columns)
@@ -240,9 +245,9 @@ public struct HostCalibrator {
     /// A lone cache-resident 1536 × 576 matrix with its activations prepared once read 97 GFLOP/s
     /// for Q4_1 on the 2-vCPU Zen 5 VM, while the same kernel inside SmolLM2-135M ran at 80-85:
     /// preparation (~4%), the narrower QKV and output shapes and weights from memory make the rest.
-    func layerStackRate(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool) -> Double {
+    func layerStackRate(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, flush: Evictor) -> Double {
         let rows = computeShape.activationRows
-        return 2 * Double(rows) * stackWeights(layers) / layerStackSeconds(layers: layers, type: type, pool: pool, rows: rows)
+        return 2 * Double(rows) * stackWeights(layers) / layerStackSeconds(layers: layers, type: type, pool: pool, rows: rows, flush: flush)
     }
 
     /// Weights (elements) of a layer stack.
@@ -250,8 +255,9 @@ public struct HostCalibrator {
         layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.rows * $1.columns) } }
     }
 
-    /// Median seconds of one pass over the layer stack with `rows` activation rows, flushed (see `layerStackRate`).
-    func layerStackSeconds(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, rows: Int, flushing: Bool = true) -> Double {
+    /// Median seconds of one pass over the layer stack with `rows` activation rows, flushed by
+    /// `flush` before each pass (see `layerStackRate`), or cache resident when `flush` is nil.
+    func layerStackSeconds(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, rows: Int, flush: Evictor?) -> Double {
         let (hidden, ffn, heads, _, headDim) = layerShape
         let quantize = type != .f32
         let width = max(hidden, ffn, heads * headDim)
@@ -273,7 +279,7 @@ public struct HostCalibrator {
                 }
             }
         }
-        return medianSeconds(flushing: flushing ? Evictor(bytes: evictionBytes) : nil, pass)
+        return medianSeconds(flushing: flush, pass)
     }
 
     /// `stackLayers` synthetic decoder layers of `layerShape` in `type`: Q, K, V, output, gate, up, down.
@@ -320,9 +326,8 @@ public struct HostCalibrator {
     /// intercept the fixed time per attention operator. Prefill: a causal chunk of `prefillRows`
     /// rows over an empty context (the session's default chunk, 512) (runs of 16 rows share one widening of the cache), rate = FLOPs
     /// over its time less the per-layer overhead.
-    private func measureAttention(pool: ThreadPool) -> (decode: Double, prefill: Double, overhead: Double) {
+    private func measureAttention(pool: ThreadPool, flush: Evictor) -> (decode: Double, prefill: Double, overhead: Double) {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
-        let flush = Evictor(bytes: evictionBytes)
         func flushedSeconds(_ bench: AttentionBenchmark, rows: Int) -> Double {
             medianSeconds(flushing: flush) { bench.run(rows: rows) }
         }
