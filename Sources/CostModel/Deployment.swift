@@ -49,6 +49,9 @@ public struct PricingRates: Sendable, Hashable {
         public var peakFLOPsPerSecond: Double
         /// The device class's large-GEMM fraction for `resolved`.
         public var fraction: Double
+        /// The device's measured one-row weight-streaming rate of a kernel of `arithmetic`
+        /// (`DeviceProfile.weightStreamBytesPerSecond`), bytes/s; nil when it has none.
+        public var weightStream: Double?
 
         /// A measured rate of a kernel of `arithmetic`, used in full.
         public init(_ arithmetic: DType, measured: Double) {
@@ -56,6 +59,7 @@ public struct PricingRates: Sendable, Hashable {
             self.resolved = arithmetic
             self.peakFLOPsPerSecond = measured
             self.fraction = 1
+            self.weightStream = nil
         }
 
         public init(_ arithmetic: DType, device: DeviceProfile, deviceClass: DeviceClassProfile) {
@@ -64,6 +68,7 @@ public struct PricingRates: Sendable, Hashable {
             self.resolved = type
             self.peakFLOPsPerSecond = peak.value
             self.fraction = deviceClass.largeShapeFraction(type: type)
+            self.weightStream = device.weightStreamBytesPerSecond?[arithmetic.rawValue]
         }
     }
 
@@ -81,6 +86,8 @@ public struct PricingRates: Sendable, Hashable {
     public var attentionPrefill: Compute
     /// Fixed cost of one attention operator: the measured kernel's, else `kernelOverheadSeconds`.
     public var attentionOverheadSeconds: Double
+    /// Fixed cost per sequence in one attention operator: the measured kernel's, else 0.
+    public var attentionPerSequenceSeconds: Double
     /// Peak bandwidth of the weight-holding tier, bytes/s.
     public var memoryBandwidth: Double
     /// Share of a multi-row weight GEMM's peak-bandwidth memory time its compute leaves exposed:
@@ -181,6 +188,7 @@ public final class Deployment: Sendable {
             attentionDecode: measured.map { .init(attention.arithmetic, measured: $0.decodeFLOPsPerSecond) } ?? attention,
             attentionPrefill: measured.map { .init(attention.arithmetic, measured: $0.prefillFLOPsPerSecond) } ?? attention,
             attentionOverheadSeconds: measured?.overheadSeconds ?? kernel,
+            attentionPerSequenceSeconds: measured?.perSequenceSeconds ?? 0,
             memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
             exposedMemoryFraction: device.exposedMemoryFraction ?? deviceClass.exposedMemoryFraction ?? 0,
             kernelOverheadSeconds: kernel,

@@ -3,11 +3,15 @@ import HardwareModel
 extension Deployment {
     /// Prices one execution of `op` on one device:
     /// `max(FLOPs / achievable compute, bytes / achievable bandwidth) + kernel overhead`
-    /// (attention at the device's measured attention kernel and its overhead where it has one),
+    /// (attention at the device's measured attention kernel, its overhead and its fixed time per
+    /// sequence where it has one),
     /// and for collectives the alpha-beta time on the link. Achievable compute is the device's peak
     /// for the operator's arithmetic type times the class's fraction and its row fall-off
     /// `rows / (rows + n½)`; achievable bandwidth is the main tier's peak times the class's fraction
     /// and its transfer fall-off `b / (b + b½)` (`DeviceClassProfile`), both from `rates`.
+    ///
+    /// A weight GEMM whose kernel format has a measured streaming rate
+    /// (`DeviceProfile.weightStreamBytesPerSecond`) reads its weights at that rate instead.
     ///
     /// Weight GEMMs with more than one activation row add `exposedMemoryFraction · weight bytes / peak
     /// bandwidth` to their compute before the `max` (`DeviceProfile.exposedMemoryFraction`).
@@ -37,7 +41,7 @@ extension Deployment {
         case .attentionDecode, .attentionPrefill:
             let attention = op.kind == .attentionDecode ? rates.attentionDecode : rates.attentionPrefill
             r = op.arithmetic == attention.arithmetic ? attention : computeRates(op.arithmetic)
-            fixed = Seconds(rates.attentionOverheadSeconds)
+            fixed = Seconds(rates.attentionOverheadSeconds + op.sequences * rates.attentionPerSequenceSeconds)
         default: r = computeRates(op.arithmetic)
         }
         let rows = max(op.rows, 1)
@@ -45,7 +49,12 @@ extension Deployment {
         let bytes = op.memoryBytes.value
         // FLOPs / (peak · fraction · rows / (rows + n½)) and bytes / (bandwidth · fraction · b / (b + b½)).
         let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
-        let memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
+        var memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
+        if let stream = r.weightStream, op.kind.isWeightGEMM, op.weightBytes.value > 0 {
+            // Weights at the kernel's measured streaming rate, the rest at the tier's.
+            memory = op.weightBytes.value / stream
+                + (bytes - op.weightBytes.value + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction)
+        }
         let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
         // A weight GEMM over more than one activation row leaves part of its stream exposed.
         var exposed = 0.0

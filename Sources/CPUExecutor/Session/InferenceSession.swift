@@ -61,6 +61,8 @@ public final class InferenceSession {
     private let clock: (any ExecutorClock)?
     private let pool: ThreadPool
     private let state: RunState
+    /// Every layer's attention block, over `state`'s buffers and cache.
+    private let attention: AttentionStep
 
     /// - Parameters:
     ///   - clock: when given, every operator class is timed into `timings`.
@@ -74,7 +76,15 @@ public final class InferenceSession {
         sequenceLengths = Array(repeating: 0, count: options.maxSequences)
         self.clock = clock
         pool = ThreadPool(threadCount: options.threads)
-        state = RunState(config: model.config, options: options, contextLength: context)
+        let state = RunState(config: model.config, options: options, contextLength: context)
+        self.state = state
+        let c = model.config
+        attention = AttentionStep(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                                  queries: state.q, output: state.attention, queryStride: c.embeddingLength, keys: state.k, values: state.v,
+                                  rope: state.rope, rowSequences: state.rowSequences, rowPositions: state.rowPositions,
+                                  runStarts: state.runStarts, scratch: state.scores,
+                                  scratchFloats: RunState.attentionScratch(c, contextLength: context), cache: state.cache,
+                                  roundQueryToHalf: options.precision == .quantized8 && options.kvCache == .f16)
     }
 
     /// Forgets sequence `s` (its cache positions are reused from 0).
@@ -221,27 +231,12 @@ public final class InferenceSession {
         timings.nanoseconds[op.rawValue] &+= clock.nowNanoseconds() &- start
     }
 
-    /// Runs `body` for every row in `0 ..< rows`: on the pool in contiguous shares when every
-    /// worker gets at least two rows, on the calling thread otherwise (a fork-join costs more than
-    /// a few rows of a norm). Each row's work must touch only that row's data.
-    @inline(__always)
-    private func forEachRow(_ rows: Int, _ body: (Int) -> Void) {
-        if rows >= 2 * pool.threadCount {
-            pool.run { worker in
-                for n in pool.share(of: rows, worker: worker) { body(n) }
-            }
-        } else {
-            for n in 0 ..< rows { body(n) }
-        }
-    }
-
     /// Runs `rows` token rows (described by `state.rowTokens/Sequences/Positions`) through every
     /// layer and computes `logitRows` logits rows, row `i` from token row `state.logitSourceRows[i]`.
     private func step(rows: Int, logitRows: Int) {
         let c = model.config, s = state
-        let d = c.embeddingLength, kvDim = c.kvDim, f = c.feedForwardLength, headDim = c.headDim
+        let d = c.embeddingLength, kvDim = c.kvDim, f = c.feedForwardLength
         let quantize = options.precision == .quantized8
-        let roundQueryToHalf = quantize && options.kvCache == .f16
         timings.steps += 1
         timings.tokens += rows
 
@@ -252,7 +247,7 @@ public final class InferenceSession {
             // Attention block.
             timed(.normsAndElementwise) {
                 layer.attentionNorm.withUnsafeBufferPointer { w in
-                    forEachRow(rows) { n in
+                    pool.forEachRow(rows) { n in
                         rmsNorm(into: s.normed + n * d, s.x + n * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
                     }
                 }
@@ -274,47 +269,7 @@ public final class InferenceSession {
                     }
                 }
             }
-            timed(.attention) {
-                forEachRow(rows) { n in
-                    let table = s.rope + s.rowPositions[n] * headDim
-                    applyRotaryEmbedding(s.q + n * d, heads: c.headCount, headDim: headDim, table: table)
-                    applyRotaryEmbedding(s.k + n * kvDim, heads: c.kvHeadCount, headDim: headDim, table: table)
-                    if roundQueryToHalf {
-                        // llama.cpp's CPU attention with an F16 cache multiplies F16 Q by F16 K.
-                        for i in 0 ..< d { s.q[n * d + i] = Float(Float16(s.q[n * d + i])) }
-                    }
-                    s.cache.store(layer: layerIndex, sequence: s.rowSequences[n], position: s.rowPositions[n],
-                                  key: s.k + n * kvDim, value: s.v + n * kvDim)
-                }
-                // Work items: (run of up to 16 consecutive rows of one sequence, KV head). The query
-                // heads sharing a KV head read it once, and the rows of a prefill chunk share one
-                // widening of the cache. Items are dealt out round-robin: with causal attention
-                // later rows cost more, and contiguous halves would leave one worker a quarter of it.
-                let kvHeads = c.kvHeadCount, group = c.headCount / c.kvHeadCount
-                var runs = 0
-                var n = 0
-                while n < rows {
-                    s.runStarts[runs] = n
-                    runs += 1
-                    var end = n + 1
-                    while end < rows && end - n < 16 && s.rowSequences[end] == s.rowSequences[n]
-                        && s.rowPositions[end] == s.rowPositions[end - 1] + 1 { end += 1 }
-                    n = end
-                }
-                s.runStarts[runs] = rows
-                let items = runs * kvHeads, threads = pool.threadCount
-                pool.run { worker in
-                    let scratch = s.scores + worker * RunState.attentionScratch(c, contextLength: contextLength)
-                    for item in Swift.stride(from: worker, to: items, by: threads) {
-                        let run = item / kvHeads, g = item % kvHeads
-                        let first = s.runStarts[run], count = s.runStarts[run + 1] - first
-                        let offset = first * d + g * group * headDim
-                        s.cache.attendGroupRows(into: s.attention + offset, queries: s.q + offset, stride: d, rows: count,
-                                                layer: layerIndex, sequence: s.rowSequences[first], kvHead: g, group: group,
-                                                firstPosition: s.rowPositions[first], scratch: scratch)
-                    }
-                }
-            }
+            timed(.attention) { attention.run(layer: layerIndex, rows: rows, pool: pool) }
             timed(.outputProjection) {
                 s.inputD.prepare(from: s.attention, sourceStride: d, rows: rows, columns: d, quantize: quantize, pool: pool)
                 let groups = layer.output.groupCount
@@ -325,7 +280,7 @@ public final class InferenceSession {
             // Feed-forward block.
             timed(.normsAndElementwise) {
                 layer.feedForwardNorm.withUnsafeBufferPointer { w in
-                    forEachRow(rows) { n in
+                    pool.forEachRow(rows) { n in
                         addInPlace(s.x + n * d, s.projected + n * d, count: d)
                         rmsNorm(into: s.normed + n * d, s.x + n * d, weight: w.baseAddress!, count: d, epsilon: c.rmsEpsilon)
                     }
@@ -341,7 +296,7 @@ public final class InferenceSession {
                     let u = share.clamped(to: gGroups ..< 2 * gGroups)
                     if !u.isEmpty { matmul(into: s.up, outStride: f, layer.up, s.inputD, groups: (u.lowerBound - gGroups) ..< (u.upperBound - gGroups)) }
                 }
-                forEachRow(rows) { n in siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
+                pool.forEachRow(rows) { n in siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
                 s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize, pool: pool)
                 let dGroups = layer.down.groupCount
                 pool.run { worker in
@@ -349,7 +304,7 @@ public final class InferenceSession {
                 }
             }
             timed(.normsAndElementwise) {
-                forEachRow(rows) { n in addInPlace(s.x + n * d, s.projected + n * d, count: d) }
+                pool.forEachRow(rows) { n in addInPlace(s.x + n * d, s.projected + n * d, count: d) }
             }
         }
         // Final norm and LM head for the rows whose logits are wanted.

@@ -29,6 +29,9 @@ public struct Operator: Hashable, Sendable {
     /// GEMM rows sharing each weight read (tokens, or queries per KV head for decode
     /// attention): sets the compute efficiency of small shapes.
     public var rows: Double
+    /// Sequences whose rows the operator serves separately (attention: decode tokens, or prefill
+    /// chunks); each pays `PricingRates.attentionPerSequenceSeconds`. 0 for every other operator.
+    public var sequences: Double
     /// Arithmetic format of the work.
     public var arithmetic: DType
     public var repeats: Int
@@ -36,8 +39,8 @@ public struct Operator: Hashable, Sendable {
     public var communicationBytes: Bytes
 
     public init(name: String, kind: OperatorKind, flops: FLOPs = .zero, weightBytes: Bytes = .zero,
-                activationBytes: Bytes = .zero, kvBytes: Bytes = .zero, rows: Double = 1, arithmetic: DType,
-                repeats: Int, communicationBytes: Bytes = .zero) {
+                activationBytes: Bytes = .zero, kvBytes: Bytes = .zero, rows: Double = 1, sequences: Double = 0,
+                arithmetic: DType, repeats: Int, communicationBytes: Bytes = .zero) {
         self.name = name
         self.kind = kind
         self.flops = flops
@@ -45,6 +48,7 @@ public struct Operator: Hashable, Sendable {
         self.activationBytes = activationBytes
         self.kvBytes = kvBytes
         self.rows = rows
+        self.sequences = sequences
         self.arithmetic = arithmetic
         self.repeats = repeats
         self.communicationBytes = communicationBytes

@@ -83,7 +83,8 @@ extension Deployment {
                           flops: FLOPs(step.prefillAttentionPairs * flopsPerPair),
                           activationBytes: Bytes(p * qoBytesPerToken),
                           kvBytes: Bytes((Double(step.prefillContextTokens) + p) * kvPerTokenPerLayer),
-                          rows: p / Double(step.prefillSequences), arithmetic: attentionArith, repeats: L)) }
+                          rows: p / Double(step.prefillSequences), sequences: Double(step.prefillSequences),
+                          arithmetic: attentionArith, repeats: L)) }
         }
         if step.decodeTokens > 0 {
             let d = Double(step.decodeTokens)
@@ -93,7 +94,7 @@ extension Deployment {
                           flops: FLOPs(Double(step.decodeContextTokens) * flopsPerPair),
                           activationBytes: Bytes(d * qoBytesPerToken),
                           kvBytes: Bytes((Double(step.decodeContextTokens) + d) * kvPerTokenPerLayer),
-                          rows: group, arithmetic: attentionArith, repeats: L)) }
+                          rows: group, sequences: d, arithmetic: attentionArith, repeats: L)) }
         }
 
         let oElements = Double(model.heads * (model.mla?.vHeadDim ?? model.headDim)) * H / tp

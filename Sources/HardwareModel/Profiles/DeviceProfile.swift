@@ -35,6 +35,16 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// idle during the cached rows and the prefetcher, running a fixed distance ahead, does not
     /// cover the next group's stream. Time = `max(memory, compute + fraction · bytes / bandwidth)`.
     public var exposedMemoryFraction: Double?
+    /// Bytes per second at which this very device's one-row weight GEMM kernel of each format
+    /// consumes weights streamed from main memory, as measured (`infersim calibrate`: a flushed
+    /// stack of decoder layers at one activation row, activation preparation and fork-joins
+    /// included); keyed by format name like `peakFLOPsPerSecond` (optional).
+    ///
+    /// When present for a weight GEMM's kernel format it replaces the main tier's bandwidth times
+    /// the class fraction for that GEMM's weight bytes: a CPU kernel that unpacks 4-bit blocks
+    /// while it streams does not reach a pure read's bandwidth (Q4_1 21-25 GB/s against a 33 GB/s
+    /// read on the 2-vCPU Zen 5 VM), and one over 8-bit blocks can exceed the class fraction.
+    public var weightStreamBytesPerSecond: [String: Double]?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -101,17 +111,24 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
 
     /// A measured attention kernel: its rate when each sequence contributes one query row
     /// (decode) and when a chunk of consecutive rows shares the cached keys and values (prefill),
-    /// both FLOP/s counted as `4 · headDim` per head and query-key pair, and its fixed time per
-    /// attention operator (one layer's attention of a step), seconds.
+    /// both FLOP/s counted as `4 · headDim` per head and query-key pair, its fixed time per
+    /// attention operator (one layer's attention of a step), seconds, and its fixed time per
+    /// sequence (decode token or prefill chunk) in that operator, seconds (absent: 0).
     public struct AttentionKernel: Codable, Hashable, Sendable {
         public var decodeFLOPsPerSecond: Double
         public var prefillFLOPsPerSecond: Double
         public var overheadSeconds: Double
+        /// A CPU attention pays per sequence what a FLOP rate does not carry: RoPE and the F16
+        /// rounding of its rows, the cache write, and per (sequence, KV head) work item the setup,
+        /// softmax and output of a short row.
+        public var perSequenceSeconds: Double
 
-        public init(decodeFLOPsPerSecond: Double, prefillFLOPsPerSecond: Double, overheadSeconds: Double) {
+        public init(decodeFLOPsPerSecond: Double, prefillFLOPsPerSecond: Double, overheadSeconds: Double,
+                    perSequenceSeconds: Double = 0) {
             self.decodeFLOPsPerSecond = decodeFLOPsPerSecond
             self.prefillFLOPsPerSecond = prefillFLOPsPerSecond
             self.overheadSeconds = overheadSeconds
+            self.perSequenceSeconds = perSequenceSeconds
         }
 
         public init(from decoder: any Decoder) throws {
@@ -119,8 +136,10 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
             decodeFLOPsPerSecond = try c.decodePositive(.decodeFLOPsPerSecond)
             prefillFLOPsPerSecond = try c.decodePositive(.prefillFLOPsPerSecond)
             overheadSeconds = try c.decode(Double.self, forKey: .overheadSeconds)
-            guard overheadSeconds.isFinite && overheadSeconds >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .overheadSeconds, in: c, debugDescription: "expected a number >= 0, found \(overheadSeconds)")
+            perSequenceSeconds = try c.decodeIfPresent(Double.self, forKey: .perSequenceSeconds) ?? 0
+            for (key, value) in [(CodingKeys.overheadSeconds, overheadSeconds), (.perSequenceSeconds, perSequenceSeconds)]
+            where !(value.isFinite && value >= 0) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a number >= 0, found \(value)")
             }
         }
     }
@@ -147,7 +166,8 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
-             interconnect, pricePerHourUSD, fixedCosts, attentionKernel, exposedMemoryFraction, sources, notes
+             interconnect, pricePerHourUSD, fixedCosts, attentionKernel, exposedMemoryFraction, weightStreamBytesPerSecond,
+             sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -188,12 +208,24 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         if let f = exposedMemoryFraction, !(f >= 0 && f <= 1) {
             throw DecodingError.dataCorruptedError(forKey: .exposedMemoryFraction, in: c, debugDescription: "expected a fraction in [0, 1], found \(f)")
         }
+        weightStreamBytesPerSecond = try c.decodeIfPresent([String: Double].self, forKey: .weightStreamBytesPerSecond)
+        for (key, value) in weightStreamBytesPerSecond ?? [:] {
+            guard DType(rawValue: key) != nil else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.weightStreamBytesPerSecond],
+                    debugDescription: "unknown format \"\(key)\" (known: \(DType.knownNames))"))
+            }
+            guard value.isFinite, value > 0 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.weightStreamBytesPerSecond],
+                    debugDescription: "\(key): expected a number > 0, found \(value)"))
+            }
+        }
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
         if fixedCosts != nil { required.append("fixedCosts") }
         if attentionKernel != nil { required.append("attentionKernel") }
         if exposedMemoryFraction != nil { required.append("exposedMemoryFraction") }
+        if weightStreamBytesPerSecond != nil { required.append("weightStreamBytesPerSecond") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }

@@ -20,6 +20,9 @@ public struct HostCalibration: Sendable, Equatable {
         public var smallRowsFLOPsPerSecond: Double
         /// GEMV (one row) over a matrix larger than the last-level cache: `weight bytes / time`.
         public var gemvBytesPerSecond: Double
+        /// One activation row through the flushed layer stack (`layerStackRate`'s, at one row):
+        /// `weight bytes / time`, the rate a decode step streams this format's weights.
+        public var streamBytesPerSecond: Double = 0
     }
 
     public var cpuModel: String
@@ -35,8 +38,12 @@ public struct HostCalibration: Sendable, Equatable {
     public var attentionFLOPsPerSecond: Double
     /// for a causal chunk of `attentionPositions` rows (prefill);
     public var attentionPrefillFLOPsPerSecond: Double
-    /// and the fixed time of one layer's decode attention (the intercept), seconds.
+    /// and the fixed time of one layer's decode attention (the intercept), seconds;
     public var attentionOverheadSeconds: Double
+    /// and the fixed time each further sequence adds to one layer's decode attention, seconds:
+    /// from `attentionSequences` sequences against one, at `attentionPositions / 16` positions.
+    public var attentionPerSequenceSeconds: Double = 0
+    public var attentionSequences: Int = 8
     /// Rows of the prefill chunk.
     public var attentionPrefillRows: Int
     public var attentionPositions: Int
@@ -85,6 +92,8 @@ public struct HostCalibrator {
     public var stackLayers: Int
     /// Rows of the prefill attention chunk.
     public var prefillRows: Int
+    /// Sequences of the batched decode attention run (for the per-sequence fixed time).
+    public var attentionSequences: Int
     /// Whether to measure streaming bandwidth (a 256 MB read); tests turn it off.
     public var measureBandwidth: Bool
     /// Seconds of busy work on every worker before measuring (see `warmUp`); tests set 0.
@@ -108,6 +117,7 @@ public struct HostCalibrator {
         computeShape = (1536, 576, 128, 1)
         layerShape = (576, 1536, 9, 3, 64)
         prefillRows = 512
+        attentionSequences = 8
         stackLayers = 4
         measureBandwidth = true
         warmUpSeconds = 0.5
@@ -135,12 +145,12 @@ public struct HostCalibrator {
              stack: try layerStack(type: type))
         }
         // One eviction buffer (64 MB) for every flushed run, allocated once.
-        let flush = Evictor(bytes: evictionBytes)
+        let flush = Evictor(bytes: evictionBytes, pool: pool)
         // Exposed stream per stack pass, seconds: the pass with its weights from memory less the
         // same pass with them cache resident, measured back to back so both see one machine state.
         var exposedSeconds: [(type: String, rows: Int, seconds: Double)] = []
         var kernelRounds: [[HostCalibration.KernelRate]] = Array(repeating: [], count: types.count)
-        var attentionRounds: [(decode: Double, prefill: Double, overhead: Double)] = []
+        var attentionRounds: [AttentionFigures] = []
         for _ in 0 ..< rounds {
             for (i, (name, type)) in types.enumerated() {
                 let f = fixtures[i]
@@ -160,17 +170,17 @@ public struct HostCalibrator {
         // a served trace over seconds) sees the host's typical state, not its best minute.
         let kernels: [HostCalibration.KernelRate] = kernelRounds.map { r in
             .init(weightType: r[0].weightType, computeFLOPsPerSecond: median(r.map(\.computeFLOPsPerSecond)),
-                  smallRowsFLOPsPerSecond: median(r.map(\.smallRowsFLOPsPerSecond)), gemvBytesPerSecond: median(r.map(\.gemvBytesPerSecond)))
+                  smallRowsFLOPsPerSecond: median(r.map(\.smallRowsFLOPsPerSecond)), gemvBytesPerSecond: median(r.map(\.gemvBytesPerSecond)),
+                  streamBytesPerSecond: median(r.map(\.streamBytesPerSecond)))
         }
-        let attention = (decode: median(attentionRounds.map(\.decode)), prefill: median(attentionRounds.map(\.prefill)),
-                         overhead: median(attentionRounds.map(\.overhead)))
+        let attention = AttentionFigures(decode: median(attentionRounds.map(\.decode)), prefill: median(attentionRounds.map(\.prefill)),
+                                         overhead: median(attentionRounds.map(\.overhead)),
+                                         perSequence: median(attentionRounds.map(\.perSequence)))
         let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
         let bwN = measureBandwidth ? (threads == 1 ? bw1 : ExecutorBenchmark.measureReadBandwidth(threads: threads, clock: clock)) : 0
         // Weight bytes of each type's stack pass.
-        let stackBytes = Dictionary(uniqueKeysWithValues: zip(types.map(\.0), fixtures.map { f in
-            f.stack.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.byteCount) } }
-        }))
+        let stackBytes = Dictionary(uniqueKeysWithValues: zip(types.map(\.0), fixtures.map { self.stackBytes($0.stack) }))
         let samples: [HostCalibration.ExposedMemorySample] = bwN > 0
             ? exposedSeconds.map { .init(weightType: $0.type, rows: $0.rows, fraction: $0.seconds / (stackBytes[$0.type]! / bwN)) } : []
         var calibration = HostCalibration(
@@ -180,6 +190,8 @@ public struct HostCalibrator {
             attentionOverheadSeconds: attention.overhead, attentionPrefillRows: prefillRows, attentionPositions: attentionShape.positions,
             computeRows: computeShape.activationRows, smallRows: computeShape.smallRows,
             kernelOverheadSeconds: kernelOverhead, stepOverheadSeconds: stepOverhead, tinyLayerSeconds: perLayer)
+        calibration.attentionPerSequenceSeconds = attention.perSequence
+        calibration.attentionSequences = attentionSequences
         calibration.exposedMemorySamples = samples
         calibration.exposedMemoryFraction = samples.isEmpty ? 0 : min(1, max(0, median(samples.map(\.fraction))))
         return calibration
@@ -231,8 +243,11 @@ public struct HostCalibrator {
         let gemvSeconds = medianSeconds {
             pool.run { worker in matmul(into: y, outStride: gw.rows, gw, vector, groups: pool.share(of: gw.groupCount, worker: worker)) }
         }
+        // One row through the flushed stack: how fast a decode step streams this format's weights.
+        let streamSeconds = layerStackSeconds(layers: stack, type: type, pool: pool, rows: 1, flush: flush)
         return .init(weightType: name, computeFLOPsPerSecond: compute, smallRowsFLOPsPerSecond: small,
-                     gemvBytesPerSecond: Double(gw.byteCount) / gemvSeconds)
+                     gemvBytesPerSecond: Double(gw.byteCount) / gemvSeconds,
+                     streamBytesPerSecond: stackBytes(stack) / streamSeconds)
     }
 
     /// The kernel's compute rate as a model's layers use it: the weight GEMMs of `stackLayers`
@@ -248,6 +263,11 @@ public struct HostCalibrator {
     func layerStackRate(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, flush: Evictor) -> Double {
         let rows = computeShape.activationRows
         return 2 * Double(rows) * stackWeights(layers) / layerStackSeconds(layers: layers, type: type, pool: pool, rows: rows, flush: flush)
+    }
+
+    /// Weight bytes of a layer stack.
+    func stackBytes(_ layers: [[WeightMatrix]]) -> Double {
+        layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.byteCount) } }
     }
 
     /// Weights (elements) of a layer stack.
@@ -314,35 +334,50 @@ public struct HostCalibrator {
         if sink.isNaN { print("") }  // keeps the loop from being optimised away
     }
 
-    /// The attention kernel as steps run it (`AttentionBenchmark`, the session's own cache and
+    /// One round's attention figures: decode FLOP/s per position, prefill FLOP/s, and the fixed
+    /// seconds per layer and per sequence of one layer.
+    struct AttentionFigures {
+        var decode, prefill, overhead, perSequence: Double
+    }
+
+    /// The attention block as steps run it (`AttentionBenchmark` runs `AttentionStep`, the
+    /// session's own code: RoPE, the cache write and the attention with the session's cache and
     /// work split) over `layers` layers, each timed run after flushing the last-level cache
     /// (`evict`): in a real step the layers' weights stream through it between one layer's
     /// attention and the next, so the KV cache arrives from memory. (Unflushed, the 30 × 1024-position
     /// cache stays in a 32 MB L3 and the decode kernel read 27-38 GFLOP/s; flushed 22, as inside
     /// the model.)
     ///
-    /// Decode: one query row at `positions` and at `positions / 16` positions; per layer
-    /// `t(P) = overhead + P · s`, so `s` gives the rate (`4 · headDim · heads / s`) and the
-    /// intercept the fixed time per attention operator. Prefill: a causal chunk of `prefillRows`
-    /// rows over an empty context (the session's default chunk, 512) (runs of 16 rows share one widening of the cache), rate = FLOPs
-    /// over its time less the per-layer overhead.
-    private func measureAttention(pool: ThreadPool, flush: Evictor) -> (decode: Double, prefill: Double, overhead: Double) {
+    /// Decode: per layer `t(S, P) = overhead + S · (perSequence + P · s)` for `S` sequences of one
+    /// query row at `P` positions, from three runs: one sequence at `P = positions` and at
+    /// `P = positions / 16` give `s` (the rate, `4 · headDim · heads / s`) and `overhead + perSequence`;
+    /// `attentionSequences` sequences at `positions / 16` give `perSequence`. (Before 2026-11-30 the
+    /// calibration ran one sequence only, and a decode of 4 sequences at 64 positions ran its attention
+    /// 2.8× slower inside the model than the one-sequence figures predicted.) Prefill: a causal chunk of
+    /// `prefillRows` rows over an empty context (the session's default chunk, 512; runs of 16 rows
+    /// share one widening of the cache), rate = FLOPs over its time less the per-layer fixed times.
+    private func measureAttention(pool: ThreadPool, flush: Evictor) -> AttentionFigures {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
-        func flushedSeconds(_ bench: AttentionBenchmark, rows: Int) -> Double {
-            medianSeconds(flushing: flush) { bench.run(rows: rows) }
+        func perLayerSeconds(positions p: Int, sequences: Int = 1, rows: Int = 1) -> Double {
+            let bench = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: p, layers: layers,
+                                           sequences: sequences, pool: pool)
+            return medianSeconds(flushing: flush) { bench.run(rows: rows) } / Double(layers)
         }
         let short = max(1, positions / 16)
-        let long = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: positions, layers: layers, pool: pool)
-        let few = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: short, layers: layers, pool: pool)
-        let tLong = flushedSeconds(long, rows: 1) / Double(layers)
-        let tShort = flushedSeconds(few, rows: 1) / Double(layers)
+        let tLong = perLayerSeconds(positions: positions)
+        let tShort = perLayerSeconds(positions: short)
+        let tMany = perLayerSeconds(positions: short, sequences: attentionSequences)
         let perPosition = max((tLong - tShort) / Double(positions - short), 1e-15)
-        let overhead = max(0, tShort - Double(short) * perPosition)
+        let fixed = max(0, tShort - Double(short) * perPosition)  // overhead + perSequence
+        let perSequence = attentionSequences > 1
+            ? min(fixed, max(0, (tMany - tShort) / Double(attentionSequences - 1) - Double(short) * perPosition)) : 0
+        let overhead = fixed - perSequence
         let decode = 4 * Double(headDim * heads) / perPosition
-        let chunk = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: prefillRows, layers: layers, pool: pool)
-        let prefillSeconds = flushedSeconds(chunk, rows: prefillRows) - Double(layers) * overhead
-        let prefill = chunk.flops(rows: prefillRows) / max(prefillSeconds, 1e-12)
-        return (decode, prefill, overhead)
+        let chunkFLOPs = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: prefillRows, layers: 1,
+                                            pool: pool).flops(rows: prefillRows)
+        let prefillSeconds = perLayerSeconds(positions: prefillRows, rows: prefillRows) - fixed
+        let prefill = chunkFLOPs / max(prefillSeconds, 1e-12)
+        return AttentionFigures(decode: decode, prefill: prefill, overhead: overhead, perSequence: perSequence)
     }
 
     /// Per-kernel and per-step fixed costs.
@@ -393,20 +428,33 @@ public struct HostCalibrator {
 
 /// Reads a buffer larger than the last-level cache, so that what a benchmark reads next comes
 /// from memory, as it does inside a model whose weights stream through the cache.
-final class Evictor {
+///
+/// The read is shared among the pool's workers, so that none of them idles through it: a
+/// worker idle for more than 2 ms falls asleep (`ThreadPool`), and a single-threaded 64 MB read
+/// takes about that long, which made the first kernel of every flushed run pay a wake-up that no
+/// step inside a model pays (one activation row through the flushed Q4_1 stack read 17.7-20.6
+/// GB/s with a single-threaded flush, against 23-24 GB/s for the same kernels inside SmolLM2).
+final class Evictor: @unchecked Sendable {
     private let buffer: UnsafeMutablePointer<Float>
     private let count: Int
-    private(set) var sink: Float = 0
-    init(bytes: Int) {
+    private let pool: ThreadPool
+    private let sinks: UnsafeMutablePointer<Float>
+    init(bytes: Int, pool: ThreadPool) {
         count = max(16, bytes / 4)
         buffer = .allocate(capacity: count)
         buffer.initialize(repeating: 1, count: count)
+        self.pool = pool
+        sinks = .allocate(capacity: pool.threadCount * 16)
+        sinks.initialize(repeating: 0, count: pool.threadCount * 16)
     }
-    deinit { buffer.deallocate() }
+    deinit { buffer.deallocate(); sinks.deallocate() }
     func run() {
-        var s: Float = 0
-        for i in Swift.stride(from: 0, to: count, by: 16) { s += buffer[i] }  // one load per 64-byte line
-        sink += s
+        let lines = count / 16
+        pool.run { worker in
+            var s: Float = 0
+            for line in pool.share(of: lines, worker: worker) { s += buffer[line * 16] }  // one load per 64-byte line
+            sinks[worker * 16] += s
+        }
     }
 }
 

@@ -10,6 +10,8 @@ import HardwareModel
 ///   better of many and few rows), `.int8` = the Q4_1 rate (for other block formats),
 ///   `.fp32` = the F32 matmul rate, `.fp16` = the attention kernel over an F16 KV cache;
 /// - `fixedCosts` = the empty fork-join time per kernel and the fixed time per step;
+/// - `weightStreamBytesPerSecond.q4_1` and `.q8_0` = weight bytes over the time of one activation
+///   row through the flushed layer stack of each format (how fast a decode step streams weights);
 /// - `exposedMemoryFraction` = the median share of the layer stack's weight stream left exposed
 ///   at 2-16 rows (only when bandwidth was measured).
 /// These are measured ceilings of this executor on this host, not datasheet peaks: the "cpu"
@@ -32,10 +34,11 @@ public enum HostProfileWriter {
             + "\(g(c.readBandwidthAllThreads)) GB/s with \(c.threads). "
         for k in c.kernels {
             details += "\(k.weightType) kernel: \(g(k.computeFLOPsPerSecond)) GFLOP/s at \(c.computeRows) rows, "
-                + "\(g(k.smallRowsFLOPsPerSecond)) GFLOP/s at \(c.smallRows) rows, GEMV \(g(k.gemvBytesPerSecond)) GB/s. "
+                + "\(g(k.smallRowsFLOPsPerSecond)) GFLOP/s at \(c.smallRows) rows, GEMV \(g(k.gemvBytesPerSecond)) GB/s, "
+                + "one row through the flushed layer stack \(g(k.streamBytesPerSecond)) GB/s. "
         }
         details += "Attention (F16 cache, flushed): decode \(g(c.attentionFLOPsPerSecond)) GFLOP/s (per position, \(c.attentionPositions / 16) to \(c.attentionPositions) positions) "
-            + String(format: "+ %.1f us per layer, ", c.attentionOverheadSeconds * 1e6)
+            + String(format: "+ %.1f us per layer + %.1f us per sequence, ", c.attentionOverheadSeconds * 1e6, c.attentionPerSequenceSeconds * 1e6)
             + "prefill \(g(c.attentionPrefillFLOPsPerSecond)) GFLOP/s (a \(c.attentionPrefillRows)-row causal chunk). "
         details += String(format: "Fixed costs: %.2f us per kernel (empty fork-join), %.1f us per tiny layer, %.1f us per step outside layers.",
                           c.kernelOverheadSeconds * 1e6, c.tinyLayerSeconds * 1e6, c.stepOverheadSeconds * 1e6)
@@ -46,7 +49,7 @@ public enum HostProfileWriter {
         details += " These are achieved ceilings, not datasheet peaks; see hardware-profiles/README.md (Calibrated host profiles)."
         let exposed: (value: String, source: String) = c.exposedMemorySamples.isEmpty ? ("", "") : (
             "\n  \"exposedMemoryFraction\": \(n(c.exposedMemoryFraction)),",
-            "\n    \"exposedMemoryFraction\": { \"kind\": \"measured\", \"reference\": \(quoted(note + ": the flushed layer stack of peakFLOPsPerSecond at \(Set(c.exposedMemorySamples.map(\.rows)).sorted().map(String.init).joined(separator: ", ")) rows (Q4_1 and Q8_0): fraction = (t(rows) - rows x t(\(c.computeRows)) / \(c.computeRows)) / (weight bytes / measured bandwidth), median of all runs, clamped to [0, 1]")) },")
+            "\n    \"exposedMemoryFraction\": { \"kind\": \"measured\", \"reference\": \(quoted(note + ": the flushed layer stack of peakFLOPsPerSecond at \(Set(c.exposedMemorySamples.map(\.rows)).sorted().map(String.init).joined(separator: ", ")) rows (Q4_1 and Q8_0): fraction = (t_flushed(rows) - t_cache_resident(rows)) / (weight bytes / measured bandwidth), both measured back to back in each round, median of all runs, clamped to [0, 1]")) },")
         return """
         {
           "schemaVersion": 1,
@@ -66,10 +69,12 @@ public enum HostProfileWriter {
           "power": { "idleWatts": 2, "peakWatts": 8 },
           "interconnect": { "devicesPerNode": 1 },
           "fixedCosts": { "kernelOverheadSeconds": \(n(perOperatorSeconds(c))), "stepOverheadSeconds": \(n(c.stepOverheadSeconds)) },
-          "attentionKernel": { "decodeFLOPsPerSecond": \(n(max(c.attentionFLOPsPerSecond, 1))), "prefillFLOPsPerSecond": \(n(max(c.attentionPrefillFLOPsPerSecond, 1))), "overheadSeconds": \(n(c.attentionOverheadSeconds)) },\(exposed.value)
+          "weightStreamBytesPerSecond": { "q4_1": \(n(max((q4 ?? q8)?.streamBytesPerSecond ?? 1, 1))), "q8_0": \(n(max((q8 ?? q4)?.streamBytesPerSecond ?? 1, 1))) },
+          "attentionKernel": { "decodeFLOPsPerSecond": \(n(max(c.attentionFLOPsPerSecond, 1))), "prefillFLOPsPerSecond": \(n(max(c.attentionPrefillFLOPsPerSecond, 1))), "overheadSeconds": \(n(c.attentionOverheadSeconds)), "perSequenceSeconds": \(n(c.attentionPerSequenceSeconds)) },\(exposed.value)
           "sources": {\(exposed.source)
             "peakFLOPsPerSecond": { "kind": "measured", "reference": \(quoted(note + ": q4_1 (and int8) = 2 x rows x weights / median time of the Q4_1-weight x Q8-activation matmuls of 4 synthetic decoder layers (hidden 576, FFN 1536, 9/3 heads of 64) with \(c.computeRows) rows, activation quantisation included, the last-level cache flushed before each pass; q8_0 = the same for Q8_0 weights; fp32 = the same for the F32 matmul; fp16 = the decode attention rate (attentionKernel)")) },
-            "attentionKernel": { "kind": "measured", "reference": \(quoted(note + ": the executor's attention over its own F16 KV cache of 30 layers (9 query heads, 3 KV heads, headDim 64), the last-level cache flushed before each timed run; decode: one query row at \(c.attentionPositions / 16) and \(c.attentionPositions) positions, per layer t = overhead + positions x s, rate = 4 x headDim x heads / s; prefill: a \(c.attentionPrefillRows)-row causal chunk from an empty context, rate = FLOPs / (time - layers x overhead)")) },
+            "weightStreamBytesPerSecond": { "kind": "measured", "reference": \(quoted(note + ": weight bytes / median time of one activation row through the Q4_1 (q4_1) and Q8_0 (q8_0) stacks of peakFLOPsPerSecond, activation quantisation and fork-joins included, the last-level cache flushed before each pass")) },
+            "attentionKernel": { "kind": "measured", "reference": \(quoted(note + ": the executor's attention block (RoPE, F16 cache write, attention: the session's AttentionStep) over its own F16 KV cache of 30 layers (9 query heads, 3 KV heads, headDim 64), the last-level cache flushed before each timed run; decode: per layer t = overhead + sequences x (perSequence + positions x s), from one query row of 1 sequence at \(c.attentionPositions / 16) and \(c.attentionPositions) positions and of \(c.attentionSequences) sequences at \(c.attentionPositions / 16), rate = 4 x headDim x heads / s; prefill: a \(c.attentionPrefillRows)-row causal chunk from an empty context, rate = FLOPs / (time - layers x (overhead + perSequence))")) },
             "fixedCosts": { "kind": "measured", "reference": \(quoted(note + ": one-token forwards of tiny 1- and 8-layer models (work negligible, time all fixed cost): per layer t(8)/7 - t(1)/7, spread over the \(operatorsPerLayer) operators the cost model prices per dense layer = kernel; step = t(1) - per layer")) },
             "memoryTiers": { "kind": "measured", "reference": \(quoted(note + ": bandwidth = 256 MB / median time of 5 streaming-read passes with \(c.threads) x 1 thread(s); capacity = MemTotal of /proc/meminfo")) },
             "power": { "kind": "estimated", "reference": "estimated: not measurable inside a VM; a 2-core share of a server socket, as host-cpu-zen5-2vcpu" },
