@@ -88,6 +88,8 @@ public struct PricingRates: Sendable, Hashable {
     public var attentionOverheadSeconds: Double
     /// Fixed cost per sequence in one attention operator: the measured kernel's, else 0.
     public var attentionPerSequenceSeconds: Double
+    /// The device's measured activation-function rate (`DeviceProfile.activationElementsPerSecond`), else 0.
+    public var activationElementsPerSecond: Double
     /// Peak bandwidth of the weight-holding tier, bytes/s.
     public var memoryBandwidth: Double
     /// Share of a multi-row weight GEMM's peak-bandwidth memory time its compute leaves exposed:
@@ -189,6 +191,7 @@ public final class Deployment: Sendable {
             attentionPrefill: measured.map { .init(attention.arithmetic, measured: $0.prefillFLOPsPerSecond) } ?? attention,
             attentionOverheadSeconds: measured?.overheadSeconds ?? kernel,
             attentionPerSequenceSeconds: measured?.perSequenceSeconds ?? 0,
+            activationElementsPerSecond: device.activationElementsPerSecond ?? 0,
             memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
             exposedMemoryFraction: device.exposedMemoryFraction ?? deviceClass.exposedMemoryFraction ?? 0,
             kernelOverheadSeconds: kernel,

@@ -10,6 +10,9 @@ extension Deployment {
     /// `rows / (rows + n½)`; achievable bandwidth is the main tier's peak times the class's fraction
     /// and its transfer fall-off `b / (b + b½)` (`DeviceClassProfile`), both from `rates`.
     ///
+    /// The FFN activation function's elements cost `elements / activationElementsPerSecond` where
+    /// the device has that measured figure.
+    ///
     /// A weight GEMM whose kernel format has a measured streaming rate
     /// (`DeviceProfile.weightStreamBytesPerSecond`) reads its weights at that rate instead.
     ///
@@ -48,7 +51,12 @@ extension Deployment {
         let flops = op.flops.value
         let bytes = op.memoryBytes.value
         // FLOPs / (peak · fraction · rows / (rows + n½)) and bytes / (bandwidth · fraction · b / (b + b½)).
-        let compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
+        var compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
+        if op.activationElements > 0 && rates.activationElementsPerSecond > 0 {
+            // The activation function's elements at the measured rate, the rest of the FLOPs as before.
+            compute = (flops - op.activationElements) * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows)
+                + op.activationElements / rates.activationElementsPerSecond
+        }
         var memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
         if let stream = r.weightStream, op.kind.isWeightGEMM, op.weightBytes.value > 0 {
             // Weights at the kernel's measured streaming rate, the rest at the tier's.

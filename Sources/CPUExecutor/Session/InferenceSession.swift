@@ -90,6 +90,18 @@ public final class InferenceSession {
     /// Forgets sequence `s` (its cache positions are reused from 0).
     public func reset(sequence s: Int) { sequenceLengths[s] = 0 }
 
+    /// Forgets the positions of sequence `s` from `length` on; positions `0 ..< length` stay cached
+    /// (llama.cpp's `llama_kv_cache_seq_rm`). A benchmark uses it to rerun the same steps over the
+    /// same context without prefilling again.
+    /// - Throws: `ExecutorError.badSequence`, or `.badPositions` when `length` exceeds what is cached.
+    public func truncate(sequence s: Int, to length: Int) throws {
+        guard s >= 0 && s < options.maxSequences else { throw ExecutorError.badSequence(s, count: options.maxSequences) }
+        guard length >= 0 && length <= sequenceLengths[s] else {
+            throw ExecutorError.badPositions(sequence: s, expectedStart: sequenceLengths[s], found: length)
+        }
+        sequenceLengths[s] = length
+    }
+
     public func resetTimings() { timings = OperatorTimings() }
 
     /// Logits row `row` of the last step (`vocabularySize` floats), valid until the next step.
@@ -296,7 +308,18 @@ public final class InferenceSession {
                     let u = share.clamped(to: gGroups ..< 2 * gGroups)
                     if !u.isEmpty { matmul(into: s.up, outStride: f, layer.up, s.inputD, groups: (u.lowerBound - gGroups) ..< (u.upperBound - gGroups)) }
                 }
-                pool.forEachRow(rows) { n in siluMultiply(s.gate + n * f, up: s.up + n * f, count: f) }
+            }
+            // The activation function is elementwise work (the cost model's "activation + residual").
+            timed(.normsAndElementwise) {
+                // Gate and up rows are contiguous: one flat elementwise pass shared among the workers
+                // (per row it left a decode's 1,536 libm `expf` calls to one thread).
+                let elements = rows * f
+                pool.run { worker in
+                    let share = pool.share(of: elements, worker: worker)
+                    siluMultiply(s.gate + share.lowerBound, up: s.up + share.lowerBound, count: share.count)
+                }
+            }
+            timed(.feedForward) {
                 s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize, pool: pool)
                 let dGroups = layer.down.groupCount
                 pool.run { worker in

@@ -8,9 +8,9 @@ public enum OperatorClass: Int, CaseIterable, Sendable, CustomStringConvertible 
     case attention
     /// The attention output projection `W_o`.
     case outputProjection
-    /// Gate, up and down projections with the SwiGLU product.
+    /// Gate, up and down projections (including rounding their inputs to Q8).
     case feedForward
-    /// Embedding lookup, RMSNorms and residual additions.
+    /// Embedding lookup, RMSNorms, residual additions and the SwiGLU activation `silu(gate) · up`.
     case normsAndElementwise
     /// Final norm's matmul with the vocabulary (`lm_head`).
     case lmHead

@@ -34,7 +34,10 @@ public final class ThreadPool: @unchecked Sendable {
         precondition(threadCount >= 1, "thread count must be at least 1, got \(threadCount)")
         self.threadCount = threadCount
         for index in 1 ..< threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop(index: index) }
+            // `unowned(unsafe)`: a worker that first runs after `deinit` has begun would trap on a
+            // checked `unowned` read (seen when a pool was released before its first job); `deinit`
+            // waits until every worker has left its loop, so the object outlives every access.
+            let thread = Thread { [unowned(unsafe) self] in self.workerLoop(index: index) }
             thread.stackSize = 1 << 20
             thread.start()
             threads.append(thread)
@@ -47,7 +50,7 @@ public final class ThreadPool: @unchecked Sendable {
         generation.add(1, ordering: .releasing)
         condition.broadcast()
         condition.unlock()
-        // Workers hold `unowned self`; wait until they have all left the loop.
+        // Workers hold `unowned(unsafe) self`; wait until they have all left the loop.
         while pending.load(ordering: .acquiring) > -(threadCount - 1) { sched_yield() }
     }
 

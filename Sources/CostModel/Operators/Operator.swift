@@ -32,6 +32,10 @@ public struct Operator: Hashable, Sendable {
     /// Sequences whose rows the operator serves separately (attention: decode tokens, or prefill
     /// chunks); each pays `PricingRates.attentionPerSequenceSeconds`. 0 for every other operator.
     public var sequences: Double
+    /// Elements passed through the FFN's activation function (SiLU, GELU: an exponential each);
+    /// counted in `flops` as one FLOP each, and priced at `PricingRates.activationElementsPerSecond`
+    /// where the device has a measured figure. 0 for every operator but the FFN's elementwise one.
+    public var activationElements: Double
     /// Arithmetic format of the work.
     public var arithmetic: DType
     public var repeats: Int
@@ -40,7 +44,7 @@ public struct Operator: Hashable, Sendable {
 
     public init(name: String, kind: OperatorKind, flops: FLOPs = .zero, weightBytes: Bytes = .zero,
                 activationBytes: Bytes = .zero, kvBytes: Bytes = .zero, rows: Double = 1, sequences: Double = 0,
-                arithmetic: DType, repeats: Int, communicationBytes: Bytes = .zero) {
+                activationElements: Double = 0, arithmetic: DType, repeats: Int, communicationBytes: Bytes = .zero) {
         self.name = name
         self.kind = kind
         self.flops = flops
@@ -49,6 +53,7 @@ public struct Operator: Hashable, Sendable {
         self.kvBytes = kvBytes
         self.rows = rows
         self.sequences = sequences
+        self.activationElements = activationElements
         self.arithmetic = arithmetic
         self.repeats = repeats
         self.communicationBytes = communicationBytes

@@ -118,7 +118,7 @@ extension Deployment {
                           activationBytes: Bytes(T * (2 * H + matrices * f) * act),
                           rows: T, arithmetic: gemmArith, repeats: model.denseFFNLayers)) }
             if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(T * (f + 2 * H)),
-                          activationBytes: Bytes(T * (3 * f + 4 * H) * act), rows: T, arithmetic: arith,
+                          activationBytes: Bytes(T * (3 * f + 4 * H) * act), rows: T, activationElements: T * f, arithmetic: arith,
                           repeats: model.denseFFNLayers)) }
         }
         if let moe = model.moe, model.moeLayers > 0 {
@@ -137,7 +137,8 @@ extension Deployment {
                           activationBytes: Bytes(T * (k + shared) * (2 * H + matrices * f) * act),
                           rows: T * (k + shared) / (distinct + shared), arithmetic: gemmArith, repeats: model.moeLayers)) }
             if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(T * (k + shared) * (f + 2 * H)),
-                          activationBytes: Bytes(T * ((k + shared) * 3 * f + 4 * H) * act), rows: T, arithmetic: arith,
+                          activationBytes: Bytes(T * ((k + shared) * 3 * f + 4 * H) * act), rows: T,
+                          activationElements: T * (k + shared) * f, arithmetic: arith,
                           repeats: model.moeLayers)) }
         }
         if tensorParallel > 1 {

@@ -45,6 +45,11 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// while it streams does not reach a pure read's bandwidth (Q4_1 21-25 GB/s against a 33 GB/s
     /// read on the 2-vCPU Zen 5 VM), and one over 8-bit blocks can exceed the class fraction.
     public var weightStreamBytesPerSecond: [String: Double]?
+    /// Elements per second this very device passes through an FFN activation function (SwiGLU's
+    /// `silu(gate) · up`, an exponential each), as measured (`infersim calibrate`) (optional).
+    /// A FLOP count prices an exponential as one operation; a CPU's libm `expf` takes ~40 cycles
+    /// (4.3 ns per element on the 2-vCPU Zen 5 VM: 3% of a 512-token prefill of SmolLM2-135M).
+    public var activationElementsPerSecond: Double?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -167,7 +172,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
              interconnect, pricePerHourUSD, fixedCosts, attentionKernel, exposedMemoryFraction, weightStreamBytesPerSecond,
-             sources, notes
+             activationElementsPerSecond, sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -219,6 +224,10 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
                     debugDescription: "\(key): expected a number > 0, found \(value)"))
             }
         }
+        activationElementsPerSecond = try c.decodeIfPresent(Double.self, forKey: .activationElementsPerSecond)
+        if let r = activationElementsPerSecond, !(r.isFinite && r > 0) {
+            throw DecodingError.dataCorruptedError(forKey: .activationElementsPerSecond, in: c, debugDescription: "expected a number > 0, found \(r)")
+        }
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
@@ -226,6 +235,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         if attentionKernel != nil { required.append("attentionKernel") }
         if exposedMemoryFraction != nil { required.append("exposedMemoryFraction") }
         if weightStreamBytesPerSecond != nil { required.append("weightStreamBytesPerSecond") }
+        if activationElementsPerSecond != nil { required.append("activationElementsPerSecond") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }

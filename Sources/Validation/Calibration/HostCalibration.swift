@@ -21,8 +21,12 @@ public struct HostCalibration: Sendable, Equatable {
         /// GEMV (one row) over a matrix larger than the last-level cache: `weight bytes / time`.
         public var gemvBytesPerSecond: Double
         /// One activation row through the flushed layer stack (`layerStackRate`'s, at one row):
-        /// `weight bytes / time`, the rate a decode step streams this format's weights.
+        /// `weight bytes / (time − stackFixedSeconds)`, the rate a decode step streams this
+        /// format's weights, its fork-joins and activation preparation left to the fixed costs.
         public var streamBytesPerSecond: Double = 0
+        /// Fixed time of one stack layer: the same pass over a stack of tiny matrices of this
+        /// format at one row (4 activation preparations and 4 fork-joined matmuls), seconds.
+        public var stackFixedSeconds: Double = 0
     }
 
     public var cpuModel: String
@@ -41,9 +45,12 @@ public struct HostCalibration: Sendable, Equatable {
     /// and the fixed time of one layer's decode attention (the intercept), seconds;
     public var attentionOverheadSeconds: Double
     /// and the fixed time each further sequence adds to one layer's decode attention, seconds:
-    /// from `attentionSequences` sequences against one, at `attentionPositions / 16` positions.
+    /// from `attentionSequences` sequences against one, at `attentionPositions / 16` positions;
     public var attentionPerSequenceSeconds: Double = 0
     public var attentionSequences: Int = 8
+    /// SwiGLU's `silu(gate) · up` on the pool as a step runs it (one flat pass over 16 rows of the
+    /// FFN width, split among the workers), elements per second.
+    public var activationElementsPerSecond: Double = 0
     /// Rows of the prefill chunk.
     public var attentionPrefillRows: Int
     public var attentionPositions: Int
@@ -60,9 +67,18 @@ public struct HostCalibration: Sendable, Equatable {
     /// not hidden by its compute: the median over `exposedMemorySamples`.
     public var exposedMemoryFraction: Double = 0
     /// `(weight type, rows, fraction)` of each layer-stack run the fraction is the median of:
-    /// `(t_flushed(rows) − t_resident(rows)) / (stack weight bytes / bandwidth)`, both times
-    /// measured back to back. Few rows only: at 16 rows the exposed part is ~3% of the pass and a
+    /// `(t_flushed(rows) − rows · t_row) / (layer weight bytes / bandwidth)`, where `t_row` is the
+    /// per-row time of the same round's 128-row run, so that the cost model's
+    /// `rows · compute + fraction · memory` reproduces the flushed stack. Few rows only (2, 4, 8,
+    /// the decode batches of a small server): at 16 rows the exposed part is ~3% of the pass and a
     /// 5% timing jitter swamps it.
+    ///
+    /// (Until 2026-11-30 it was flushed less cache-resident time at the same rows. That difference
+    /// came out 0.4-0.5 only because the single-threaded flush let the pool's worker fall asleep, a
+    /// wake-up the flushed run paid; with the flush on the pool it fell to ~0.15, while inside the
+    /// model 2-8 decode rows ran 7-13% slower than `rows · compute + 0.15 · memory`: a row-group
+    /// kernel computes its few rows from cache more slowly than its 128-row rate, which the
+    /// residual carries and the flushed-minus-resident difference did not.)
     public var exposedMemorySamples: [ExposedMemorySample] = []
 
     public struct ExposedMemorySample: Sendable, Equatable {
@@ -118,18 +134,22 @@ public struct HostCalibrator {
         layerShape = (576, 1536, 9, 3, 64)
         prefillRows = 512
         attentionSequences = 8
-        stackLayers = 4
+        stackLayers = 5
         measureBandwidth = true
         warmUpSeconds = 0.5
         rounds = 3
         attentionShape = (9, 3, 64, 1024, 30)
         evictionBytes = 64 << 20
-        exposedMemoryRows = [2, 4]
+        exposedMemoryRows = [2, 4, 8]
     }
 
     /// Measures everything. Takes about 10-20 s on a 2-core machine.
-    /// - Throws: only if the synthetic GGUF files cannot be built (a programming error).
-    public func run() throws -> HostCalibration {
+    /// - Parameter afterRound: called with the round's index after each round of kernel and
+    ///   attention measurements, to interleave other measurements with them
+    ///   (`ModelValidation.observe`).
+    /// - Throws: if the synthetic GGUF files cannot be built (a programming error), or what
+    ///   `afterRound` throws.
+    public func run(afterRound: (Int) throws -> Void = { _ in }) throws -> HostCalibration {
         let pool = ThreadPool(threadCount: threads)
         warmUp(pool: pool)
         // Rounds interleave the kernels; each figure is the median over rounds of each round's
@@ -142,36 +162,40 @@ public struct HostCalibrator {
         let fixtures = try types.map { _, type in
             (small: try SyntheticGGUF.weightMatrix(rows: computeShape.rows, columns: computeShape.columns, type: type, seed: 1),
              gemv: try SyntheticGGUF.weightMatrix(rows: gemvShape.rows, columns: gemvShape.columns, type: type, seed: 2),
-             stack: try layerStack(type: type))
+             stack: try layerStack(type: type), tiny: try layerStack(type: type, shape: (32, 32, 1, 1, 32)))
         }
         // One eviction buffer (64 MB) for every flushed run, allocated once.
         let flush = Evictor(bytes: evictionBytes, pool: pool)
-        // Exposed stream per stack pass, seconds: the pass with its weights from memory less the
-        // same pass with them cache resident, measured back to back so both see one machine state.
+        // Exposed stream per stack layer, seconds: a flushed layer with `rows` rows less `rows` times
+        // the per-row compute time of the same round's 128-row run (the cost model's compute term).
         var exposedSeconds: [(type: String, rows: Int, seconds: Double)] = []
         var kernelRounds: [[HostCalibration.KernelRate]] = Array(repeating: [], count: types.count)
         var attentionRounds: [AttentionFigures] = []
+        var activationRounds: [Double] = []
         for _ in 0 ..< rounds {
             for (i, (name, type)) in types.enumerated() {
                 let f = fixtures[i]
-                let k = measureKernel(name: name, type: type, small: f.small, gemv: f.gemv, stack: f.stack, pool: pool, flush: flush)
+                let k = measureKernel(name: name, type: type, small: f.small, gemv: f.gemv, stack: f.stack, tiny: f.tiny,
+                                      pool: pool, flush: flush)
                 if type != .f32 {
+                    let perRow = 2 * layerWeights(f.stack) / k.computeFLOPsPerSecond
                     for rows in exposedMemoryRows {
                         let flushed = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows, flush: flush)
-                        let resident = layerStackSeconds(layers: f.stack, type: type, pool: pool, rows: rows, flush: nil)
-                        exposedSeconds.append((name, rows, flushed - resident))
+                        exposedSeconds.append((name, rows, flushed - Double(rows) * perRow - k.stackFixedSeconds))
                     }
                 }
                 kernelRounds[i].append(k)
             }
             attentionRounds.append(measureAttention(pool: pool, flush: flush))
+            activationRounds.append(measureActivation(pool: pool))
+            try afterRound(attentionRounds.count - 1)
         }
         // Each figure is its median over the rounds: the executor measured later (validate --model,
         // a served trace over seconds) sees the host's typical state, not its best minute.
         let kernels: [HostCalibration.KernelRate] = kernelRounds.map { r in
             .init(weightType: r[0].weightType, computeFLOPsPerSecond: median(r.map(\.computeFLOPsPerSecond)),
                   smallRowsFLOPsPerSecond: median(r.map(\.smallRowsFLOPsPerSecond)), gemvBytesPerSecond: median(r.map(\.gemvBytesPerSecond)),
-                  streamBytesPerSecond: median(r.map(\.streamBytesPerSecond)))
+                  streamBytesPerSecond: median(r.map(\.streamBytesPerSecond)), stackFixedSeconds: median(r.map(\.stackFixedSeconds)))
         }
         let attention = AttentionFigures(decode: median(attentionRounds.map(\.decode)), prefill: median(attentionRounds.map(\.prefill)),
                                          overhead: median(attentionRounds.map(\.overhead)),
@@ -179,8 +203,8 @@ public struct HostCalibrator {
         let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
         let bwN = measureBandwidth ? (threads == 1 ? bw1 : ExecutorBenchmark.measureReadBandwidth(threads: threads, clock: clock)) : 0
-        // Weight bytes of each type's stack pass.
-        let stackBytes = Dictionary(uniqueKeysWithValues: zip(types.map(\.0), fixtures.map { self.stackBytes($0.stack) }))
+        // Weight bytes of one stack layer of each type.
+        let stackBytes = Dictionary(uniqueKeysWithValues: zip(types.map(\.0), fixtures.map { self.layerBytes($0.stack) }))
         let samples: [HostCalibration.ExposedMemorySample] = bwN > 0
             ? exposedSeconds.map { .init(weightType: $0.type, rows: $0.rows, fraction: $0.seconds / (stackBytes[$0.type]! / bwN)) } : []
         var calibration = HostCalibration(
@@ -191,6 +215,7 @@ public struct HostCalibrator {
             computeRows: computeShape.activationRows, smallRows: computeShape.smallRows,
             kernelOverheadSeconds: kernelOverhead, stepOverheadSeconds: stepOverhead, tinyLayerSeconds: perLayer)
         calibration.attentionPerSequenceSeconds = attention.perSequence
+        calibration.activationElementsPerSecond = median(activationRounds)
         calibration.attentionSequences = attentionSequences
         calibration.exposedMemorySamples = samples
         calibration.exposedMemoryFraction = samples.isEmpty ? 0 : min(1, max(0, median(samples.map(\.fraction))))
@@ -212,7 +237,7 @@ public struct HostCalibrator {
     }
 
     private func measureKernel(name: String, type: GGMLType, small cw: WeightMatrix, gemv gw: WeightMatrix,
-                               stack: [[WeightMatrix]], pool: ThreadPool, flush: Evictor) -> HostCalibration.KernelRate {
+                               stack: [[WeightMatrix]], tiny: [[WeightMatrix]], pool: ThreadPool, flush: Evictor) -> HostCalibration.KernelRate {
         let quantize = type != .f32
         let rows = computeShape.activationRows
         let input = ActivationBatch(capacityRows: max(rows, computeShape.smallRows), capacityColumns: cw.columns)
@@ -243,11 +268,13 @@ public struct HostCalibrator {
         let gemvSeconds = medianSeconds {
             pool.run { worker in matmul(into: y, outStride: gw.rows, gw, vector, groups: pool.share(of: gw.groupCount, worker: worker)) }
         }
-        // One row through the flushed stack: how fast a decode step streams this format's weights.
+        // One row through the flushed stack: how fast a decode step streams this format's weights,
+        // less the stack's fixed time (the same pass over tiny matrices), which the fixed costs carry.
         let streamSeconds = layerStackSeconds(layers: stack, type: type, pool: pool, rows: 1, flush: flush)
+        let fixed = min(layerStackSeconds(layers: tiny, type: type, pool: pool, rows: 1, flush: nil), streamSeconds / 2)
         return .init(weightType: name, computeFLOPsPerSecond: compute, smallRowsFLOPsPerSecond: small,
                      gemvBytesPerSecond: Double(gw.byteCount) / gemvSeconds,
-                     streamBytesPerSecond: stackBytes(stack) / streamSeconds)
+                     streamBytesPerSecond: layerBytes(stack) / (streamSeconds - fixed), stackFixedSeconds: fixed)
     }
 
     /// The kernel's compute rate as a model's layers use it: the weight GEMMs of `stackLayers`
@@ -262,25 +289,30 @@ public struct HostCalibrator {
     /// preparation (~4%), the narrower QKV and output shapes and weights from memory make the rest.
     func layerStackRate(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, flush: Evictor) -> Double {
         let rows = computeShape.activationRows
-        return 2 * Double(rows) * stackWeights(layers) / layerStackSeconds(layers: layers, type: type, pool: pool, rows: rows, flush: flush)
+        return 2 * Double(rows) * layerWeights(layers) / layerStackSeconds(layers: layers, type: type, pool: pool, rows: rows, flush: flush)
     }
 
-    /// Weight bytes of a layer stack.
-    func stackBytes(_ layers: [[WeightMatrix]]) -> Double {
-        layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.byteCount) } }
+    /// Weight bytes of one layer of a stack (all its layers have one shape).
+    func layerBytes(_ layers: [[WeightMatrix]]) -> Double {
+        layers[0].reduce(0.0) { $0 + Double($1.byteCount) }
     }
 
-    /// Weights (elements) of a layer stack.
-    func stackWeights(_ layers: [[WeightMatrix]]) -> Double {
-        layers.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1.rows * $1.columns) } }
+    /// Weights (elements) of one layer of a stack.
+    func layerWeights(_ layers: [[WeightMatrix]]) -> Double {
+        layers[0].reduce(0.0) { $0 + Double($1.rows * $1.columns) }
     }
 
-    /// Median seconds of one pass over the layer stack with `rows` activation rows, flushed by
-    /// `flush` before each pass (see `layerStackRate`), or cache resident when `flush` is nil.
+    /// Median seconds per layer of a pass over the layer stack with `rows` activation rows, flushed
+    /// by `flush` before each pass (see `layerStackRate`), or cache resident when `flush` is nil.
+    ///
+    /// The first layer of a pass runs untimed and the others are timed: after a flush the first
+    /// layer pays for cold TLBs and prefetchers, which no layer inside a model pays (one row
+    /// through 4 flushed SmolLM2 layers took 140 us per layer, through 30 of them 116, and inside
+    /// the model 104).
     func layerStackSeconds(layers: [[WeightMatrix]], type: GGMLType, pool: ThreadPool, rows: Int, flush: Evictor?) -> Double {
-        let (hidden, ffn, heads, _, headDim) = layerShape
+        precondition(layers.count >= 2, "a stack needs a warm-up layer and a timed one")
         let quantize = type != .f32
-        let width = max(hidden, ffn, heads * headDim)
+        let width = layers[0].reduce(0) { max($0, $1.rows, $1.columns) }
         let source = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
         let out = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
         defer { source.deallocate(); out.deallocate() }
@@ -288,23 +320,30 @@ public struct HostCalibrator {
         let input = ActivationBatch(capacityRows: rows, capacityColumns: width)
         // Matrices sharing one prepared input: [q, k, v], [output], [gate, up], [down].
         let uses = [[0, 1, 2], [3], [4, 5], [6]]
-        func pass() {
-            for layer in layers {
-                for use in uses {
-                    let columns = layer[use[0]].columns
-                    input.prepare(from: source, sourceStride: width, rows: rows, columns: columns, quantize: quantize, pool: pool)
-                    for m in use.map({ layer[$0] }) {
-                        pool.run { worker in matmul(into: out, outStride: m.rows, m, input, groups: pool.share(of: m.groupCount, worker: worker)) }
-                    }
+        func run(_ layer: [WeightMatrix]) {
+            for use in uses {
+                let columns = layer[use[0]].columns
+                input.prepare(from: source, sourceStride: width, rows: rows, columns: columns, quantize: quantize, pool: pool)
+                for m in use.map({ layer[$0] }) {
+                    pool.run { worker in matmul(into: out, outStride: m.rows, m, input, groups: pool.share(of: m.groupCount, worker: worker)) }
                 }
             }
         }
-        return medianSeconds(flushing: flush, pass)
+        var samples: [Double] = []
+        for repetition in 0 ... repetitions {
+            flush?.run()
+            run(layers[0])
+            let t0 = clock.nowNanoseconds()
+            for layer in layers.dropFirst() { run(layer) }
+            if repetition > 0 { samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9 / Double(layers.count - 1)) }
+        }
+        return median(samples)
     }
 
-    /// `stackLayers` synthetic decoder layers of `layerShape` in `type`: Q, K, V, output, gate, up, down.
-    func layerStack(type: GGMLType) throws -> [[WeightMatrix]] {
-        let (hidden, ffn, heads, kvHeads, headDim) = layerShape
+    /// `stackLayers` synthetic decoder layers of `shape` (default `layerShape`) in `type`: Q, K, V,
+    /// output, gate, up, down.
+    func layerStack(type: GGMLType, shape: (hidden: Int, ffn: Int, heads: Int, kvHeads: Int, headDim: Int)? = nil) throws -> [[WeightMatrix]] {
+        let (hidden, ffn, heads, kvHeads, headDim) = shape ?? layerShape
         let shapes = [(heads * headDim, hidden), (kvHeads * headDim, hidden), (kvHeads * headDim, hidden),
                       (hidden, heads * headDim), (ffn, hidden), (ffn, hidden), (hidden, ffn)]
         return try (0 ..< stackLayers).map { l in
@@ -348,14 +387,20 @@ public struct HostCalibrator {
     /// cache stays in a 32 MB L3 and the decode kernel read 27-38 GFLOP/s; flushed 22, as inside
     /// the model.)
     ///
-    /// Decode: per layer `t(S, P) = overhead + S · (perSequence + P · s)` for `S` sequences of one
-    /// query row at `P` positions, from three runs: one sequence at `P = positions` and at
-    /// `P = positions / 16` give `s` (the rate, `4 · headDim · heads / s`) and `overhead + perSequence`;
-    /// `attentionSequences` sequences at `positions / 16` give `perSequence`. (Before 2026-11-30 the
-    /// calibration ran one sequence only, and a decode of 4 sequences at 64 positions ran its attention
-    /// 2.8× slower inside the model than the one-sequence figures predicted.) Prefill: a causal chunk of
-    /// `prefillRows` rows over an empty context (the session's default chunk, 512; runs of 16 rows
-    /// share one widening of the cache), rate = FLOPs over its time less the per-layer fixed times.
+    /// Decode, per layer, for `S` sequences of one query row at `P` positions:
+    /// `t(S, P) = overhead + S · (perSequence + P · c)`. Three runs fix the three figures: one
+    /// sequence at `positions` and at `positions / 16` give `c` (the rate `4 · headDim · heads / c`);
+    /// `attentionSequences` sequences at `positions / 16` with the latter give `perSequence` and
+    /// `overhead`. (Before 2026-11-30 the calibration ran one sequence only, and a decode of 4
+    /// sequences at 64 positions ran its attention 2.8× slower inside the model than the
+    /// one-sequence figures predicted.) The work items, one per (sequence, KV head), are dealt whole
+    /// to the workers, so one sequence of 3 KV heads on 2 workers leaves one worker a single item;
+    /// modelling that as an uneven split (`⌈n / w⌉` items on the critical path) fitted the session
+    /// worse than this linear model (predicted 8 sequences at 170 positions 13% fast, against 1%),
+    /// because the lone busy worker then has the memory bandwidth to itself. Prefill: a causal
+    /// chunk of `prefillRows` rows over an empty context (the session's default chunk, 512; runs of
+    /// 16 rows share one widening of the cache), rate = FLOPs over its time less the per-layer and
+    /// per-sequence fixed times.
     private func measureAttention(pool: ThreadPool, flush: Evictor) -> AttentionFigures {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
         func perLayerSeconds(positions p: Int, sequences: Int = 1, rows: Int = 1) -> Double {
@@ -363,21 +408,43 @@ public struct HostCalibrator {
                                            sequences: sequences, pool: pool)
             return medianSeconds(flushing: flush) { bench.run(rows: rows) } / Double(layers)
         }
-        let short = max(1, positions / 16)
+        let short = max(1, positions / 16), many = max(2, attentionSequences)
         let tLong = perLayerSeconds(positions: positions)
         let tShort = perLayerSeconds(positions: short)
-        let tMany = perLayerSeconds(positions: short, sequences: attentionSequences)
+        let tMany = perLayerSeconds(positions: short, sequences: many)
         let perPosition = max((tLong - tShort) / Double(positions - short), 1e-15)
-        let fixed = max(0, tShort - Double(short) * perPosition)  // overhead + perSequence
-        let perSequence = attentionSequences > 1
-            ? min(fixed, max(0, (tMany - tShort) / Double(attentionSequences - 1) - Double(short) * perPosition)) : 0
-        let overhead = fixed - perSequence
+        // tMany − tShort = (many − 1) · (perSequence + short · c)
+        let perSequence = min(max(0, (tMany - tShort) / Double(many - 1) - Double(short) * perPosition), tShort)
+        let overhead = max(0, tShort - perSequence - Double(short) * perPosition)
         let decode = 4 * Double(headDim * heads) / perPosition
         let chunkFLOPs = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: prefillRows, layers: 1,
                                             pool: pool).flops(rows: prefillRows)
-        let prefillSeconds = perLayerSeconds(positions: prefillRows, rows: prefillRows) - fixed
+        let prefillSeconds = perLayerSeconds(positions: prefillRows, rows: prefillRows) - overhead - perSequence
         let prefill = chunkFLOPs / max(prefillSeconds, 1e-12)
         return AttentionFigures(decode: decode, prefill: prefill, overhead: overhead, perSequence: perSequence)
+    }
+
+    /// SwiGLU's activation (`siluMultiply`, a libm `expf` per element) over 16 rows of the layer
+    /// shape's FFN width, split among the pool's workers in one flat pass as a step runs it;
+    /// every timed run starts from fresh inputs (repeated in place, the values would sink into
+    /// denormals). Elements per second.
+    private func measureActivation(pool: ThreadPool) -> Double {
+        let elements = 16 * layerShape.ffn, copies = repetitions + 1
+        let gate = UnsafeMutablePointer<Float>.allocate(capacity: copies * elements)
+        let up = UnsafeMutablePointer<Float>.allocate(capacity: elements)
+        defer { gate.deallocate(); up.deallocate() }
+        for i in 0 ..< copies * elements { gate[i] = Float((i * 7919) % 401) / 50 - 4 }
+        for i in 0 ..< elements { up[i] = Float((i * 31) % 17) / 17 - 0.5 }
+        var run = 0
+        let seconds = medianSeconds {
+            let g = gate + (run % copies) * elements
+            run += 1
+            pool.run { worker in
+                let share = pool.share(of: elements, worker: worker)
+                siluMultiply(g + share.lowerBound, up: up + share.lowerBound, count: share.count)
+            }
+        }
+        return Double(elements) / seconds
     }
 
     /// Per-kernel and per-step fixed costs.

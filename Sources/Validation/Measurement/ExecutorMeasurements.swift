@@ -2,18 +2,27 @@ import CPUExecutor
 import Foundation
 
 /// Times the real executor on the quantities `infersim validate --model` compares with the
-/// cost model. Each figure is a median over repetitions after a warm-up; token ids are
-/// deterministic and irrelevant to the work done.
-public struct ExecutorMeasurements {
+/// cost model, one sample set per call, so that calls can be interleaved with calibration rounds
+/// (`ModelValidation.observe`): on a shared host the machine's state drifts by 10-20% within a
+/// minute, and quantities measured in one stretch each saw a different machine.
+///
+/// Each quantity keeps its own session: prefilled once and warmed up with one untimed run of its
+/// steps, then truncated back to the same cached context before every call
+/// (`InferenceSession.truncate`), so a call times the same steps over the same context without
+/// prefilling again. Sessions time their operator classes (`clock`; about 400 clock reads of
+/// ~25 ns per step, 0.3% of a 4 ms decode step). Token ids are deterministic and irrelevant to
+/// the work done.
+public final class ExecutorMeasurements {
     public let model: LlamaModel
     public let threads: Int
-    public var repetitions: Int
     public let clock: any ExecutorClock
+    private var decodeSessions: [Int: InferenceSession] = [:]
+    private var prefillSessions: [Int: InferenceSession] = [:]
+    private var batchedSessions: [[Int]: InferenceSession] = [:]
 
-    public init(model: LlamaModel, threads: Int, repetitions: Int = 5, clock: any ExecutorClock = MonotonicClock()) {
+    public init(model: LlamaModel, threads: Int, clock: any ExecutorClock = MonotonicClock()) {
         self.model = model
         self.threads = threads
-        self.repetitions = repetitions
         self.clock = clock
     }
 
@@ -28,76 +37,75 @@ public struct ExecutorMeasurements {
         return Double(clock.nowNanoseconds() &- t0) * 1e-9
     }
 
-    /// Seconds of one decode step whose context (including the new token) is about `context`:
-    /// the sequence is prefilled to `context − steps/2 − 1` tokens, then `steps` single-token
-    /// steps run; the result is the median step time over all repetitions.
-    /// With `clock` timing on, `timings` returns the per-operator-class split of the timed steps.
-    public func decodeStepSeconds(context: Int, steps: Int = 16) throws -> (seconds: Double, timings: OperatorTimings) {
+    /// Seconds of each of `steps` single-token steps whose context (including the new token) runs
+    /// from `context − steps/2` to `context + steps/2 − 1` (mean ≈ `context`): the sequence holds
+    /// `context − steps/2 − 1` prompt tokens, then the steps run. Also their operator split.
+    public func decodeSteps(context: Int, steps: Int = 16) throws -> (samples: [Double], timings: OperatorTimings) {
         precondition(context > steps)
         let prefix = context - steps / 2 - 1
-        let session = InferenceSession(model: model, options: .init(contextLength: context + steps, maxBatchTokens: 512, threads: threads))
-        let timed = InferenceSession(model: model, options: .init(contextLength: context + steps, maxBatchTokens: 512, threads: threads), clock: clock)
-        var samples: [Double] = []
-        for rep in 0 ... repetitions {
-            session.reset(sequence: 0)
+        let ids = tokens(steps, offset: prefix)
+        func runSteps(_ session: InferenceSession) throws -> [Double] {
+            try session.truncate(sequence: 0, to: prefix)
+            return try ids.map { t in try seconds { try session.decodeBatch(tokens: [t], sequences: [0]) } }
+        }
+        let session: InferenceSession
+        if let s = decodeSessions[context] {
+            session = s
+        } else {
+            session = InferenceSession(model: model, options: .init(contextLength: context + steps, maxBatchTokens: 512, threads: threads),
+                                       clock: clock)
             try session.forward(tokens: tokens(prefix), positions: 0 ..< prefix, sequence: 0)
-            for (i, t) in tokens(steps, offset: prefix).enumerated() {
-                let s = try seconds { try session.decodeBatch(tokens: [t], sequences: [0]) }
-                if rep > 0 || i >= steps / 2 { samples.append(s) }
-            }
+            _ = try runSteps(session)  // warm-up
+            decodeSessions[context] = session
         }
-        // Operator split: one timed pass.
-        try timed.forward(tokens: tokens(prefix), positions: 0 ..< prefix, sequence: 0)
-        timed.resetTimings()
-        for t in tokens(steps, offset: prefix) { try timed.decodeBatch(tokens: [t], sequences: [0]) }
-        return (median(samples), timed.timings)
+        session.resetTimings()
+        let samples = try runSteps(session)
+        return (samples, session.timings)
     }
 
-    /// Seconds of one prefill of `count` tokens from an empty cache (chunks of 512), and the
-    /// per-operator-class split of one timed run.
-    public func prefillSeconds(count: Int) throws -> (seconds: Double, timings: OperatorTimings) {
-        let session = InferenceSession(model: model, options: .init(contextLength: count, maxBatchTokens: 512, threads: threads))
+    /// Seconds of one prefill of `count` tokens from an empty cache (chunks of 512), and its
+    /// operator split. The first call for a length runs it once untimed first.
+    public func prefill(count: Int) throws -> (seconds: Double, timings: OperatorTimings) {
         let ids = tokens(count)
-        var samples: [Double] = []
-        for rep in 0 ... repetitions {
+        func once(_ session: InferenceSession) throws -> Double {
             session.reset(sequence: 0)
-            let s = try seconds { try session.forward(tokens: ids, positions: 0 ..< count, sequence: 0) }
-            if rep > 0 { samples.append(s) }
+            return try seconds { try session.forward(tokens: ids, positions: 0 ..< count, sequence: 0) }
         }
-        let timed = InferenceSession(model: model, options: .init(contextLength: count, maxBatchTokens: 512, threads: threads), clock: clock)
-        try timed.forward(tokens: ids, positions: 0 ..< count, sequence: 0)
-        return (median(samples), timed.timings)
+        let session: InferenceSession
+        if let s = prefillSessions[count] {
+            session = s
+        } else {
+            session = InferenceSession(model: model, options: .init(contextLength: count, maxBatchTokens: 512, threads: threads), clock: clock)
+            _ = try once(session)  // warm-up
+            prefillSessions[count] = session
+        }
+        session.resetTimings()
+        let s = try once(session)
+        return (s, session.timings)
     }
 
-    /// Seconds of one batched decode step of `batch` sequences, each with `context` tokens
-    /// already cached (so each new token's context is `context + 1`, growing by one per step),
-    /// and the per-operator-class split of one timed run of `steps` steps.
-    public func batchedDecodeStepSeconds(batch: Int, context: Int, steps: Int = 8) throws -> (seconds: Double, timings: OperatorTimings) {
-        func session(clock: (any ExecutorClock)?) -> InferenceSession {
-            InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
-                                                          maxBatchTokens: max(batch, 512), threads: threads), clock: clock)
-        }
+    /// Seconds of each of `steps` batched decode steps of `batch` sequences, each holding
+    /// `context` tokens before the first step (so the new tokens' contexts run from `context + 1`
+    /// to `context + steps`), and their operator split.
+    public func batchedDecodeSteps(batch: Int, context: Int, steps: Int = 8) throws -> (samples: [Double], timings: OperatorTimings) {
         let sequences = Array(0 ..< batch)
-        func prefill(_ session: InferenceSession) throws {
-            for s in sequences {
-                session.reset(sequence: s)
-                try session.forward(tokens: tokens(context, offset: s), positions: 0 ..< context, sequence: s)
-            }
-        }
         func ids(_ step: Int) -> [Int32] { sequences.map { Int32(($0 * 31 + step) % model.config.vocabularySize) } }
-        let untimed = session(clock: nil)
-        var samples: [Double] = []
-        for rep in 0 ... max(1, repetitions / 2) {
-            try prefill(untimed)
-            for step in 0 ..< steps {
-                let s = try seconds { try untimed.decodeBatch(tokens: ids(step), sequences: sequences) }
-                if rep > 0 || step >= steps / 2 { samples.append(s) }
-            }
+        func runSteps(_ session: InferenceSession) throws -> [Double] {
+            for s in sequences { try session.truncate(sequence: s, to: context) }
+            return try (0 ..< steps).map { step in try seconds { try session.decodeBatch(tokens: ids(step), sequences: sequences) } }
         }
-        let timed = session(clock: clock)
-        try prefill(timed)
-        timed.resetTimings()
-        for step in 0 ..< steps { try timed.decodeBatch(tokens: ids(step), sequences: sequences) }
-        return (median(samples), timed.timings)
+        let session: InferenceSession
+        if let s = batchedSessions[[batch, context]] {
+            session = s
+        } else {
+            session = InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
+                                                                    maxBatchTokens: max(batch, 512), threads: threads), clock: clock)
+            for s in sequences { try session.forward(tokens: tokens(context, offset: s), positions: 0 ..< context, sequence: s) }
+            _ = try runSteps(session)  // warm-up
+            batchedSessions[[batch, context]] = session
+        }
+        session.resetTimings()
+        let samples = try runSteps(session)
+        return (samples, session.timings)
     }
 }

@@ -26,7 +26,7 @@ struct ValidateCommand: ParsableCommand {
     var trace: String?
     @Option(help: "With --model: write every step of the served trace to this CSV (its workload, measured and predicted ms).")
     var stepLog: String?
-    @Option(help: "Timed repetitions per figure (median reported).")
+    @Option(help: "Measurement rounds (and, with --calibrate, calibration rounds between them); each figure is the median over its rounds' samples.")
     var repetitions: Int = 5
     @Option(help: "Directory holding hardware-profiles/ and scenarios/.")
     var profiles: String?
@@ -52,31 +52,39 @@ struct ValidateCommand: ParsableCommand {
     }
 
     /// `--model`: executor measurements against cost-model predictions on the host profile.
+    /// With `--calibrate` (or without a host profile) the host is calibrated in rounds that
+    /// alternate with the measurement rounds, and the profile is written before predicting.
     private func runModel(_ path: String, catalog: ProfileCatalog) throws {
         let llama = try ValidationInputs.loadModel(path: path)
-        let hardwareID: String
-        if let hardware {
-            hardwareID = hardware
-        } else {
-            hardwareID = HostProfileWriter.defaultID
-            let profilePath = catalog.devicesDirectory + "/\(hardwareID).json"
-            if calibrate || !FileManager.default.fileExists(atPath: profilePath) {
-                let why = calibrate ? "--calibrate" : "no \(profilePath)"
-                FileHandle.standardError.write(Data("\(why): calibrating this host with \(threads) thread(s)\n".utf8))
-                try HostProfileWriter.write(try HostCalibrator(threads: threads).run(), to: profilePath)
-            }
-        }
         let weights = DType(parsing: String(describing: llama.layers.first?.query.sourceType ?? .q4_1)) ?? .q4_1
         let embeddings = DType(parsing: String(describing: llama.lmHead.sourceType)) ?? .q8_0
-        let deployment = try catalog.deployment(hardware: hardwareID, model: modelID,
-                                                precision: ModelValidation.executorPrecision(weights: weights, embeddings: embeddings))
+        let precision = ModelValidation.executorPrecision(weights: weights, embeddings: embeddings)
+        // Fail on a model profile of another shape before minutes of measurement.
+        try ModelValidation.checkShape(try catalog.model(modelID), llama.config)
         let tracePath = trace ?? catalog.root + "/scenarios/traces/executor-trace.csv"
         let requests = tracePath == "none" ? [] : try ValidationInputs.loadTrace(path: tracePath)
         try ValidationInputs.checkFits(requests, model: llama, trace: tracePath)
         var plan = ModelValidation.Plan()
         plan.repetitions = repetitions
+        let hardwareID = hardware ?? HostProfileWriter.defaultID
+        let profilePath = catalog.devicesDirectory + "/\(hardwareID).json"
+        var calibrator: HostCalibrator?
+        if hardware == nil && (calibrate || !FileManager.default.fileExists(atPath: profilePath)) {
+            let why = calibrate ? "--calibrate" : "no \(profilePath)"
+            FileHandle.standardError.write(Data("\(why): calibrating this host with \(threads) thread(s), interleaved with the measurement\n".utf8))
+            calibrator = HostCalibrator(threads: threads)
+        } else {
+            // Fail on a bad profile before minutes of measurement.
+            _ = try catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
+        }
+        let (observed, calibration) = try ModelValidation.observe(
+            model: llama, threads: threads, trace: requests, plan: plan, calibrator: calibrator) {
+            FileHandle.standardError.write(Data("measuring \($0)\n".utf8))
+        }
+        if let calibration { try HostProfileWriter.write(calibration, to: profilePath) }
+        let deployment = try catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
         let validation = try ModelValidation(deployment: deployment, model: llama, threads: threads, trace: requests, plan: plan)
-        let report = try validation.run { FileHandle.standardError.write(Data("measuring \($0)\n".utf8)) }
+        let report = validation.report(observed)
         if let stepLog {
             let writer = try AtomicFileWriter(path: stepLog)
             try writer.write(([StepComparison.csvHeader] + report.steps.map(\.csvLine)).joined(separator: "\n") + "\n")
