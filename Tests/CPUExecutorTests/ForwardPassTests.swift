@@ -47,6 +47,25 @@ struct ForwardPassTests {
         #expect(maxAbsDifference(a, b) < 1e-4)
     }
 
+    /// Truncating a sequence keeps its first positions cached: decoding after `truncate(to: k)`
+    /// gives the logits of a session that only ever held those `k` tokens; a length beyond what
+    /// is cached, or a bad sequence, is an error that changes nothing.
+    @Test func truncateKeepsThePrefixAndForgetsTheRest() throws {
+        let m = try model(.q4_1, embedding: .q8_0)
+        let long = InferenceSession(model: m, options: .init(threads: 2))
+        _ = try long.forward(tokens: Self.prompt)
+        try long.truncate(sequence: 0, to: 5)
+        #expect(long.sequenceLengths[0] == 5)
+        let afterTruncate = try long.forward(tokens: [42])
+        let short = InferenceSession(model: m, options: .init(threads: 2))
+        _ = try short.forward(tokens: Array(Self.prompt.prefix(5)))
+        let fresh = try short.forward(tokens: [42])
+        #expect(afterTruncate == fresh)
+        #expect(throws: ExecutorError.self) { try long.truncate(sequence: 0, to: 7) }
+        #expect(throws: ExecutorError.self) { try long.truncate(sequence: 1, to: 0) }
+        #expect(long.sequenceLengths[0] == 6)
+    }
+
     @Test func batchedDecodeEqualsSequentialDecode() throws {
         let m = try model(.q4_1, embedding: .q8_0)
         let prompts: [[Int32]] = [[1, 40, 280], [1, 7, 99, 250, 12], [5]]

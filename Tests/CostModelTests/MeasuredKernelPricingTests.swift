@@ -311,3 +311,52 @@ private func streamedMemory(_ op: Operator, rate: Double, _ d: Deployment) -> Do
     let kernel = try #require(host.attentionKernel)
     #expect(kernel.perSequenceSeconds > 0 && kernel.perSequenceSeconds < 1e-3)
 }
+
+// MARK: - activationElementsPerSecond
+
+/// The FFN's elementwise operator prices its activation elements at the measured rate and the rest
+/// of its FLOPs as before; every other operator, and every operator of a device without the
+/// figure, is priced exactly as without it.
+@Test func activationRatePricesTheFFNActivationElementsOnly() throws {
+    let model = Fixtures.llama2_7b
+    var device = Fixtures.h100
+    device.activationElementsPerSecond = 5e8
+    let measured = try Deployment(model: model, device: device, deviceClass: realisticClass)
+    let plain = try Deployment(model: model, device: Fixtures.h100, deviceClass: realisticClass)
+    #expect(measured.rates.activationElementsPerSecond == 5e8)
+    #expect(plain.rates.activationElementsPerSecond == 0)
+    var step = StepWorkload()
+    for _ in 0 ..< 3 { step.addDecode(contextLength: 100) }
+    step.addPrefillChunk(tokens: 61, contextBefore: 0)
+    var seen = 0
+    for op in Fixtures.operators(measured, step) {
+        let a = measured.cost(of: op), b = plain.cost(of: op)
+        guard op.activationElements > 0 else {
+            #expect(a == b, "\(op.name)")
+            continue
+        }
+        seen += 1
+        #expect(op.kind == .elementwise)
+        #expect(op.activationElements == 64 * Double(model.ffnSize))  // 3 decodes + 61 prompt tokens
+        let r = plain.computeRates(op.arithmetic)
+        let rest = (op.flops.value - op.activationElements) * (op.rows + realisticClass.halfComputeRows)
+            / (r.peakFLOPsPerSecond * r.fraction * op.rows)
+        #expect(a.compute.value.isClose(to: rest + op.activationElements / 5e8))
+        #expect(a.compute.value > b.compute.value)
+        #expect(a.memory == b.memory && a.overhead == b.overhead)
+    }
+    #expect(seen == 1)
+}
+
+@Test func activationRateMustBePositiveAndSourced() throws {
+    var object = try h100Object()
+    object["activationElementsPerSecond"] = 6e8
+    #expect(decodingError(object)?.description.contains("activationElementsPerSecond") == true)
+    object = withSource(object, for: "activationElementsPerSecond")
+    #expect(try decodeDevice(object).activationElementsPerSecond == 6e8)
+    for bad in [0.0, -1.0] {
+        object["activationElementsPerSecond"] = bad
+        #expect(decodingError(object) != nil, "\(bad)")
+    }
+    #expect(try decodeDevice(h100Object()).activationElementsPerSecond == nil)
+}

@@ -37,23 +37,20 @@ import Testing
 }
 
 @Test func smallCalibrationRunMeasuresPositiveFiniteFigures() throws {
-    var calibrator = HostCalibrator(threads: 1, repetitions: 1)
-    calibrator.measureBandwidth = false
-    calibrator.gemvShape = (64, 256)
-    calibrator.computeShape = (64, 128, 8, 2)
-    calibrator.warmUpSeconds = 0
-    calibrator.rounds = 1
-    calibrator.attentionShape = (4, 2, 32, 64, 2)
-    calibrator.evictionBytes = 1 << 16
-    calibrator.layerShape = (64, 128, 2, 1, 32)
-    calibrator.stackLayers = 2
-    let c = try calibrator.run()
+    let calibrator = smallCalibrator()
+    var rounds: [Int] = []
+    let c = try calibrator.run(afterRound: { rounds.append($0) })
+    #expect(rounds == [0])
     #expect(c.attentionFLOPsPerSecond.isFinite && c.attentionFLOPsPerSecond > 0)
+    #expect(c.attentionPerSequenceSeconds.isFinite && c.attentionPerSequenceSeconds >= 0)
+    #expect(c.activationElementsPerSecond.isFinite && c.activationElementsPerSecond > 0)
     #expect(c.kernels.map(\.weightType) == ["Q4_1", "Q8_0", "F32"])
     for k in c.kernels {
         #expect(k.computeFLOPsPerSecond.isFinite && k.computeFLOPsPerSecond > 0)
         #expect(k.smallRowsFLOPsPerSecond.isFinite && k.smallRowsFLOPsPerSecond > 0)
         #expect(k.gemvBytesPerSecond.isFinite && k.gemvBytesPerSecond > 0)
+        #expect(k.streamBytesPerSecond.isFinite && k.streamBytesPerSecond > 0)
+        #expect(k.stackFixedSeconds > 0 && k.stackFixedSeconds < 0.01)
     }
     #expect(c.kernelOverheadSeconds >= 0 && c.kernelOverheadSeconds < 0.01)
     #expect(c.stepOverheadSeconds >= 0 && c.tinyLayerSeconds >= 0)
@@ -61,9 +58,35 @@ import Testing
     // and the measured fixed costs.
     let profile = try HostProfileWriter.decode(HostProfileWriter.json(c))
     for key in ["q4_1", "q8_0", "int8", "fp32", "fp16"] { #expect(profile.peakFLOPsPerSecond[key] != nil, "\(key)") }
-    #expect(profile.fixedCosts?.kernelOverheadSeconds == Double(String(format: "%.6g", max(c.tinyLayerSeconds / 7, c.kernelOverheadSeconds))))
+    let perOperator = max((c.tinyLayerSeconds - c.attentionOverheadSeconds - c.attentionPerSequenceSeconds) / 6, c.kernelOverheadSeconds)
+    #expect(profile.fixedCosts?.kernelOverheadSeconds == Double(String(format: "%.6g", perOperator)))
+    #expect(profile.weightStreamBytesPerSecond?["q4_1"] == Double(String(format: "%.6g", c.kernel("Q4_1")!.streamBytesPerSecond)))
+    #expect(profile.weightStreamBytesPerSecond?["q8_0"] == Double(String(format: "%.6g", c.kernel("Q8_0")!.streamBytesPerSecond)))
+    #expect(profile.activationElementsPerSecond == Double(String(format: "%.6g", c.activationElementsPerSecond)))
+    #expect(profile.attentionKernel?.perSequenceSeconds == Double(String(format: "%.6g", c.attentionPerSequenceSeconds)))
     // Without a bandwidth there is no exposed-memory fit, and the profile leaves the class's estimate in force.
     #expect(c.exposedMemorySamples.isEmpty && profile.exposedMemoryFraction == nil)
+}
+
+/// The measured-only figures a calibration adds are written with their sources and read back.
+@Test func measuredStreamActivationAndPerSequenceFiguresAreWritten() throws {
+    var c = sampleCalibration()
+    c.kernels[0].streamBytesPerSecond = 22e9
+    c.kernels[0].stackFixedSeconds = 3.5e-6
+    c.kernels[1].streamBytesPerSecond = 38e9
+    c.activationElementsPerSecond = 6e8
+    c.attentionPerSequenceSeconds = 1.5e-6
+    c.tinyLayerSeconds = 30e-6
+    let profile = try HostProfileWriter.decode(HostProfileWriter.json(c))
+    #expect(profile.weightStreamBytesPerSecond == ["q4_1": 22e9, "q8_0": 38e9])
+    #expect(profile.activationElementsPerSecond == 6e8)
+    #expect(profile.attentionKernel?.perSequenceSeconds == 1.5e-6)
+    for key in ["weightStreamBytesPerSecond", "activationElementsPerSecond", "attentionKernel", "fixedCosts"] {
+        #expect(profile.sources[key]?.kind == .measured, "\(key)")
+    }
+    #expect(profile.notes?.contains("3.5 us of fixed time per stack layer") == true)
+    // Fixed cost per operator: the tiny layer less the attention's own fixed time, over 6 operators.
+    #expect(profile.fixedCosts?.kernelOverheadSeconds == Double(String(format: "%.6g", (30e-6 - 4e-6 - 1.5e-6) / 6)))
 }
 
 @Test func exposedMemoryFractionIsWrittenWithItsSamplesAndASource() throws {

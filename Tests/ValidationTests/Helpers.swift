@@ -22,6 +22,21 @@ func sampleCalibration(threads: Int = 2) -> HostCalibration {
         computeRows: 128, smallRows: 8, kernelOverheadSeconds: 2e-6, stepOverheadSeconds: 20e-6, tinyLayerSeconds: 15e-6)
 }
 
+/// A calibrator over tiny shapes, one round, no bandwidth run: seconds, not minutes.
+func smallCalibrator() -> HostCalibrator {
+    var calibrator = HostCalibrator(threads: 1, repetitions: 1)
+    calibrator.measureBandwidth = false
+    calibrator.gemvShape = (64, 256)
+    calibrator.computeShape = (64, 128, 8, 2)
+    calibrator.warmUpSeconds = 0
+    calibrator.rounds = 1
+    calibrator.attentionShape = (4, 2, 32, 64, 2)
+    calibrator.evictionBytes = 1 << 16
+    calibrator.layerShape = (64, 128, 2, 1, 32)
+    calibrator.stackLayers = 2
+    return calibrator
+}
+
 let cpuClass = DeviceClassProfile(name: "cpu", computeFraction: 1, bandwidthFraction: 0.9, halfComputeRows: 4,
                                   halfBandwidthBytes: 200_000, kernelOverheadSeconds: 2e-6, stepOverheadSeconds: 20e-6,
                                   fittedOn: "test values")

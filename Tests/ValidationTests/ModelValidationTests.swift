@@ -109,3 +109,36 @@ import Testing
         #expect(error.location == "line 3")
     }
 }
+
+/// With a calibrator, `observe` alternates calibration rounds and measurement rounds (as many of
+/// each), serves the trace once after the middle round, and returns the calibration.
+@Test func observeInterleavesCalibrationAndMeasurementRounds() throws {
+    let model = try tinyModel()
+    var plan = ModelValidation.Plan()
+    plan.decodeContexts = [24]
+    plan.prefillLengths = [16]
+    plan.batchSizes = [2]
+    plan.batchContext = 8
+    plan.repetitions = 3
+    plan.tracePolicy = TraceServingPolicy(maxBatchSize: 2, tokenBudget: 16)
+    let trace = [request(0, at: 0, prompt: 10, output: 3), request(1, at: 0, prompt: 12, output: 2)]
+    let calibrator = smallCalibrator()  // observe sets its rounds to the plan's
+    var log: [String] = []
+    let (observed, calibration) = try ModelValidation.observe(model: model, threads: 1, trace: trace, plan: plan,
+                                                              calibrator: calibrator) { log.append($0) }
+    #expect(calibration != nil && observed.calibrated && observed.rounds == 3)
+    // Each round measures every quantity once: 16 decode steps, one prefill, 8 batched steps.
+    #expect(observed.decode[24]?.samples.count == 3 * 16)
+    #expect(observed.prefill[16]?.samples.count == 3)
+    #expect(observed.batched[2]?.samples.count == 3 * 8)
+    #expect(observed.decode[24]?.timings.steps == 3 * 16)
+    #expect(observed.trace?.timelines.count == 2)
+    // The trace follows the middle round's measurements, before the last round.
+    let traceAt = try #require(log.firstIndex { $0.hasPrefix("served trace") })
+    #expect(log[traceAt - 1].hasPrefix("round 2/3:") && log[traceAt + 1].hasPrefix("round 3/3:"))
+    // Without a calibrator the rounds run back to back and nothing is calibrated.
+    let (plainObserved, none) = try ModelValidation.observe(model: model, threads: 1, trace: [], plan: plan, calibrator: nil)
+    #expect(none == nil && !plainObserved.calibrated && plainObserved.trace == nil)
+    let report = try ModelValidation(deployment: tinyDeployment(model), model: model, threads: 1, trace: trace, plan: plan).report(observed)
+    #expect(report.row("decode @ ctx 24") != nil && report.row("trace TPOT p50") != nil)
+}

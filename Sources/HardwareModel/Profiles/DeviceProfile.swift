@@ -185,16 +185,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         displayName = try c.decode(String.self, forKey: .displayName)
         deviceClass = try c.decode(String.self, forKey: .deviceClass)
         peakFLOPsPerSecond = try c.decode([String: Double].self, forKey: .peakFLOPsPerSecond)
-        for (key, value) in peakFLOPsPerSecond {
-            guard DType(rawValue: key) != nil else {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.peakFLOPsPerSecond],
-                    debugDescription: "unknown arithmetic type \"\(key)\" (known: \(DType.knownNames))"))
-            }
-            guard value.isFinite, value > 0 else {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.peakFLOPsPerSecond],
-                    debugDescription: "\(key): expected a number > 0, found \(value)"))
-            }
-        }
+        try Self.checkRatesByType(peakFLOPsPerSecond, key: .peakFLOPsPerSecond, in: c, keyName: "arithmetic type")
         guard !peakFLOPsPerSecond.isEmpty else {
             throw DecodingError.dataCorruptedError(forKey: .peakFLOPsPerSecond, in: c, debugDescription: "expected at least one arithmetic type")
         }
@@ -214,16 +205,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .exposedMemoryFraction, in: c, debugDescription: "expected a fraction in [0, 1], found \(f)")
         }
         weightStreamBytesPerSecond = try c.decodeIfPresent([String: Double].self, forKey: .weightStreamBytesPerSecond)
-        for (key, value) in weightStreamBytesPerSecond ?? [:] {
-            guard DType(rawValue: key) != nil else {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.weightStreamBytesPerSecond],
-                    debugDescription: "unknown format \"\(key)\" (known: \(DType.knownNames))"))
-            }
-            guard value.isFinite, value > 0 else {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.weightStreamBytesPerSecond],
-                    debugDescription: "\(key): expected a number > 0, found \(value)"))
-            }
-        }
+        try Self.checkRatesByType(weightStreamBytesPerSecond ?? [:], key: .weightStreamBytesPerSecond, in: c, keyName: "format")
         activationElementsPerSecond = try c.decodeIfPresent(Double.self, forKey: .activationElementsPerSecond)
         if let r = activationElementsPerSecond, !(r.isFinite && r > 0) {
             throw DecodingError.dataCorruptedError(forKey: .activationElementsPerSecond, in: c, debugDescription: "expected a number > 0, found \(r)")
@@ -238,6 +220,21 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         if activationElementsPerSecond != nil { required.append("activationElementsPerSecond") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
+    }
+
+    /// Every key of `rates` names a `DType` (`keyName` in the message) and every value is a finite number > 0.
+    private static func checkRatesByType(_ rates: [String: Double], key: CodingKeys, in c: KeyedDecodingContainer<CodingKeys>,
+                                         keyName: String) throws {
+        for (type, value) in rates {
+            guard DType(rawValue: type) != nil else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
+                    debugDescription: "unknown \(keyName) \"\(type)\" (known: \(DType.knownNames))"))
+            }
+            guard value.isFinite, value > 0 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
+                    debugDescription: "\(type): expected a number > 0, found \(value)"))
+            }
+        }
     }
 
     /// The tier that holds weights and KV cache.
