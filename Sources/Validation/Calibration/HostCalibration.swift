@@ -172,6 +172,7 @@ public struct HostCalibrator {
         var kernelRounds: [[HostCalibration.KernelRate]] = Array(repeating: [], count: types.count)
         var attentionRounds: [AttentionFigures] = []
         var activationRounds: [Double] = []
+        var overheadRounds: [(kernel: Double, step: Double, perLayer: Double)] = []
         for _ in 0 ..< rounds {
             for (i, (name, type)) in types.enumerated() {
                 let f = fixtures[i]
@@ -188,6 +189,9 @@ public struct HostCalibrator {
             }
             attentionRounds.append(measureAttention(pool: pool, flush: flush))
             activationRounds.append(measureActivation(pool: pool))
+            // Per round too: one stretch of it read 8.9 and 18.6 us per tiny layer in two runs
+            // minutes apart, a 7% swing of a SmolLM2 decode step's price.
+            overheadRounds.append(try measureOverheads(pool: pool))
             try afterRound(attentionRounds.count - 1)
         }
         // Each figure is its median over the rounds: the executor measured later (validate --model,
@@ -200,7 +204,8 @@ public struct HostCalibrator {
         let attention = AttentionFigures(decode: median(attentionRounds.map(\.decode)), prefill: median(attentionRounds.map(\.prefill)),
                                          overhead: median(attentionRounds.map(\.overhead)),
                                          perSequence: median(attentionRounds.map(\.perSequence)))
-        let (kernelOverhead, stepOverhead, perLayer) = try measureOverheads(pool: pool)
+        let kernelOverhead = median(overheadRounds.map(\.kernel)), stepOverhead = median(overheadRounds.map(\.step))
+        let perLayer = median(overheadRounds.map(\.perLayer))
         let bw1 = measureBandwidth ? ExecutorBenchmark.measureReadBandwidth(threads: 1, clock: clock) : 0
         let bwN = measureBandwidth ? (threads == 1 ? bw1 : ExecutorBenchmark.measureReadBandwidth(threads: threads, clock: clock)) : 0
         // Weight bytes of one stack layer of each type.

@@ -10,7 +10,7 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the cost model against published measurements (--published) or the CPU executor (--model).")
 
-    @Flag(help: "With --model: calibrate this host now (rewriting hardware-profiles/devices/host-calibrated.json) so prediction and measurement see the same machine state; on a shared host, a profile from an earlier hour can be off by 20% or more.")
+    @Flag(help: "With --model: calibrate this host now, in rounds alternating with the measurement rounds (rewriting hardware-profiles/devices/host-calibrated.json), so prediction and measurement see the same minutes of the machine; on a shared host, a profile from an earlier hour can be off by 20% or more.")
     var calibrate = false
     @Option(help: "A published-results JSON file (data/validation/published.json).")
     var published: String?
