@@ -302,16 +302,6 @@ private func streamedMemory(_ op: Operator, rate: Double, _ d: Deployment) -> Do
     #expect(decodingError(object) != nil)
 }
 
-/// The calibrated host profile shipped in the repository carries both figures.
-@Test func shippedCalibratedHostProfileHasStreamRatesAndPerSequenceTime() throws {
-    let host = try StrictJSON.decode(DeviceProfile.self, contentsOf: Fixtures.repoRoot + "/hardware-profiles/devices/host-calibrated.json")
-    let rates = try #require(host.weightStreamBytesPerSecond)
-    #expect(Set(rates.keys) == ["q4_1", "q8_0"])
-    #expect(rates.values.allSatisfy { $0 > 0 && $0 < host.mainMemory.bandwidthBytesPerSecond * 4 })
-    let kernel = try #require(host.attentionKernel)
-    #expect(kernel.perSequenceSeconds > 0 && kernel.perSequenceSeconds < 1e-3)
-}
-
 // MARK: - activationElementsPerSecond
 
 /// The FFN's elementwise operator prices its activation elements at the measured rate and the rest
