@@ -103,7 +103,8 @@ public struct HostCalibrator {
     /// is the row count of the layer-stack measurement of the compute rate.
     public var computeShape: (rows: Int, columns: Int, activationRows: Int, smallRows: Int)
     /// Decoder-layer shape of the compute-rate measurement (SmolLM2-135M's by default: hidden
-    /// 576, FFN 1536, 9 query and 3 KV heads of 64) and how many distinct layers it cycles through.
+    /// 576, FFN 1536, 9 query and 3 KV heads of 64) and how many distinct layers it cycles through
+    /// (at least 2: the first layer of a pass is a warm-up, see `layerStackSeconds`).
     public var layerShape: (hidden: Int, ffn: Int, heads: Int, kvHeads: Int, headDim: Int)
     public var stackLayers: Int
     /// Rows of the prefill attention chunk.
@@ -114,7 +115,8 @@ public struct HostCalibrator {
     public var measureBandwidth: Bool
     /// Seconds of busy work on every worker before measuring (see `warmUp`); tests set 0.
     public var warmUpSeconds: Double
-    /// Interleaved measurement rounds of the kernels (the best round counts); tests set 1.
+    /// Interleaved measurement rounds (each figure is its median over the rounds);
+    /// `ModelValidation.observe` sets its own count; tests set 1.
     public var rounds: Int
     /// Attention shape: query heads, KV heads, head dimension, cached positions and layers
     /// (SmolLM2-135M's at a 1024-token context by default: 23.6 MB of F16 cache).
@@ -287,7 +289,7 @@ public struct HostCalibrator {
     /// the activation preparation the session does (one for QKV, one for the output projection,
     /// one for gate and up, one for down; quantised to Q8 for the block formats), with
     /// `computeShape.activationRows` rows, the last-level cache flushed before each timed pass so
-    /// the weights arrive from memory. `2 · rows · weights / time`.
+    /// the weights arrive from memory. `2 · rows · weights / time` per timed layer.
     ///
     /// A lone cache-resident 1536 × 576 matrix with its activations prepared once read 97 GFLOP/s
     /// for Q4_1 on the 2-vCPU Zen 5 VM, while the same kernel inside SmolLM2-135M ran at 80-85:
