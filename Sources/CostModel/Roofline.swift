@@ -51,18 +51,14 @@ extension Deployment {
         let flops = op.flops.value
         let bytes = op.memoryBytes.value
         // FLOPs / (peak · fraction · rows / (rows + n½)) and bytes / (bandwidth · fraction · b / (b + b½)).
-        var compute = flops > 0 ? flops * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
-        if op.activationElements > 0 && rates.activationElementsPerSecond > 0 {
-            // The activation function's elements at the measured rate, the rest of the FLOPs as before.
-            compute = (flops - op.activationElements) * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows)
-                + op.activationElements / rates.activationElementsPerSecond
-        }
-        var memory = bytes > 0 ? (bytes + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
-        if let stream = r.weightStream, op.kind.isWeightGEMM, op.weightBytes.value > 0 {
-            // Weights at the kernel's measured streaming rate, the rest at the tier's.
-            memory = op.weightBytes.value / stream
-                + (bytes - op.weightBytes.value + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction)
-        }
+        // Activation-function elements at the device's measured rate, where it has one; weights of a
+        // GEMM at its kernel's measured streaming rate, where it has one; the rest as above.
+        let activations = rates.activationElementsPerSecond > 0 ? op.activationElements : 0
+        let streamed = r.weightStream != nil && op.kind.isWeightGEMM ? op.weightBytes.value : 0
+        var compute = flops > 0 ? (flops - activations) * (rows + deviceClass.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
+        if activations > 0 { compute += activations / rates.activationElementsPerSecond }
+        var memory = bytes > 0 ? (bytes - streamed + deviceClass.halfBandwidthBytes) / (rates.memoryBandwidth * deviceClass.bandwidthFraction) : 0
+        if streamed > 0, let stream = r.weightStream { memory += streamed / stream }
         let atPeak = max(flops / r.peakFLOPsPerSecond, bytes / rates.memoryBandwidth)
         // A weight GEMM over more than one activation row leaves part of its stream exposed.
         var exposed = 0.0

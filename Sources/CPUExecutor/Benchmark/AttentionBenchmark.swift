@@ -13,7 +13,6 @@ public final class AttentionBenchmark {
     private let queries, keys, values, out, scratch, rope: UnsafeMutablePointer<Float>
     private let rowSequences, rowPositions, runStarts: UnsafeMutablePointer<Int>
     private let scratchFloats: Int
-    private let capacityRows: Int
 
     public init(heads: Int, kvHeads: Int, headDim: Int, positions: Int, layers: Int, sequences: Int = 1, pool: ThreadPool) {
         precondition(heads % kvHeads == 0 && positions >= 1 && layers >= 1 && sequences >= 1 && headDim % 2 == 0)
@@ -38,7 +37,7 @@ public final class AttentionBenchmark {
             }
         }
         // Rows: one query, key, value and output row per (sequence, position), as a step's activations.
-        capacityRows = sequences * positions
+        let capacityRows = sequences * positions
         queries = .allocate(capacity: capacityRows * d)
         for i in 0 ..< capacityRows * d { queries[i] = Float((i * 31) % 17) / 17 - 0.5 }
         keys = .allocate(capacity: capacityRows * kvDim)

@@ -58,12 +58,22 @@ public func rotaryTable(positions: Int, headDim: Int, base: Double) -> [Float] {
 /// Uses the C library's `expf`, not `exp16`: the gate output is rounded to Q8 right after, and
 /// `exp16`'s last-bit differences flip enough Q8 roundings to change the greedy choice where the
 /// reference's top-2 margin is small (token 30 of the `once` prompt, margin 0.165). It costs
-/// about 0.2 ms per token (46,080 calls).
+/// about 0.2 ms of one thread per token (46,080 calls).
 @inline(__always)
 public func siluMultiply(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
     for i in 0 ..< count {
         let z = gate[i]
         gate[i] = z / (1 + expf(-z)) * up[i]
+    }
+}
+
+/// `siluMultiply` over `count` contiguous elements (rows of gate and up laid end to end), split
+/// among the pool's workers in one flat pass: what a step runs, and what `infersim calibrate` times.
+/// (Per row, a decode's 1,536 `expf` calls ran on one thread.)
+public func siluMultiply(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int, pool: ThreadPool) {
+    pool.run { worker in
+        let share = pool.share(of: count, worker: worker)
+        siluMultiply(gate + share.lowerBound, up: up + share.lowerBound, count: share.count)
     }
 }
 

@@ -310,15 +310,7 @@ public final class InferenceSession {
                 }
             }
             // The activation function is elementwise work (the cost model's "activation + residual").
-            timed(.normsAndElementwise) {
-                // Gate and up rows are contiguous: one flat elementwise pass shared among the workers
-                // (per row it left a decode's 1,536 libm `expf` calls to one thread).
-                let elements = rows * f
-                pool.run { worker in
-                    let share = pool.share(of: elements, worker: worker)
-                    siluMultiply(s.gate + share.lowerBound, up: s.up + share.lowerBound, count: share.count)
-                }
-            }
+            timed(.normsAndElementwise) { siluMultiply(s.gate, up: s.up, count: rows * f, pool: pool) }
             timed(.feedForward) {
                 s.inputF.prepare(from: s.gate, sourceStride: f, rows: rows, columns: f, quantize: quantize, pool: pool)
                 let dGroups = layer.down.groupCount

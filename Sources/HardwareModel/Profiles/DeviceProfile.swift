@@ -37,8 +37,9 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     public var exposedMemoryFraction: Double?
     /// Bytes per second at which this very device's one-row weight GEMM kernel of each format
     /// consumes weights streamed from main memory, as measured (`infersim calibrate`: a flushed
-    /// stack of decoder layers at one activation row, activation preparation and fork-joins
-    /// included); keyed by format name like `peakFLOPsPerSecond` (optional).
+    /// stack of decoder layers at one activation row, unpacking included, the stack's activation
+    /// preparation and fork-joins left to `fixedCosts`); keyed by format name like
+    /// `peakFLOPsPerSecond` (optional).
     ///
     /// When present for a weight GEMM's kernel format it replaces the main tier's bandwidth times
     /// the class fraction for that GEMM's weight bytes: a CPU kernel that unpacks 4-bit blocks

@@ -336,6 +336,9 @@ public struct HostCalibrator {
                 }
             }
         }
+        // Its own loop rather than `medianSeconds` with the warm-up layer in an `untimed` closure:
+        // on the tiny-matrix stack that form read 10-12 us per layer in 7 of 9 calibrations, this
+        // loop in 4 of 15 (3.2-4.6 us in the others), for the same work; the cause is not known.
         var samples: [Double] = []
         for repetition in 0 ... repetitions {
             flush?.run()
@@ -410,29 +413,30 @@ public struct HostCalibrator {
     /// per-sequence fixed times.
     private func measureAttention(pool: ThreadPool, flush: Evictor) -> AttentionFigures {
         let (heads, kvHeads, headDim, positions, layers) = attentionShape
-        func perLayerSeconds(positions p: Int, sequences: Int = 1, rows: Int = 1) -> Double {
-            let bench = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: p, layers: layers,
-                                           sequences: sequences, pool: pool)
-            return medianSeconds(flushing: flush) { bench.run(rows: rows) } / Double(layers)
+        func benchmark(positions p: Int, sequences: Int = 1) -> AttentionBenchmark {
+            AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: p, layers: layers,
+                               sequences: sequences, pool: pool)
+        }
+        func perLayerSeconds(_ bench: AttentionBenchmark, rows: Int = 1) -> Double {
+            medianSeconds(flushing: flush) { bench.run(rows: rows) } / Double(layers)
         }
         let short = max(1, positions / 16), many = max(2, attentionSequences)
-        let tLong = perLayerSeconds(positions: positions)
-        let tShort = perLayerSeconds(positions: short)
-        let tMany = perLayerSeconds(positions: short, sequences: many)
+        let tLong = perLayerSeconds(benchmark(positions: positions))
+        let tShort = perLayerSeconds(benchmark(positions: short))
+        let tMany = perLayerSeconds(benchmark(positions: short, sequences: many))
         let perPosition = max((tLong - tShort) / Double(positions - short), 1e-15)
         // tMany − tShort = (many − 1) · (perSequence + short · c)
         let perSequence = min(max(0, (tMany - tShort) / Double(many - 1) - Double(short) * perPosition), tShort)
         let overhead = max(0, tShort - perSequence - Double(short) * perPosition)
         let decode = 4 * Double(headDim * heads) / perPosition
-        let chunkFLOPs = AttentionBenchmark(heads: heads, kvHeads: kvHeads, headDim: headDim, positions: prefillRows, layers: 1,
-                                            pool: pool).flops(rows: prefillRows)
-        let prefillSeconds = perLayerSeconds(positions: prefillRows, rows: prefillRows) - overhead - perSequence
-        let prefill = chunkFLOPs / max(prefillSeconds, 1e-12)
+        let chunk = benchmark(positions: prefillRows)
+        let prefillSeconds = perLayerSeconds(chunk, rows: prefillRows) - overhead - perSequence
+        let prefill = chunk.flops(rows: prefillRows) / Double(layers) / max(prefillSeconds, 1e-12)
         return AttentionFigures(decode: decode, prefill: prefill, overhead: overhead, perSequence: perSequence)
     }
 
-    /// SwiGLU's activation (`siluMultiply`, a libm `expf` per element) over 16 rows of the layer
-    /// shape's FFN width, split among the pool's workers in one flat pass as a step runs it;
+    /// SwiGLU's activation (`siluMultiply(…, pool:)`, a libm `expf` per element, the session's own
+    /// call) over 16 rows of the layer shape's FFN width;
     /// every timed run starts from fresh inputs (repeated in place, the values would sink into
     /// denormals). Elements per second.
     private func measureActivation(pool: ThreadPool) -> Double {
@@ -444,12 +448,8 @@ public struct HostCalibrator {
         for i in 0 ..< elements { up[i] = Float((i * 31) % 17) / 17 - 0.5 }
         var run = 0
         let seconds = medianSeconds {
-            let g = gate + (run % copies) * elements
+            siluMultiply(gate + (run % copies) * elements, up: up, count: elements, pool: pool)
             run += 1
-            pool.run { worker in
-                let share = pool.share(of: elements, worker: worker)
-                siluMultiply(g + share.lowerBound, up: up + share.lowerBound, count: share.count)
-            }
         }
         return Double(elements) / seconds
     }

@@ -16,9 +16,8 @@ public final class ExecutorMeasurements {
     public let model: LlamaModel
     public let threads: Int
     public let clock: any ExecutorClock
-    private var decodeSessions: [Int: InferenceSession] = [:]
-    private var prefillSessions: [Int: InferenceSession] = [:]
-    private var batchedSessions: [[Int]: InferenceSession] = [:]
+    /// One session per quantity, keyed by what it measures (see `measure`).
+    private var sessions: [[Int]: InferenceSession] = [:]
 
     public init(model: LlamaModel, threads: Int, clock: any ExecutorClock = MonotonicClock()) {
         self.model = model
@@ -37,6 +36,25 @@ public final class ExecutorMeasurements {
         return Double(clock.nowNanoseconds() &- t0) * 1e-9
     }
 
+    /// `run` on the session kept under `key`, with that run's operator split. The first call for a
+    /// key makes the session (`make`), readies it (`prepare`: a prefill) and warms it up with one
+    /// untimed `run`.
+    private func measure<R>(_ key: [Int], make: () -> InferenceSession, prepare: (InferenceSession) throws -> Void = { _ in },
+                            run: (InferenceSession) throws -> R) throws -> (R, OperatorTimings) {
+        let session: InferenceSession
+        if let s = sessions[key] {
+            session = s
+        } else {
+            session = make()
+            try prepare(session)
+            _ = try run(session)  // warm-up
+            sessions[key] = session
+        }
+        session.resetTimings()
+        let result = try run(session)
+        return (result, session.timings)
+    }
+
     /// Seconds of each of `steps` single-token steps whose context (including the new token) runs
     /// from `context − steps/2` to `context + steps/2 − 1` (mean ≈ `context`): the sequence holds
     /// `context − steps/2 − 1` prompt tokens, then the steps run. Also their operator split.
@@ -48,19 +66,9 @@ public final class ExecutorMeasurements {
             try session.truncate(sequence: 0, to: prefix)
             return try ids.map { t in try seconds { try session.decodeBatch(tokens: [t], sequences: [0]) } }
         }
-        let session: InferenceSession
-        if let s = decodeSessions[context] {
-            session = s
-        } else {
-            session = InferenceSession(model: model, options: .init(contextLength: context + steps, maxBatchTokens: 512, threads: threads),
-                                       clock: clock)
-            try session.forward(tokens: tokens(prefix), positions: 0 ..< prefix, sequence: 0)
-            _ = try runSteps(session)  // warm-up
-            decodeSessions[context] = session
-        }
-        session.resetTimings()
-        let samples = try runSteps(session)
-        return (samples, session.timings)
+        return try measure([0, context, steps], make: {
+            InferenceSession(model: model, options: .init(contextLength: context + steps, maxBatchTokens: 512, threads: threads), clock: clock)
+        }, prepare: { try $0.forward(tokens: tokens(prefix), positions: 0 ..< prefix, sequence: 0) }, run: runSteps)
     }
 
     /// Seconds of one prefill of `count` tokens from an empty cache (chunks of 512), and its
@@ -71,17 +79,9 @@ public final class ExecutorMeasurements {
             session.reset(sequence: 0)
             return try seconds { try session.forward(tokens: ids, positions: 0 ..< count, sequence: 0) }
         }
-        let session: InferenceSession
-        if let s = prefillSessions[count] {
-            session = s
-        } else {
-            session = InferenceSession(model: model, options: .init(contextLength: count, maxBatchTokens: 512, threads: threads), clock: clock)
-            _ = try once(session)  // warm-up
-            prefillSessions[count] = session
-        }
-        session.resetTimings()
-        let s = try once(session)
-        return (s, session.timings)
+        return try measure([1, count], make: {
+            InferenceSession(model: model, options: .init(contextLength: count, maxBatchTokens: 512, threads: threads), clock: clock)
+        }, run: once)
     }
 
     /// Seconds of each of `steps` batched decode steps of `batch` sequences, each holding
@@ -94,18 +94,11 @@ public final class ExecutorMeasurements {
             for s in sequences { try session.truncate(sequence: s, to: context) }
             return try (0 ..< steps).map { step in try seconds { try session.decodeBatch(tokens: ids(step), sequences: sequences) } }
         }
-        let session: InferenceSession
-        if let s = batchedSessions[[batch, context]] {
-            session = s
-        } else {
-            session = InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
-                                                                    maxBatchTokens: max(batch, 512), threads: threads), clock: clock)
+        return try measure([2, batch, context, steps], make: {
+            InferenceSession(model: model, options: .init(maxSequences: batch, contextLength: context + steps + 1,
+                                                          maxBatchTokens: max(batch, 512), threads: threads), clock: clock)
+        }, prepare: { session in
             for s in sequences { try session.forward(tokens: tokens(context, offset: s), positions: 0 ..< context, sequence: s) }
-            _ = try runSteps(session)  // warm-up
-            batchedSessions[[batch, context]] = session
-        }
-        session.resetTimings()
-        let samples = try runSteps(session)
-        return (samples, session.timings)
+        }, run: runSteps)
     }
 }

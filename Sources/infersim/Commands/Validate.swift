@@ -73,16 +73,15 @@ struct ValidateCommand: ParsableCommand {
             let why = calibrate ? "--calibrate" : "no \(profilePath)"
             FileHandle.standardError.write(Data("\(why): calibrating this host with \(threads) thread(s), interleaved with the measurement\n".utf8))
             calibrator = HostCalibrator(threads: threads)
-        } else {
-            // Fail on a bad profile before minutes of measurement.
-            _ = try catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
         }
+        // An existing profile is read before minutes of measurement, so that a bad one fails first.
+        let existing = calibrator == nil ? try catalog.deployment(hardware: hardwareID, model: modelID, precision: precision) : nil
         let (observed, calibration) = try ModelValidation.observe(
             model: llama, threads: threads, trace: requests, plan: plan, calibrator: calibrator) {
             FileHandle.standardError.write(Data("measuring \($0)\n".utf8))
         }
         if let calibration { try HostProfileWriter.write(calibration, to: profilePath) }
-        let deployment = try catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
+        let deployment = try existing ?? catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
         let validation = try ModelValidation(deployment: deployment, model: llama, threads: threads, trace: requests, plan: plan)
         let report = validation.report(observed)
         if let stepLog {
