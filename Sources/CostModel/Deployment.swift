@@ -122,13 +122,35 @@ public final class Deployment: Sendable {
     public let memoryUtilization: Double
     /// Profile figures resolved once for the cost functions.
     public let rates: PricingRates
+    /// How the device executes (`DeviceProfile.executionModel(in:)`), and its pricer.
+    public let executionModel: ExecutionModel
+    public let pricer: any ExecutionPricer
+    /// Where a `pimHybrid` device runs what (`.none` elsewhere).
+    public let pimPlacement: PIMPlacement
+    /// The chips or wafers an `sramPipeline` or `wafer` device lays the model over (nil elsewhere).
+    public let layout: SpatialLayout?
+    /// Devices that take part in one tensor-parallel all-reduce: `tensorParallel`, or the chips
+    /// a layer of an SRAM pipeline spans.
+    public let collectiveRanks: Int
+    /// Device boundaries a token crosses per forward pass: `pipelineParallel − 1`, or the layout's hops.
+    public let pipelineHops: Int
+    /// Share of the weights an FPGA keeps in its next tier (DDR) because HBM is full; 0 elsewhere.
+    public let fpgaSpillFraction: Double
+    /// The tier spilled weights stream from (`fpgaDataflow` only).
+    public let spillTier: DeviceProfile.MemoryTier?
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case invalidParallelism(String)
         case missingLink(String)
+        /// The model does not fit the device's memory (SRAM chips: the shortfall in bytes and chips).
+        case doesNotFit(String)
+        /// A PIM placement the device cannot take.
+        case invalidPlacement(String)
+        /// The device profile lacks what its execution model needs (an FPGA without DSP figures).
+        case incompleteProfile(String)
         public var description: String {
             switch self {
-            case .invalidParallelism(let s), .missingLink(let s): return s
+            case .invalidParallelism(let s), .missingLink(let s), .doesNotFit(let s), .invalidPlacement(let s), .incompleteProfile(let s): return s
             }
         }
     }
@@ -138,7 +160,9 @@ public final class Deployment: Sendable {
     public init(model: ModelProfile, device: DeviceProfile, deviceClass: DeviceClassProfile,
                 tensorParallel: Int = 1, pipelineParallel: Int = 1, precision: Precision = Precision(),
                 scaleUpLink: InterconnectProfile? = nil, scaleOutLink: InterconnectProfile? = nil,
-                hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9) throws {
+                hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9,
+                pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil) throws {
+        let execution = device.executionModel(in: deviceClass)
         guard tensorParallel >= 1 else { throw Problem.invalidParallelism("--tp must be at least 1, got \(tensorParallel)") }
         guard pipelineParallel >= 1 else { throw Problem.invalidParallelism("--pp must be at least 1, got \(pipelineParallel)") }
         guard model.heads % tensorParallel == 0 else {
@@ -153,7 +177,36 @@ public final class Deployment: Sendable {
         guard memoryUtilization > 0 && memoryUtilization <= 1 else {
             throw Problem.invalidParallelism("memory utilisation must be in (0, 1], got \(memoryUtilization)")
         }
-        let devices = tensorParallel * pipelineParallel
+        if pimPlacement != .none {
+            guard device.pim != nil, execution == .pimHybrid else {
+                throw Problem.invalidPlacement("PIM placement \(pimPlacement.rawValue) needs a device with processing in memory (\"executionModel\": \"pimHybrid\" and a \"pim\" block); \(device.name) executes as \(execution.rawValue)")
+            }
+        }
+        if execution == .fpgaDataflow && device.fpga == nil {
+            throw Problem.incompleteProfile("executes as fpgaDataflow but has no \"fpga\" block with its DSP figures (dspSlices, clockHertz, macsPerDSPPerCycle, bandwidthFraction, computeFraction)")
+        }
+        let spatial = execution == .sramPipeline || execution == .wafer
+        if spatial && (tensorParallel > 1 || pipelineParallel > 1) {
+            throw Problem.invalidParallelism("\(device.name) lays the model out over its chips itself (\(execution.rawValue)): give a chip count (--chips) instead of --tp/--pp")
+        }
+        if units != nil && !spatial {
+            throw Problem.invalidParallelism("a chip count applies only to sramPipeline and wafer devices; \(device.name) executes as \(execution.rawValue): use --tp/--pp")
+        }
+        if let u = units, !(1...1_000_000).contains(u) {
+            throw Problem.invalidParallelism("the chip count must be in 1...1000000, got \(u)")
+        }
+        var layout: SpatialLayout?
+        if spatial {
+            let weights = Self.weightBytes(model: model, precision: precision, tensorParallel: 1, pipelineParallel: 1)
+            let workspace = Self.activationBytes(model: model, precision: precision, tensorParallel: 1, tokens: 1, logitRows: 1)
+            layout = try SpatialLayout.make(model: model, device: device, precision: precision, memoryUtilization: memoryUtilization,
+                                            kvTokens: max(0, onChipKVTokens ?? model.maxContextTokens),
+                                            workspaceBytes: workspace.value, weightBytes: weights.value, units: units,
+                                            unitName: execution == .wafer ? "wafer" : "chip", layerPerStage: execution == .wafer)
+        }
+        let ranks = execution == .sramPipeline ? Int(max(1, layout?.unitsPerLayer ?? 1).rounded(.up)) : tensorParallel
+        let hops = layout?.hops ?? pipelineParallel - 1
+        let devices = layout?.units ?? tensorParallel * pipelineParallel
         let perNode = device.interconnect.devicesPerNode
         func link(spanning n: Int, what: String) throws -> InterconnectProfile? {
             guard n > 1 else { return nil }
@@ -168,9 +221,25 @@ public final class Deployment: Sendable {
             }
             return l
         }
-        self.tensorLink = try link(spanning: tensorParallel, what: "tensor parallelism")
+        self.tensorLink = try link(spanning: ranks, what: spatial ? "a layer's chips" : "tensor parallelism")
         // Stages sit on consecutive devices: they cross nodes once the replica spans more than one node.
-        self.pipelineLink = try link(spanning: devices > perNode ? devices : pipelineParallel, what: "pipeline parallelism")
+        self.pipelineLink = try link(spanning: devices > perNode ? devices : hops + 1, what: spatial ? "the layer pipeline" : "pipeline parallelism")
+        self.executionModel = execution
+        self.pimPlacement = pimPlacement
+        self.layout = layout
+        self.collectiveRanks = ranks
+        self.pipelineHops = hops
+        if execution == .fpgaDataflow {
+            let weights = Self.weightBytes(model: model, precision: precision, tensorParallel: tensorParallel, pipelineParallel: pipelineParallel).value
+            let hbm = device.mainMemory.capacityBytes * memoryUtilization
+            let spill = device.memoryTiers.first { $0.holdsWeights != true }
+            self.spillTier = spill
+            self.fpgaSpillFraction = spill != nil && weights > hbm ? min(1, (weights - hbm) / weights) : 0
+        } else {
+            self.spillTier = nil
+            self.fpgaSpillFraction = 0
+        }
+        self.pricer = execution.pricer(for: DeploymentSpec(pimPlacement: pimPlacement))
         self.model = model
         self.device = device
         self.deviceClass = deviceClass
@@ -198,7 +267,17 @@ public final class Deployment: Sendable {
             stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds)
     }
 
-    public var deviceCount: Int { tensorParallel * pipelineParallel }
+    public var deviceCount: Int { layout?.units ?? tensorParallel * pipelineParallel }
+
+    /// Devices that work on one operator at once, for dynamic energy: the tensor-parallel ranks,
+    /// or a layer's share of an SRAM layout's chips (of a wafer: the share of wafers).
+    public var activeDevicesPerOperator: Double {
+        guard let layout else { return Double(tensorParallel) }
+        return executionModel == .wafer ? layout.unitsPerLayer : max(1, layout.unitsPerLayer)
+    }
+
+    /// Prices one execution of `op` on one device, by the device's execution model.
+    @inline(__always) public func cost(of op: Operator) -> OperatorCost { pricer.cost(of: op, in: self) }
 
     /// Compute figures for arithmetic type `type`: cached for the two types the deployment uses,
     /// looked up in the profiles otherwise.

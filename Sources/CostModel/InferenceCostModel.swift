@@ -59,22 +59,32 @@ public struct InferenceCostModel: StepCostModel {
         decodeTable = table
     }
 
-    /// Running sums of one step's operator times by what bounds them, and its busy time for energy.
+    /// Running sums of one step's operator times by what bounds them, the time of operators run
+    /// by the memory's own engine (processing in memory), and the busy time for energy.
     private struct Sums {
         var compute = 0.0, memory = 0.0, communication = 0.0, overhead = 0.0
+        var inMemory = 0.0
         var busy = 0.0
+        var host: Double { compute + memory + communication + overhead }
     }
 
-    private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums) {
+    private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums,
+                            onHost: Bool = false) {
+        let pricer = deployment.pricer
+        let engines = deployment.pimPlacement != .none && !onHost
         deployment.forEachOperator(in: step, part) { op in
-            let c = deployment.cost(of: op)
+            let c = onHost ? RooflinePricer().cost(of: op, in: deployment) : deployment.cost(of: op)
             let repeats = Double(op.repeats)
             let t = c.total.value * repeats
-            switch c.boundBy {
-            case .compute: sums.compute += t
-            case .memory: sums.memory += t
-            case .communication: sums.communication += t
-            case .overhead: sums.overhead += t
+            if engines && pricer.engine(of: op, in: deployment) == .memory {
+                sums.inMemory += t
+            } else {
+                switch c.boundBy {
+                case .compute: sums.compute += t
+                case .memory: sums.memory += t
+                case .communication: sums.communication += t
+                case .overhead: sums.overhead += t
+                }
             }
             // Busy time weighted by how hard the operator drives the device: its larger fraction
             // of peak compute or of peak bandwidth over its duration.
@@ -82,24 +92,77 @@ public struct InferenceCostModel: StepCostModel {
         }
     }
 
-    public func cost(of step: StepWorkload) -> StepCost {
-        guard !step.isEmpty else { return StepCost(duration: .zero, energy: .zero, boundBy: .overhead) }
+    /// The sums of every operator of `step`, the decode table standing in for the
+    /// context-independent ones of a decode-only step.
+    private func sums(of step: StepWorkload, onHost: Bool = false) -> Sums {
         var sums: Sums
-        if step.prefillTokens == 0 && step.decodeTokens < decodeTable.count {
+        if !onHost && step.prefillTokens == 0 && step.decodeTokens < decodeTable.count {
             sums = decodeTable[step.decodeTokens]
         } else {
             sums = Sums()
-            Self.add(deployment, step, .contextIndependent, to: &sums)
+            Self.add(deployment, step, .contextIndependent, to: &sums, onHost: onHost)
         }
-        Self.add(deployment, step, .contextDependent, to: &sums)
-        sums.overhead += deployment.rates.stepOverheadSeconds
-        let duration = sums.compute + sums.memory + sums.communication + sums.overhead
+        Self.add(deployment, step, .contextDependent, to: &sums, onHost: onHost)
+        return sums
+    }
+
+    /// Prices `step` by its schedule (`ExecutionPricer.schedule(of:in:)`):
+    /// - serial: the sum of its operators plus the per-step overhead;
+    /// - a filled pipeline of `S` stages: one pass of a micro-batch of `⌈B / m⌉` sequences,
+    ///   `m = min(B, S)` micro-batches in flight (each busy on its own stage);
+    /// - interleaved sub-batches (host and memory engines): two half-batches,
+    ///   `2·max(host, memory) + min(host, memory) / layers`, when that is faster than the
+    ///   whole batch on one engine after the other;
+    /// - concurrent engines: the prefill part on the host and the decode part in memory at once.
+    public func cost(of step: StepWorkload) -> StepCost {
+        guard !step.isEmpty else { return StepCost(duration: .zero, energy: .zero, boundBy: .overhead) }
+        var s: Sums
+        var inFlight = 1.0
+        var duration: Double
+        let stepOverhead = deployment.rates.stepOverheadSeconds
+        switch deployment.pricer.schedule(of: step, in: deployment) {
+        case .serial:
+            s = sums(of: step)
+            s.overhead += stepOverhead
+            duration = s.host + s.inMemory
+        case .filledPipeline(let stages):
+            let m = max(1, min(step.decodeTokens + step.prefillSequences, stages))
+            s = sums(of: m > 1 ? step.microBatch(m) : step)
+            inFlight = Double(m)
+            s.overhead += stepOverhead
+            duration = s.host + s.inMemory
+        case .interleavedSubBatches:
+            // Interleaving reads every weight once per sub-batch; a runtime interleaves only when
+            // that pays, so the cheaper of the two schedules is taken.
+            let half = sums(of: step.microBatch(2))
+            let interleaved = 2 * max(half.host, half.inMemory) + min(half.host, half.inMemory) / Double(deployment.model.layers)
+            let whole = sums(of: step)
+            if interleaved < whole.host + whole.inMemory {
+                s = half
+                inFlight = 2
+                duration = interleaved + stepOverhead
+            } else {
+                s = whole
+                duration = whole.host + whole.inMemory + stepOverhead
+            }
+            s.overhead += stepOverhead
+        case .concurrentEngines:
+            let (prefill, decode) = step.splitPrefillDecode()
+            let host = prefill.isEmpty ? Sums() : sums(of: prefill, onHost: true)
+            s = decode.isEmpty ? Sums() : sums(of: decode)
+            duration = max(host.host, s.host + s.inMemory)
+            s.compute += host.compute; s.memory += host.memory; s.communication += host.communication; s.overhead += host.overhead
+            s.busy += host.busy
+            s.overhead += stepOverhead
+            duration += stepOverhead
+        }
         let bound: Bound
-        if sums.compute >= max(sums.memory, sums.communication, sums.overhead) { bound = .compute }
-        else if sums.memory >= max(sums.communication, sums.overhead) { bound = .memory }
-        else if sums.communication >= sums.overhead { bound = .communication }
+        let memory = s.memory + s.inMemory
+        if s.compute >= max(memory, s.communication, s.overhead) { bound = .compute }
+        else if memory >= max(s.communication, s.overhead) { bound = .memory }
+        else if s.communication >= s.overhead { bound = .communication }
         else { bound = .overhead }
-        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: sums.busy), boundBy: bound)
+        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: s.busy * inFlight), boundBy: bound)
     }
 
     /// The same price as `cost(of:)`, with every operator listed.
@@ -127,7 +190,7 @@ public struct InferenceCostModel: StepCostModel {
         let power = deployment.device.power
         let idle = power.idleWatts * duration * Double(deployment.deviceCount)
         // Each operator runs on the tensor-parallel ranks of one stage at a time.
-        let dynamic = (power.peakWatts - power.idleWatts) * busy * Double(deployment.tensorParallel)
+        let dynamic = (power.peakWatts - power.idleWatts) * busy * deployment.activeDevicesPerOperator
         return Joules(idle + dynamic)
     }
 }

@@ -47,8 +47,14 @@ extension Deployment {
     /// MLA's down-projections replicated), plus the vocabulary-parallel embedding on the first
     /// stage and LM head on the last.
     public var weightsPerDevice: Bytes {
-        let m = model
+        Self.weightBytes(model: model, precision: precision, tensorParallel: tensorParallel, pipelineParallel: pipelineParallel)
+    }
+
+    /// `weightsPerDevice` of `model` in `precision` over `tensorParallel × pipelineParallel` devices.
+    static func weightBytes(model m: ModelProfile, precision: Precision, tensorParallel: Int, pipelineParallel: Int) -> Bytes {
         let tp = Double(tensorParallel)
+        let kvHeadsPerDevice = max(1, m.kvHeads / tensorParallel)
+        let layersPerStage = (m.layers + pipelineParallel - 1) / pipelineParallel
         let H = Double(m.hiddenSize)
         var attention: Double
         if let mla = m.mla {
@@ -78,7 +84,10 @@ extension Deployment {
     /// `logitRows` produce logits: the residual stream and its copies (4·H), the QKV output, the
     /// FFN intermediates (gate and up), and FP32 logits.
     public func activationBytes(tokens: Int, logitRows: Int) -> Bytes {
-        let m = model
+        Self.activationBytes(model: model, precision: precision, tensorParallel: tensorParallel, tokens: tokens, logitRows: logitRows)
+    }
+
+    static func activationBytes(model m: ModelProfile, precision: Precision, tensorParallel: Int, tokens: Int, logitRows: Int) -> Bytes {
         let tp = Double(tensorParallel)
         let act = precision.activations.bytesPerElement
         let ffnWidth = Double(m.moe.map { max($0.expertFFNSize * ($0.activeExperts + $0.sharedExperts), m.ffnSize) } ?? m.ffnSize)
@@ -88,7 +97,21 @@ extension Deployment {
 
     /// The memory plan for steps of at most `maxStepTokens` tokens and `maxLogitRows` logit rows.
     public func memoryPlan(maxStepTokens: Int, maxLogitRows: Int) -> MemoryPlan {
-        let capacity = device.mainMemory.capacity
+        var capacity = device.mainMemory.capacity
+        if let layout { capacity = capacity * Double(layout.units) }
+        if executionModel == .fpgaDataflow { capacity = Bytes(device.memoryTiers.reduce(0) { $0 + $1.capacityBytes }) }
+        var kvCeiling = Double.infinity
+        if let pim = device.pim, executionModel == .pimHybrid {
+            if pim.extendsCapacity { capacity = capacity + Bytes(pim.capacityBytes) }
+            // What runs in memory keeps its operands there: the KV cache (and for a whole decode
+            // in memory, the weights) must fit the memory that computes.
+            switch pimPlacement {
+            case .none: break
+            case .attentionInMemory: kvCeiling = pim.capacityBytes * memoryUtilization
+            case .decodeInMemory, .prefillOnHost:
+                if !pim.extendsCapacity { capacity = Bytes(min(capacity.value, pim.capacityBytes)) }
+            }
+        }
         let usable = capacity * memoryUtilization
         let weights = weightsPerDevice
         let activations = activationBytes(tokens: maxStepTokens, logitRows: maxLogitRows)
@@ -102,6 +125,6 @@ extension Deployment {
         return MemoryPlan(capacityPerDevice: capacity, usablePerDevice: usable, weightsPerDevice: weights,
                           activationsPerDevice: activations, kvBytesPerToken: kvPerToken,
                           kvBytesPerTokenPerDevice: kvPerDevice,
-                          kvCapacityPerDevice: usable - weights - activations)
+                          kvCapacityPerDevice: Bytes(min(usable.value - weights.value - activations.value, kvCeiling)))
     }
 }

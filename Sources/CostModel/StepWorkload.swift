@@ -69,3 +69,35 @@ public struct StepCost: Hashable, Sendable {
 public protocol StepCostModel: Sendable {
     func cost(of step: StepWorkload) -> StepCost
 }
+
+extension StepWorkload {
+    /// One of `m` equal micro-batches of this step: `⌈sequences / m⌉` of its decode and prefill
+    /// sequences, with their share of its tokens, attention pairs and cached context.
+    public func microBatch(_ m: Int) -> StepWorkload {
+        guard m > 1 else { return self }
+        var s = StepWorkload()
+        if decodeTokens > 0 {
+            let d = (decodeTokens + m - 1) / m
+            let share = Double(d) / Double(decodeTokens)
+            s.decodeTokens = d
+            s.decodeContextTokens = max(d, Int((Double(decodeContextTokens) * share).rounded()))
+        }
+        if prefillSequences > 0 {
+            let p = (prefillSequences + m - 1) / m
+            let share = Double(p) / Double(prefillSequences)
+            s.prefillSequences = p
+            s.prefillTokens = max(p, Int((Double(prefillTokens) * share).rounded()))
+            s.prefillAttentionPairs = prefillAttentionPairs * share
+            s.prefillContextTokens = max(s.prefillTokens, Int((Double(prefillContextTokens) * share).rounded()))
+        }
+        return s
+    }
+
+    /// The step's prefill chunks and its decodes as two steps.
+    public func splitPrefillDecode() -> (prefill: StepWorkload, decode: StepWorkload) {
+        var p = self, d = self
+        p.decodeTokens = 0; p.decodeContextTokens = 0
+        d.prefillTokens = 0; d.prefillSequences = 0; d.prefillAttentionPairs = 0; d.prefillContextTokens = 0
+        return (p, d)
+    }
+}

@@ -42,6 +42,14 @@ enum Fixtures {
 
     static let h100 = try! StrictJSON.decode(DeviceProfile.self, contentsOf: repoRoot + "/hardware-profiles/devices/nvidia-h100-sxm.json")
 
+    /// The H100 as a host whose measured kernels price it (`ExecutionModel.measuredKernels`):
+    /// the profile's measured figures, set by a test, take effect; without any it is the roofline.
+    static let calibratedH100: DeviceProfile = {
+        var d = h100
+        d.executionModel = .measuredKernels
+        return d
+    }()
+
     /// A round-number device class so that hand calculations stay simple: no fall-off, no overheads.
     static let idealClass = DeviceClassProfile(name: "ideal", computeFraction: 1, bandwidthFraction: 1, halfComputeRows: 0,
                                                halfBandwidthBytes: 0, kernelOverheadSeconds: 0, stepOverheadSeconds: 0,

@@ -43,11 +43,11 @@ private func withSource(_ object: [String: Any], for key: String) -> [String: An
 /// Its compute and memory terms, and every other operator, are priced exactly as without it.
 @Test func perSequenceAttentionTimeIsPaidPerDecodeTokenAndPerPrefillChunk() throws {
     let model = Fixtures.llama2_7b
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6,
                                    perSequenceSeconds: 1e-6)
     let measured = try Deployment(model: model, device: device, deviceClass: Fixtures.idealClass)
-    var noPerSequence = Fixtures.h100
+    var noPerSequence = Fixtures.calibratedH100
     noPerSequence.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6)
     let base = try Deployment(model: model, device: noPerSequence, deviceClass: Fixtures.idealClass)
     let plain = Fixtures.deployment(model)
@@ -94,11 +94,11 @@ private func withSource(_ object: [String: Any], for key: String) -> [String: An
 /// Without a per-sequence figure (a kernel from before it existed, or no measured kernel at all),
 /// attention pays only its fixed time per operator, whatever the batch.
 @Test func attentionWithoutPerSequenceTimePaysOnlyItsFixedTime() throws {
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6)
     #expect(device.attentionKernel?.perSequenceSeconds == 0)
     let measured = try Deployment(model: Fixtures.llama2_7b, device: device, deviceClass: realisticClass)
-    let plain = try Deployment(model: Fixtures.llama2_7b, device: Fixtures.h100, deviceClass: realisticClass)
+    let plain = try Deployment(model: Fixtures.llama2_7b, device: Fixtures.calibratedH100, deviceClass: realisticClass)
     #expect(plain.rates.attentionPerSequenceSeconds == 0)
     var step = StepWorkload()
     for _ in 0 ..< 17 { step.addDecode(contextLength: 300) }
@@ -117,7 +117,7 @@ private func withSource(_ object: [String: Any], for key: String) -> [String: An
 /// The decode table (context-independent operators priced once per batch size) still gives the
 /// same step prices to the bit with both measured figures present.
 @Test func decodeTableGivesTheSamePricesWithPerSequenceAndStreamRates() throws {
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6,
                                    perSequenceSeconds: 1e-6)
     device.weightStreamBytesPerSecond = ["fp16": 2e12]
@@ -182,13 +182,13 @@ private func streamedMemory(_ op: Operator, rate: Double, _ d: Deployment) -> Do
 @Test func weightStreamRatePricesWeightGEMMsWeightBytesOnly() throws {
     let rate = 1.5e12
     for model in [Fixtures.llama2_7b, Fixtures.mixtral] {
-        var device = Fixtures.h100
+        var device = Fixtures.calibratedH100
         device.weightStreamBytesPerSecond = ["fp16": rate]
         var exposedDevice = device
         exposedDevice.exposedMemoryFraction = 0.25
-        var plainExposed = Fixtures.h100
+        var plainExposed = Fixtures.calibratedH100
         plainExposed.exposedMemoryFraction = 0.25
-        for (streamDevice, plainDevice) in [(device, Fixtures.h100), (exposedDevice, plainExposed)] {
+        for (streamDevice, plainDevice) in [(device, Fixtures.calibratedH100), (exposedDevice, plainExposed)] {
             let streamed = try Deployment(model: model, device: streamDevice, deviceClass: realisticClass)
             let plain = try Deployment(model: model, device: plainDevice, deviceClass: realisticClass)
             #expect(streamed.precision.gemmArithmetic(weightFormat: streamed.precision.weights) == .fp16)
@@ -231,7 +231,7 @@ private func streamedMemory(_ op: Operator, rate: Double, _ d: Deployment) -> Do
     let precision = Precision(weights: .q4_1, activations: .q8_0, kvCache: .fp16, embeddings: .q8_0)
     let model = Fixtures.llama3_8b
     func deployment(_ rates: [String: Double]?, precision: Precision) throws -> Deployment {
-        var device = Fixtures.h100
+        var device = Fixtures.calibratedH100
         device.weightStreamBytesPerSecond = rates
         return try Deployment(model: model, device: device, deviceClass: realisticClass, precision: precision)
     }
@@ -309,10 +309,10 @@ private func streamedMemory(_ op: Operator, rate: Double, _ d: Deployment) -> Do
 /// figure, is priced exactly as without it.
 @Test func activationRatePricesTheFFNActivationElementsOnly() throws {
     let model = Fixtures.llama2_7b
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.activationElementsPerSecond = 5e8
     let measured = try Deployment(model: model, device: device, deviceClass: realisticClass)
-    let plain = try Deployment(model: model, device: Fixtures.h100, deviceClass: realisticClass)
+    let plain = try Deployment(model: model, device: Fixtures.calibratedH100, deviceClass: realisticClass)
     #expect(measured.rates.activationElementsPerSecond == 5e8)
     #expect(plain.rates.activationElementsPerSecond == 0)
     var step = StepWorkload()

@@ -106,7 +106,7 @@ import Testing
 /// rate, prefill at its prefill rate, each plus its overhead) and nothing else; without one,
 /// attention is priced as before.
 @Test func measuredAttentionKernelPricesAttentionOnly() throws {
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.attentionKernel = .init(decodeFLOPsPerSecond: 20e9, prefillFLOPsPerSecond: 50e9, overheadSeconds: 4e-6)
     let model = Fixtures.llama2_7b
     let measured = try Deployment(model: model, device: device, deviceClass: Fixtures.idealClass)
@@ -150,7 +150,7 @@ import Testing
 /// compute of weight GEMMs with more than one row, before the `max` with memory; one-row GEMMs,
 /// attention and every other operator are priced as without it.
 @Test func exposedMemoryFractionPricesMultiRowWeightGEMMsOnly() throws {
-    var device = Fixtures.h100
+    var device = Fixtures.calibratedH100
     device.exposedMemoryFraction = 0.5
     let model = Fixtures.llama2_7b
     let exposed = try Deployment(model: model, device: device, deviceClass: Fixtures.idealClass)

@@ -150,7 +150,13 @@ import HardwareModel
             let best = device.peakFLOPsPerSecond.values.max()!
             let ratio = main.bandwidthBytesPerSecond / best
             #expect(ratio > 1e-5 && ratio < 2, "devices/\(id).json: bytes per FLOP \(ratio)")
-            if device.deviceClass == "pim" { #expect(main.kind == .pim, "devices/\(id).json: pim device without a pim tier") }
+            // A PIM device computes inside its memory faster than its host reads it over the pins.
+            if device.executionModel == .pimHybrid {
+                #expect(device.pim != nil, "devices/\(id).json: pimHybrid device without a pim block")
+                if let pim = device.pim {
+                    #expect(pim.internalBandwidthBytesPerSecond > main.bandwidthBytesPerSecond, "devices/\(id).json: internal bandwidth not above the pins'")
+                }
+            }
         }
     }
 

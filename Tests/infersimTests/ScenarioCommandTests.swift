@@ -149,7 +149,10 @@ func jsonOutput(_ arguments: [String], sourceLocation: SourceLocation = #_source
                             containing: ["--tp/--pp: --tp 16 × --pp 1 = 16 devices exceeds the 8 devices of dgx-h100"])
         // The device id models any number of devices, and a system up to its own.
         #expect(try CLI.run(["predict", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-70b", "--tp", "16"]).status == 0)
-        #expect(try CLI.run(["predict", "--hardware", "groq-rack", "--model", "llama-3-8b", "--weights", "int8", "--tp", "8", "--pp", "8"]).status == 0)
+        // An SRAM machine lays the model out itself, within the system's chips.
+        #expect(try CLI.run(["predict", "--hardware", "groq-rack", "--model", "llama-3-8b", "--weights", "int8"]).status == 0)
+        expectScenarioError(try CLI.run(["predict", "--hardware", "groq-rack", "--model", "llama-3-70b"]),
+                            containing: ["--chips: llama-3-70b needs 6", "chips of groq-lpu; groq-rack has 64"])
     }
 
     @Test func aModelThatDoesNotFitPrintsGigabytesWithTwoDecimals() throws {

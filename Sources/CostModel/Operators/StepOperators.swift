@@ -103,7 +103,7 @@ extension Deployment {
                       rows: T, arithmetic: gemmArith, repeats: L)) }
 
         let reduceBytes = Bytes(T * H * max(act, 2))
-        if tensorParallel > 1 {
+        if collectiveRanks > 1 {
             if independent { body(Operator(name: "all-reduce (attention)", kind: .allReduce, arithmetic: arith, repeats: L,
                           communicationBytes: reduceBytes)) }
         }
@@ -141,13 +141,13 @@ extension Deployment {
                           activationElements: T * (k + shared) * f, arithmetic: arith,
                           repeats: model.moeLayers)) }
         }
-        if tensorParallel > 1 {
+        if collectiveRanks > 1 {
             if independent { body(Operator(name: "all-reduce (FFN)", kind: .allReduce, arithmetic: arith, repeats: L,
                           communicationBytes: reduceBytes)) }
         }
-        if pipelineParallel > 1 {
+        if pipelineHops > 0 {
             if independent { body(Operator(name: "pipeline transfer", kind: .pipelineTransfer, arithmetic: arith,
-                          repeats: pipelineParallel - 1, communicationBytes: Bytes(T * H * act))) }
+                          repeats: pipelineHops, communicationBytes: Bytes(T * H * act))) }
         }
 
         if independent { body(Operator(name: "final rmsnorm", kind: .norm, flops: FLOPs(4 * logitRows * H),

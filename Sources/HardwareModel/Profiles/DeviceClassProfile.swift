@@ -28,6 +28,8 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
     public var stepOverheadSeconds: Double
     /// What the numbers were fitted on or taken from.
     public var fittedOn: String
+    /// How devices of the class execute unless a device says otherwise (absent: `roofline`).
+    public var executionModel: ExecutionModel
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -53,10 +55,13 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected a number >= 0, found \(value)")
         }
         fittedOn = try c.decode(String.self, forKey: .fittedOn)
+        executionModel = c.contains(.executionModel) ? try c.decodeKnown(ExecutionModel.self, forKey: .executionModel) : .roofline
     }
 
     public init(name: String, computeFraction: Double, bandwidthFraction: Double, halfComputeRows: Double,
-                halfBandwidthBytes: Double, kernelOverheadSeconds: Double, stepOverheadSeconds: Double, fittedOn: String) {
+                halfBandwidthBytes: Double, kernelOverheadSeconds: Double, stepOverheadSeconds: Double, fittedOn: String,
+                executionModel: ExecutionModel = .roofline) {
+        self.executionModel = executionModel
         self.name = name
         self.computeFraction = computeFraction
         self.computeFractionByType = nil

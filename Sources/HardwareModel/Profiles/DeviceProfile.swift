@@ -51,6 +51,13 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     /// A FLOP count prices an exponential as one operation; a CPU's libm `expf` takes ~40 cycles
     /// (4.3 ns per element on the 2-vCPU Zen 5 VM: 3% of a 512-token prefill of SmolLM2-135M).
     public var activationElementsPerSecond: Double?
+    /// How the device executes a step (absent: its class's `executionModel`). Read it through
+    /// `DeviceProfile.executionModel(in:)`.
+    public var executionModel: ExecutionModel?
+    /// Processing-in-memory figures: required by the `pimHybrid` model, and by any PIM placement.
+    public var pim: PIMFigures?
+    /// The configured datapath of an FPGA: required by the `fpgaDataflow` model.
+    public var fpga: FPGADesign?
     public var sources: [String: Source]
     public var notes: String?
 
@@ -173,7 +180,7 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, deviceClass, peakFLOPsPerSecond, memoryTiers, power,
              interconnect, pricePerHourUSD, fixedCosts, attentionKernel, exposedMemoryFraction, weightStreamBytesPerSecond,
-             activationElementsPerSecond, sources, notes
+             activationElementsPerSecond, executionModel, pim, fpga, sources, notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -211,6 +218,17 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         if let r = activationElementsPerSecond, !(r.isFinite && r > 0) {
             throw DecodingError.dataCorruptedError(forKey: .activationElementsPerSecond, in: c, debugDescription: "expected a number > 0, found \(r)")
         }
+        if c.contains(.executionModel) { executionModel = try c.decodeKnown(ExecutionModel.self, forKey: .executionModel) }
+        pim = try c.decodeIfPresent(PIMFigures.self, forKey: .pim)
+        fpga = try c.decodeIfPresent(FPGADesign.self, forKey: .fpga)
+        if executionModel == .pimHybrid && pim == nil {
+            throw DecodingError.dataCorruptedError(forKey: .pim, in: c,
+                debugDescription: "a device with \"executionModel\": \"pimHybrid\" needs a \"pim\" block (internalBandwidthBytesPerSecond, macFLOPsPerSecond, capacityBytes)")
+        }
+        if executionModel == .fpgaDataflow && fpga == nil {
+            throw DecodingError.dataCorruptedError(forKey: .fpga, in: c,
+                debugDescription: "a device with \"executionModel\": \"fpgaDataflow\" needs an \"fpga\" block with its DSP figures (dspSlices, clockHertz, macsPerDSPPerCycle, bandwidthFraction, computeFraction)")
+        }
         sources = try c.decode([String: Source].self, forKey: .sources)
         var required = ["peakFLOPsPerSecond", "memoryTiers", "power", "interconnect"]
         if pricePerHourUSD != nil { required.append("pricePerHourUSD") }
@@ -219,6 +237,8 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
         if exposedMemoryFraction != nil { required.append("exposedMemoryFraction") }
         if weightStreamBytesPerSecond != nil { required.append("weightStreamBytesPerSecond") }
         if activationElementsPerSecond != nil { required.append("activationElementsPerSecond") }
+        if pim != nil { required.append("pim") }
+        if fpga != nil { required.append("fpga") }
         try sources.requireSources(for: required, codingPath: c.codingPath + [CodingKeys.sources])
         notes = try c.decodeIfPresent(String.self, forKey: .notes)
     }
@@ -236,6 +256,11 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
                     debugDescription: "\(type): expected a number > 0, found \(value)"))
             }
         }
+    }
+
+    /// The execution model: the device's own, else its class's.
+    public func executionModel(in deviceClass: DeviceClassProfile) -> ExecutionModel {
+        executionModel ?? deviceClass.executionModel
     }
 
     /// The tier that holds weights and KV cache.

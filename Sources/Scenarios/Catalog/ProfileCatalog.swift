@@ -114,11 +114,14 @@ public struct ProfileCatalog: Sendable {
     ///   for parallelism the model or hardware cannot take, and for more devices (tp × pp) than a
     ///   system (`hardware` naming a system) has; both with `file` `parallelismLabel`.
     public func deployment(hardware: String, model modelID: String, tensorParallel: Int = 1, pipelineParallel: Int = 1,
-                           precision: Precision = Precision(), memoryUtilization: Double = 0.9) throws -> Deployment {
+                           precision: Precision = Precision(), memoryUtilization: Double = 0.9,
+                           pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil) throws -> Deployment {
         let device: DeviceProfile
         var scaleUp: String?, scaleOut: String?, host: String?
+        var systemLimit: (name: String, devices: Int)?
         if systemIDs.contains(hardware) {
             let s = try system(hardware)
+            systemLimit = (s.name, s.deviceCount)
             if tensorParallel >= 1 && pipelineParallel >= 1 && tensorParallel * pipelineParallel > s.deviceCount {
                 throw InputError(file: Self.parallelismLabel,
                                  "--tp \(tensorParallel) × --pp \(pipelineParallel) = \(tensorParallel * pipelineParallel) devices exceeds the \(s.deviceCount) devices of \(s.name) (\(s.devicesPerNode) per node × \(s.nodes) node\(s.nodes == 1 ? "" : "s")); name the device (\(s.device)) instead of the system to model a larger cluster")
@@ -136,18 +139,33 @@ public struct ProfileCatalog: Sendable {
         let model = try self.model(modelID)
         let cls = try deviceClass(device.deviceClass)
         do {
-            return try Deployment(model: model, device: device, deviceClass: cls,
+            let d = try Deployment(model: model, device: device, deviceClass: cls,
                                   tensorParallel: tensorParallel, pipelineParallel: pipelineParallel, precision: precision,
                                   scaleUpLink: try scaleUp.map(interconnect), scaleOutLink: try scaleOut.map(interconnect),
-                                  hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization)
+                                  hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization,
+                                  pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens)
+            if let limit = systemLimit, let layout = d.layout, layout.units > limit.devices {
+                throw InputError(file: Self.chipsLabel,
+                                 "\(model.name) needs \(layout.units) \(layout.unitName)s of \(device.name); \(limit.name) has \(limit.devices) (\(layout.derivation)); name the device (\(device.name)) to model more")
+            }
+            return d
         } catch let problem as Deployment.Problem {
-            throw InputError(file: Self.parallelismLabel, problem.description)
+            switch problem {
+            case .doesNotFit(let m): throw InputError(file: Self.chipsLabel, m)
+            case .invalidPlacement(let m): throw InputError(file: Self.placementLabel, m)
+            case .incompleteProfile(let m): throw InputError(file: devicesDirectory + "/" + device.name + ".json", location: "$", m)
+            default: throw InputError(file: Self.parallelismLabel, problem.description)
+            }
         }
     }
 
     /// The `file` of errors about the parallelism (`--tp/--pp` on the command line; scenario
     /// runners re-label them `$.parallelism` with `scenarioWording`).
     public static let parallelismLabel = "--tp/--pp"
+    /// The `file` of errors about an SRAM machine's chip count (`$.parallelism.chips` in a scenario).
+    public static let chipsLabel = "--chips"
+    /// The `file` of errors about a PIM placement (`$.parallelism.pimPlacement` in a scenario).
+    public static let placementLabel = "--pim-placement"
 
     /// A parallelism error's text as a scenario reads it: `tp`/`pp` instead of the flags.
     public static func scenarioWording(_ message: String) -> String {

@@ -93,6 +93,10 @@ public struct PublishedValidation {
     enum Quantity {
         case outputTokensPerSecond(perDevice: Bool)
         case ttft, e2e, tpot, decodeTokensPerSecond, promptTokensPerSecond
+        /// Output tokens over the request's whole latency, time to first token included: LLMPerf's
+        /// per-request output throughput (`num_output_tokens / e2e_latency`, ray-project/llmperf
+        /// token_benchmark_ray.py).
+        case requestOutputTokensPerSecond
     }
 
     static func quantity(_ c: PublishedCase) -> Quantity? {
@@ -100,7 +104,8 @@ public struct PublishedValidation {
         if c.unit.hasPrefix("x") || m.contains("ratio") || m.contains("speedup") || m.contains("increase") { return nil }
         if m.hasPrefix("output tokens/s (header") { return .outputTokensPerSecond(perDevice: true) }
         if m.hasPrefix("output tokens/s per gpu") { return .outputTokensPerSecond(perDevice: true) }
-        if m.hasPrefix("output tokens/s per user") || m.hasPrefix("median output tokens/s per req") { return .decodeTokensPerSecond }
+        if m.hasPrefix("median output tokens/s per req") { return .requestOutputTokensPerSecond }
+        if m.hasPrefix("output tokens/s per user") { return .decodeTokensPerSecond }
         if m.hasPrefix("output tokens/s") { return .outputTokensPerSecond(perDevice: false) }
         if m.hasPrefix("first-token latency") { return .ttft }
         if m.hasPrefix("average end-to-end") { return .e2e }
@@ -112,13 +117,27 @@ public struct PublishedValidation {
 
     // MARK: running
 
-    public func run(_ cases: [PublishedCase]) -> [Outcome] {
-        cases.map(evaluate)
+    /// - Throws: `InputError` when a comparison file under `scenarios/comparisons/` is malformed.
+    public func run(_ cases: [PublishedCase]) throws -> [Outcome] {
+        let comparisons = try Comparison.all(in: catalog)
+        return cases.map { evaluate($0, comparisons: comparisons) }
     }
 
-    func evaluate(_ c: PublishedCase) -> Outcome {
+    func evaluate(_ c: PublishedCase, comparisons: [String: (path: String, comparison: Comparison)] = [:]) -> Outcome {
         var o = Outcome(id: c.id, category: c.category, metric: c.metric, unit: c.unit, measured: c.value, predicted: nil, setup: "")
         guard let quantity = Self.quantity(c) else {
+            // A relative claim is mapped by a comparison scenario that restates both systems.
+            if let (path, comparison) = comparisons[c.id] {
+                do {
+                    let r = try comparison.run(catalog: catalog, file: path)
+                    o.predicted = r.predictedRatio
+                    o.setup = "\(r.system.setup) vs \(r.baseline.setup)"
+                    o.assumption = "by \((path as NSString).lastPathComponent): \(comparison.assumptions)"
+                } catch {
+                    o.unmapped = "\(error)"
+                }
+                return o
+            }
             o.unmapped = "relative metric (\(c.unit)): a ratio between systems or versions, not one configuration"
             return o
         }
@@ -153,7 +172,15 @@ public struct PublishedValidation {
         do {
             var devices = c.hardware.count ?? 0
             var deployment: Deployment
-            if devices == 0 {
+            let execution = try catalog.device(device).executionModel(in: catalog.deviceClass(catalog.device(device).deviceClass))
+            if devices == 0 && (execution == .sramPipeline || execution == .wafer) {
+                // SRAM machines lay the model out themselves: the fewest chips whose SRAM holds
+                // the weights and this batch's KV cache.
+                deployment = try catalog.deployment(hardware: device, model: model, precision: precision,
+                                                    onChipKVTokens: batch * (input + output))
+                devices = deployment.deviceCount
+                if let layout = deployment.layout { notes.append("device count not stated: \(layout.derivation)") }
+            } else if devices == 0 {
                 // Count not disclosed: the fewest devices that hold the model, trying every
                 // tensor-parallel degree that divides the heads with pipeline stages up to the layer count.
                 let shape = try catalog.model(model)
@@ -189,6 +216,7 @@ public struct PublishedValidation {
             case .e2e: o.predicted = p.endToEnd.milliseconds
             case .tpot: o.predicted = (p.timePerOutputToken ?? p.timeToFirstToken).milliseconds
             case .decodeTokensPerSecond: o.predicted = 1 / (p.timePerOutputToken ?? p.timeToFirstToken).value
+            case .requestOutputTokensPerSecond: o.predicted = Double(output) / p.endToEnd.value
             case .promptTokensPerSecond: o.predicted = Double(batch * input) / p.timeToFirstToken.value
             }
         } catch {

@@ -71,9 +71,16 @@ public enum ReplicaResolvers {
                 deployment = try catalog.deployment(hardware: scenario.hardware, model: scenario.model,
                                                     tensorParallel: tp, pipelineParallel: pp,
                                                     precision: scenario.precision.precision,
-                                                    memoryUtilization: scenario.memoryUtilization)
+                                                    memoryUtilization: scenario.memoryUtilization,
+                                                    pimPlacement: scenario.parallelism.pimPlacement, chips: scenario.parallelism.chips,
+                                                    onChipKVTokens: scenario.parallelism.onChipKVTokens ?? scenario.scheduler.maxBatchSize
+                                                        * min(scenario.kvCache.maxSequenceTokens ?? 4096, try catalog.model(scenario.model).maxContextTokens))
             } catch let e as InputError where e.file == ProfileCatalog.parallelismLabel {
                 throw InputError(file: file, location: "$.parallelism", ProfileCatalog.scenarioWording(e.message))
+            } catch let e as InputError where e.file == ProfileCatalog.chipsLabel {
+                throw InputError(file: file, location: "$.parallelism.chips", e.message)
+            } catch let e as InputError where e.file == ProfileCatalog.placementLabel {
+                throw InputError(file: file, location: "$.parallelism.pimPlacement", e.message)
             }
             let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
                                              maxLogitRows: scenario.scheduler.maxBatchSize)
@@ -86,7 +93,7 @@ public enum ReplicaResolvers {
             return ReplicaModel(costModel: InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize),
                                 kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
                                 kvCapacityBytes: plan.kvCapacityPerDevice.value,
-                                idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.tensorParallel * deployment.pipelineParallel),
+                                idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
                                 hostLinkBytesPerSecond: host,
                                 maxContextTokens: deployment.model.maxContextTokens)
         }

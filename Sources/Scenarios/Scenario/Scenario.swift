@@ -41,12 +41,29 @@ public struct Scenario: Codable, Sendable, Hashable {
     public struct Parallelism: Codable, Sendable, Hashable {
         public var tp: Int
         public var pp: Int
-        public init(tp: Int = 1, pp: Int = 1) { self.tp = tp; self.pp = pp }
-        enum CodingKeys: String, CodingKey { case tp, pp }
+        /// Chips (or wafers) of an SRAM machine (`sramPipeline`, `wafer`); nil for the fewest
+        /// that hold the weights and `onChipKVTokens` of KV cache.
+        public var chips: Int?
+        /// KV tokens an SRAM machine's chips reserve beside the weights; nil for
+        /// `scheduler.maxBatchSize × min(kvCache.maxSequenceTokens ?? 4096, the model's context)`.
+        public var onChipKVTokens: Int?
+        /// Where a processing-in-memory device runs what (default `none`).
+        public var pimPlacement: PIMPlacement
+        public init(tp: Int = 1, pp: Int = 1) { self.tp = tp; self.pp = pp; self.pimPlacement = .none }
+        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tp = try c.decodeIntIfPresent(.tp, atLeast: 1) ?? 1
             pp = try c.decodeIntIfPresent(.pp, atLeast: 1) ?? 1
+            chips = try c.decodeIntIfPresent(.chips, atLeast: 1)
+            if let n = chips, n > 1_000_000 {
+                throw DecodingError.dataCorruptedError(forKey: .chips, in: c, debugDescription: "expected at most 1000000, found \(n)")
+            }
+            onChipKVTokens = try c.decodeIntIfPresent(.onChipKVTokens, atLeast: 0)
+            if let n = onChipKVTokens, n > 1_000_000_000 {
+                throw DecodingError.dataCorruptedError(forKey: .onChipKVTokens, in: c, debugDescription: "expected at most 1000000000, found \(n)")
+            }
+            pimPlacement = try c.decodeKnownIfPresent(PIMPlacement.self, forKey: .pimPlacement) ?? .none
         }
     }
 

@@ -10,7 +10,7 @@ struct Explain: ParsableCommand {
     @OptionGroup var shape: BatchOptions
 
     func run() throws {
-        let d = try deployment.makeDeployment()
+        let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         print(ExplainReport.text(d, batch: shape.batch, input: shape.input, output: shape.output))
     }
 }
@@ -96,6 +96,7 @@ enum ExplainReport {
         case .communication: pace = "paced by communication between devices"
         case .overhead: pace = "paced by fixed per-kernel and per-step overheads"
         }
+        lines.append(contentsOf: ExecutionReport.lines(d, model: model, decode: decode, context: context))
         if let b = computeBoundDecodeBatch(model, context: context) {
             lines.append(b == 1 ? "Decode is compute-bound from batch 1 (context \(context))."
                          : "Decode turns compute-bound at batch \(b) (context \(context)); below it, each step is \(pace).")

@@ -12,7 +12,7 @@ struct Predict: ParsableCommand {
     var json = false
 
     func run() throws {
-        let d = try deployment.makeDeployment()
+        let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         let p = InferenceCostModel(deployment: d).predictStaticBatch(batch: shape.batch, inputTokens: shape.input, outputTokens: shape.output)
         print(json ? PredictReport.json(p, d, hardware: deployment.hardware) : PredictReport.text(p, d))
     }
@@ -21,14 +21,22 @@ struct Predict: ParsableCommand {
 enum PredictReport {
     static func header(_ d: Deployment) -> String {
         let n = d.deviceCount
-        return "\(d.model.displayName) on \(n) × \(d.device.displayName) (TP \(d.tensorParallel), PP \(d.pipelineParallel)); \(d.precision.description)"
+        let how: String
+        if let layout = d.layout {
+            how = "\(d.executionModel.rawValue): \(Format.fixed(layout.unitsPerLayer, 2)) \(layout.unitName)s per layer, \(layout.stages) stages"
+        } else {
+            how = "TP \(d.tensorParallel), PP \(d.pipelineParallel)"
+                + (d.executionModel == .roofline ? "" : ", \(d.executionModel.rawValue)")
+                + (d.pimPlacement == .none ? "" : ", PIM placement \(d.pimPlacement.rawValue)")
+        }
+        return "\(d.model.displayName) on \(n) × \(d.device.displayName) (\(how)); \(d.precision.description)"
     }
 
     static func memoryLines(_ p: StaticBatchPrediction, _ d: Deployment) -> [String] {
         let m = p.memory
         let kvNeed = Double(p.kvTokens) * m.kvBytesPerTokenPerDevice.value
         var lines = [
-            "Memory per device",
+            d.layout == nil ? "Memory per device" : "Memory of all \(d.deviceCount) \(d.layout!.unitName)s together (SRAM)",
             "  capacity            \(Format.gb(m.capacityPerDevice.value)) (usable \(Format.gb(m.usablePerDevice.value)) at \(Format.percent(d.memoryUtilization)))",
             "  weights             \(Format.gb(m.weightsPerDevice.value))",
             "  activations         \(Format.gb(m.activationsPerDevice.value)) (prefill workspace of \(Format.grouped(p.batch * p.inputTokens)) tokens)",

@@ -47,7 +47,7 @@ struct ValidateCommand: ParsableCommand {
         }
         guard let published else { return }
         let cases = try PublishedValidation.load(published)
-        let outcomes = PublishedValidation(catalog: catalog).run(cases)
+        let outcomes = try PublishedValidation(catalog: catalog).run(cases)
         print(PublishedReport.text(outcomes))
     }
 

@@ -21,6 +21,10 @@ struct DeploymentOptions: ParsableArguments {
     var kv: String = "fp16"
     @Option(help: "Fraction of device memory the engine may use.")
     var memoryUtilization: Double = 0.9
+    @Option(help: "Chips (or wafers) of an SRAM machine (groq-lpu, cerebras-wse-3); default: the fewest whose SRAM holds the weights and the batch's KV cache.")
+    var chips: Int?
+    @Option(help: "Where a processing-in-memory device runs what: \(PIMPlacement.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var pimPlacement: String = "none"
     @Option(help: "Directory holding hardware-profiles/ and scenarios/ (default: found from the working directory).")
     var profiles: String?
 
@@ -29,6 +33,10 @@ struct DeploymentOptions: ParsableArguments {
         guard pipelineParallel >= 1 else { throw ValidationError("--pp must be at least 1, got \(pipelineParallel)") }
         for (flag, value) in [("--weights", weights), ("--activations", activations), ("--kv", kv)] where DType(parsing: value) == nil {
             throw ValidationError("\(flag): unknown format \"\(value)\"; known: \(DType.knownNames)")
+        }
+        if let chips, !(1...1_000_000).contains(chips) { throw ValidationError("--chips must be in 1...1000000, got \(chips)") }
+        guard PIMPlacement(rawValue: pimPlacement) != nil else {
+            throw ValidationError("--pim-placement: unknown placement \"\(pimPlacement)\"; known: \(PIMPlacement.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard memoryUtilization > 0 && memoryUtilization <= 1 else {
             throw ValidationError("--memory-utilization must be in (0, 1], got \(memoryUtilization)")
@@ -39,11 +47,13 @@ struct DeploymentOptions: ParsableArguments {
         Precision(weights: DType(parsing: weights)!, activations: DType(parsing: activations)!, kvCache: DType(parsing: kv)!)
     }
 
-    func makeDeployment() throws -> Deployment {
+    /// - Parameter kvTokens: the KV cache an SRAM machine's chips must hold beside the weights.
+    func makeDeployment(kvTokens: Int? = nil) throws -> Deployment {
         let catalog = try ProfileCatalog.locate(explicit: profiles)
         return try catalog.deployment(hardware: hardware, model: model, tensorParallel: tensorParallel,
                                       pipelineParallel: pipelineParallel, precision: precision,
-                                      memoryUtilization: memoryUtilization)
+                                      memoryUtilization: memoryUtilization, pimPlacement: PIMPlacement(rawValue: pimPlacement)!,
+                                      chips: chips, onChipKVTokens: kvTokens)
     }
 }
 
