@@ -135,7 +135,7 @@ import Testing
 }
 
 @Suite struct PublishedValidationTests {
-    @Test func medianErrorOverGPUCasesIsAtMost15Percent() throws {
+    @Test func medianErrorOverGPUCasesIsAtMost9Point5PercentAndEveryClassIsMapped() throws {
         let r = try CLI.run(["validate", "--published", "data/validation/published.json"])
         #expect(r.status == 0, "\(r.stderr)")
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("single + multi GPU") })
@@ -144,7 +144,19 @@ import Testing
         let median = try #require(Double(fields[fields.count - 2].dropLast()))
         let cases = try #require(Int(fields[fields.count - 3]))
         #expect(cases >= 25)
-        #expect(median <= 15)
+        #expect(median <= 9.5)
+        // The execution models map every SRAM-ASIC, PIM and FPGA case (issue 11). The SRAM-ASIC
+        // goal is a median of 25%; today it is 25.3% (README, "Execution models"): guard it at 30.
+        func summary(_ category: String) throws -> (cases: Int, median: Double) {
+            let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix(category + " ") })
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            return (try #require(Int(f[f.count - 3])), try #require(Double(f[f.count - 2].dropLast())))
+        }
+        let sram = try summary("sram_asic")
+        #expect(sram.cases == 4)
+        #expect(sram.median <= 30)
+        #expect(try summary("pim").cases == 3)
+        #expect(try summary("fpga").cases == 2)
         // Nothing is dropped silently: every case is listed.
         #expect(r.stdout.contains("49 cases predicted") || r.stdout.contains("of 49 cases"))
     }

@@ -34,14 +34,14 @@ public struct PIMHybridPricer: ExecutionPricer {
             switch op.kind {
             case .attentionDecode: return .memory
             case .qkvProjection, .outputProjection, .ffn, .moeRouter, .moeExperts, .lmHead, .norm, .elementwise:
-                return inMemory(op, in: d).total <= RooflinePricer().cost(of: op, in: d).total ? .memory : .host
+                return inMemoryCost(op, in: d).total <= RooflinePricer().cost(of: op, in: d).total ? .memory : .host
             default: return .host
             }
         }
     }
 
     public func cost(of op: Operator, in d: Deployment) -> OperatorCost {
-        engine(of: op, in: d) == .memory ? inMemory(op, in: d) : RooflinePricer().cost(of: op, in: d)
+        engine(of: op, in: d) == .memory ? inMemoryCost(op, in: d) : RooflinePricer().cost(of: op, in: d)
     }
 
     public func schedule(of step: StepWorkload, in d: Deployment) -> StepSchedule {
@@ -53,7 +53,7 @@ public struct PIMHybridPricer: ExecutionPricer {
     }
 
     /// `op` run by the memory's MAC units.
-    func inMemory(_ op: Operator, in d: Deployment) -> OperatorCost {
+    public func inMemoryCost(_ op: Operator, in d: Deployment) -> OperatorCost {
         guard let pim = d.device.pim else { return RooflinePricer().cost(of: op, in: d) }
         let cls = d.deviceClass
         let compute = op.flops.value / (pim.macFLOPsPerSecond * cls.computeFraction)

@@ -58,6 +58,7 @@ public enum HostProfileWriter {
           "name": \(quoted(id)),
           "displayName": \(quoted("This host (\(c.cpuModel)), calibrated with \(c.threads) thread(s)")),
           "deviceClass": "cpu",
+          "executionModel": "measuredKernels",
           "peakFLOPsPerSecond": {
             "fp32": \(n(f32.map(ceiling) ?? 1)),
             "fp16": \(n(max(c.attentionFLOPsPerSecond, 1))),

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// Bad input to the execution models gets one clear line and exit code 2 (issue 11): a model
+/// that does not fit the SRAM names its shortfall in bytes and chips; a PIM placement on a
+/// device without PIM; an FPGA profile without DSP figures.
+@Suite struct ExecutionModelCommandTests {
+    @Test func tooFewSRAMChipsNameTheShortfallInBytesAndChips() throws {
+        let r = try CLI.run(["predict", "--hardware", "groq-lpu", "--model", "llama-2-70b", "--chips", "500"])
+        expectScenarioError(r, containing: ["--chips: llama-2-70b at fp16 needs", "500 chips of groq-lpu hold", "short by ", " bytes, ", "more chips ("])
+        let file = try ScenarioFiles.write(ScenarioFiles.json(hardware: "groq-lpu", model: "llama-2-70b", extra: ["parallelism": #"{"chips": 400}"#]))
+        expectScenarioError(try CLI.run(["simulate", file]), containing: [file + ": $.parallelism.chips: llama-2-70b at fp16 needs", "more chips"])
+        // --tp/--pp do not apply: the layout is the machine's own.
+        expectScenarioError(try CLI.run(["predict", "--hardware", "groq-lpu", "--model", "llama-2-7b", "--tp", "2"]),
+                            containing: ["groq-lpu lays the model out over its chips itself (sramPipeline): give a chip count (--chips)"])
+    }
+
+    @Test func aPIMPlacementOnADeviceWithoutPIM() throws {
+        expectScenarioError(try CLI.run(["predict", "--hardware", "nvidia-h100-sxm", "--model", "llama-2-7b", "--pim-placement", "attentionInMemory"]),
+                            containing: ["--pim-placement: PIM placement attentionInMemory needs a device with processing in memory", "nvidia-h100-sxm executes as roofline"])
+        expectScenarioError(try CLI.run(["predict", "--hardware", "skhynix-aim", "--model", "smollm2-135m", "--pim-placement", "everywhere"]),
+                            containing: ["--pim-placement: unknown placement \"everywhere\"; known: none, decodeInMemory"])
+        let file = try ScenarioFiles.write(ScenarioFiles.json(hardware: "nvidia-h100-sxm", extra: ["parallelism": #"{"pimPlacement": "decodeInMemory"}"#]))
+        expectScenarioError(try CLI.run(["simulate", file]), containing: [file + ": $.parallelism.pimPlacement: PIM placement decodeInMemory needs"])
+    }
+
+    @Test func anFPGAProfileWithoutDSPFigures() throws {
+        // A copy of the profiles whose U280 has no "fpga" block.
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("infersim-fpga-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.copyItem(atPath: CLI.repoRoot + "/hardware-profiles", toPath: root + "/hardware-profiles")
+        try FileManager.default.copyItem(atPath: CLI.repoRoot + "/scenarios", toPath: root + "/scenarios")
+        let path = root + "/hardware-profiles/devices/xilinx-u280.json"
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        object["fpga"] = nil
+        var sources = object["sources"] as! [String: Any]
+        sources["fpga"] = nil
+        object["sources"] = sources
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let r = try CLI.run(["predict", "--hardware", "xilinx-u280", "--model", "llama-2-7b", "--profiles", root])
+        expectScenarioError(r, containing: ["xilinx-u280.json", "$.fpga", "needs an \"fpga\" block with its DSP figures"])
+    }
+
+    @Test func explainSaysHowAnSRAMMachineWasSizedAndWhatBoundsAToken() throws {
+        let r = try CLI.run(["explain", "--hardware", "groq-lpu", "--model", "llama-2-70b"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Execution model sramPipeline: 137.95 GB weights"), "\(r.stdout)")
+        #expect(r.stdout.contains("chips per layer, 80 pipeline stages, 79 hops per token"))
+        #expect(r.stdout.contains("per stage on average, of which"))
+        #expect(r.stdout.contains("chip-to-chip hops and all-reduces"))
+        let pim = try CLI.run(["explain", "--hardware", "amd-mi100-hbm-pim", "--model", "llama-2-7b", "--pim-placement", "decodeInMemory"])
+        #expect(pim.status == 0, "\(pim.stderr)")
+        #expect(pim.stdout.contains("decode operators in memory: rmsnorm (attention), QKV projection, attention (decode)"), "\(pim.stdout)")
+        let fpga = try CLI.run(["explain", "--hardware", "xilinx-u280", "--model", "llama-2-7b"])
+        #expect(fpga.stdout.contains("Execution model fpgaDataflow: 6144 DSPs at 225 MHz"), "\(fpga.stdout)")
+        #expect(fpga.stdout.contains("of the weights spill to DDR4"), "\(fpga.stdout)")
+    }
+
+    @Test func everyComparisonScenarioRuns() throws {
+        let dir = CLI.repoRoot + "/scenarios/comparisons"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 5)
+        for f in files {
+            let r = try CLI.run(["compare", dir + "/" + f])
+            #expect(r.status == 0, "\(f): \(r.stderr)")
+            #expect(r.stdout.contains("predicted "), "\(f): \(r.stdout)")
+        }
+    }
+}
