@@ -198,7 +198,9 @@ public final class Deployment: Sendable {
         var layout: SpatialLayout?
         if spatial {
             let weights = Self.weightBytes(model: model, precision: precision, tensorParallel: 1, pipelineParallel: 1)
-            let workspace = Self.activationBytes(model: model, precision: precision, tensorParallel: 1, tokens: 1, logitRows: 1)
+            // Workspace for a chunk of up to 2,048 tokens (the machine streams a longer step in chunks).
+            let chunk = min(max(1, onChipKVTokens ?? model.maxContextTokens), 2048)
+            let workspace = Self.activationBytes(model: model, precision: precision, tensorParallel: 1, tokens: chunk, logitRows: chunk)
             layout = try SpatialLayout.make(model: model, device: device, precision: precision, memoryUtilization: memoryUtilization,
                                             kvTokens: max(0, onChipKVTokens ?? model.maxContextTokens),
                                             workspaceBytes: workspace.value, weightBytes: weights.value, units: units,
@@ -276,8 +278,23 @@ public final class Deployment: Sendable {
         return executionModel == .wafer ? layout.unitsPerLayer : max(1, layout.unitsPerLayer)
     }
 
-    /// Prices one execution of `op` on one device, by the device's execution model.
-    @inline(__always) public func cost(of op: Operator) -> OperatorCost { pricer.cost(of: op, in: self) }
+    /// Prices one execution of `op` on one device, by the device's execution model. The two
+    /// models a simulation prices millions of times are called directly (no dynamic dispatch).
+    @inline(__always) public func cost(of op: Operator) -> OperatorCost {
+        switch executionModel {
+        case .roofline: return RooflinePricer().cost(of: op, in: self)
+        case .measuredKernels: return MeasuredKernelsPricer().cost(of: op, in: self)
+        case .sramPipeline, .wafer, .pimHybrid, .fpgaDataflow: return pricer.cost(of: op, in: self)
+        }
+    }
+
+    /// How a step's operators share the device (`ExecutionPricer.schedule(of:in:)`).
+    @inline(__always) public func schedule(of step: StepWorkload) -> StepSchedule {
+        switch executionModel {
+        case .roofline, .measuredKernels: return .serial
+        case .sramPipeline, .wafer, .pimHybrid, .fpgaDataflow: return pricer.schedule(of: step, in: self)
+        }
+    }
 
     /// Compute figures for arithmetic type `type`: cached for the two types the deployment uses,
     /// looked up in the profiles otherwise.

@@ -120,7 +120,7 @@ public struct InferenceCostModel: StepCostModel {
         var inFlight = 1.0
         var duration: Double
         let stepOverhead = deployment.rates.stepOverheadSeconds
-        switch deployment.pricer.schedule(of: step, in: deployment) {
+        switch deployment.schedule(of: step) {
         case .serial:
             s = sums(of: step)
             s.overhead += stepOverhead
@@ -179,11 +179,14 @@ public struct InferenceCostModel: StepCostModel {
         let cost = cost(of: step)
         let d = cost.duration.value
         let (peak, _) = deployment.device.peakCompute(for: deployment.precision.activations)
+        // The listed FLOPs and bytes are one tensor-parallel rank's over all stages; an SRAM
+        // layout lists the whole model, spread over all its chips.
+        let spread = Double(deployment.layout?.units ?? deployment.pipelineParallel)
         return StepBreakdown(
             operators: rows, stepOverhead: Seconds(deployment.rates.stepOverheadSeconds), cost: cost,
             flopsPerDevice: FLOPs(flops), bytesPerDevice: Bytes(bytes), memoryFloor: Seconds(floor),
-            mfu: d > 0 ? flops / (d * peak.value) / Double(deployment.pipelineParallel) : 0,
-            mbu: d > 0 ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond) / Double(deployment.pipelineParallel) : 0)
+            mfu: d > 0 ? flops / (d * peak.value) / spread : 0,
+            mbu: d > 0 ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond) / spread : 0)
     }
 
     private func energy(duration: Double, busy: Double) -> Joules {

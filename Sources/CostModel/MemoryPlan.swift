@@ -114,7 +114,8 @@ extension Deployment {
         }
         let usable = capacity * memoryUtilization
         let weights = weightsPerDevice
-        let activations = activationBytes(tokens: maxStepTokens, logitRows: maxLogitRows)
+        // An SRAM machine streams a step through its layers in chunks of the workspace it reserved.
+        let activations = layout.map { Bytes($0.workspaceBytes) } ?? activationBytes(tokens: maxStepTokens, logitRows: maxLogitRows)
         let kvPerToken = model.kvBytesPerToken(precision.kvCache)
         let kvPerDevice: Bytes
         if model.mla != nil {

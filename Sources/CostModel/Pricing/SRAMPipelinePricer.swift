@@ -1,3 +1,4 @@
+import Foundation
 import HardwareModel
 
 /// Chips that hold every weight and the KV cache in on-chip SRAM, layers spread across them and
@@ -8,8 +9,9 @@ import HardwareModel
 ///   reloads its weights for every few rows, so one row reaches `1 / (1 + n½)` of peak) and SRAM
 ///   bandwidth. The embedding and the LM head run on the chips their weights fill.
 /// - A layer split over `n > 1` chips all-reduces twice (after attention and after the FFN): a
-///   scheduled exchange inside the fully connected group, a reduce-scatter and an all-gather of
-///   one hop each, `2·(latency + (n−1)/n · bytes / bandwidth)`. No launch overheads beyond the
+///   scheduled exchange inside each fully connected group of `devicesPerNode` chips, a
+///   reduce-scatter and an all-gather of one hop each per level of groups,
+///   `2·⌈log_r n⌉·(latency + (n−1)/n · bytes / bandwidth)` with `r = devicesPerNode`. No launch overheads beyond the
 ///   class's: the schedule is static.
 /// - A token crosses `hops` chip boundaries between stages, one message each.
 /// - Throughput comes from filling the pipeline: a step of `B` sequences costs one pass of
@@ -23,7 +25,12 @@ public struct SRAMPipelinePricer: ExecutionPricer {
         case .allReduce:
             let n = Double(d.collectiveRanks)
             guard n > 1, let link = d.tensorLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
-            let time = 2 * (link.latencySeconds + (n - 1) / n * op.communicationBytes.value
+            // One reduce-scatter and one all-gather hop per level of fully connected groups of
+            // `devicesPerNode` chips (a node, then groups of nodes).
+            let radix = Double(max(2, d.device.interconnect.devicesPerNode))
+            var levels = 1.0
+            while pow(radix, levels) < n { levels += 1 }
+            let time = 2 * levels * (link.latencySeconds + (n - 1) / n * op.communicationBytes.value
                 / (link.bandwidthBytesPerSecondPerDirection * link.achievableFraction))
             return OperatorCost(compute: .zero, memory: .zero, communication: Seconds(time), overhead: Seconds(d.rates.kernelOverheadSeconds))
         case .pipelineTransfer:
