@@ -34,8 +34,7 @@ public struct SRAMPipelinePricer: ExecutionPricer {
                 / (link.bandwidthBytesPerSecondPerDirection * link.achievableFraction))
             return OperatorCost(compute: .zero, memory: .zero, communication: Seconds(time), overhead: Seconds(d.rates.kernelOverheadSeconds))
         case .pipelineTransfer:
-            guard let link = d.pipelineLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
-            return OperatorCost(compute: .zero, memory: .zero, communication: link.transferTime(op.communicationBytes), overhead: .zero)
+            return SpatialShare.hop(op, in: d)
         default:
             let units: Double
             if op.kind == .lmHead || op.kind == .embedding {
@@ -52,8 +51,15 @@ public struct SRAMPipelinePricer: ExecutionPricer {
     }
 }
 
-/// Prices an operator split evenly over `units` chips (or fractions of a wafer) on the roofline.
+/// Prices an operator split evenly over `units` chips (or fractions of a wafer) on the roofline,
+/// and a token's hop from one unit to the next.
 enum SpatialShare {
+    /// One message per stage boundary on the layout's link; no launch cost (the schedule is static).
+    static func hop(_ op: Operator, in d: Deployment) -> OperatorCost {
+        guard let link = d.pipelineLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
+        return OperatorCost(compute: .zero, memory: .zero, communication: link.transferTime(op.communicationBytes), overhead: .zero)
+    }
+
     static func price(_ op: Operator, over units: Double, in d: Deployment) -> OperatorCost {
         var share = op
         share.flops = FLOPs(op.flops.value / units)

@@ -20,8 +20,7 @@ public struct WaferPricer: ExecutionPricer {
         case .allReduce:
             return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero)
         case .pipelineTransfer:
-            guard let link = d.pipelineLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
-            return OperatorCost(compute: .zero, memory: .zero, communication: link.transferTime(op.communicationBytes), overhead: .zero)
+            return SpatialShare.hop(op, in: d)
         default:
             let share: Double
             if op.kind == .lmHead || op.kind == .embedding {
