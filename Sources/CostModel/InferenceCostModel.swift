@@ -126,7 +126,7 @@ public struct InferenceCostModel: StepCostModel {
             s.overhead += stepOverhead
             duration = s.host + s.inMemory
         case .filledPipeline(let stages):
-            let m = max(1, min(step.decodeTokens + step.prefillSequences, stages))
+            let m = max(1, min(step.decodeSequences + step.prefillSequences, stages))
             s = sums(of: m > 1 ? step.microBatch(m) : step)
             inFlight = Double(m)
             s.overhead += stepOverhead

@@ -4,8 +4,9 @@ import HardwareModel
 /// whatever the batch size: the cost of every operator is linear in these sums.
 ///
 /// A step mixes prefill chunks (a run of new prompt tokens of one sequence, appended after
-/// `contextBefore` tokens already in that sequence's KV cache) and decode tokens (one new
-/// token of a sequence whose context, including the new token, is `contextLength`).
+/// `contextBefore` tokens already in that sequence's KV cache) and decode entries: one new token
+/// of a sequence whose context, including the new token, is `contextLength`, or, under
+/// speculative decoding, `q` tokens verified at once (the last token and `q − 1` drafts).
 public struct StepWorkload: Hashable, Sendable {
     /// New prompt tokens across all prefill chunks.
     public var prefillTokens: Int = 0
@@ -16,12 +17,22 @@ public struct StepWorkload: Hashable, Sendable {
     public var prefillAttentionPairs: Double = 0
     /// Σ over chunks of KV positions the chunk's attention reads (`contextBefore + c`).
     public var prefillContextTokens: Int = 0
-    /// Sequences that decode one token in this step.
+    /// Query tokens of the decode entries: one per decoding sequence, `q` per verifying one.
     public var decodeTokens: Int = 0
-    /// Σ over decoding sequences of their context length including the new token.
+    /// Σ over decoding sequences of their context length including their new tokens.
     public var decodeContextTokens: Int = 0
+    /// Sequences that decode (or verify) in this step.
+    public var decodeSequences: Int = 0
+    /// Σ over decode entries of the query-key pairs: the context for one token;
+    /// `q · contextBefore + q · (q + 1) / 2` for `q` verified tokens.
+    public var decodeAttentionPairs: Double = 0
+    /// Draft tokens proposed per verifying sequence (the most of any entry); 0 without speculation.
+    public var draftTokens: Int = 0
 
     public init() {}
+
+    /// Whether some decode entry verifies more than one token.
+    @inlinable public var verifies: Bool { decodeTokens != decodeSequences }
 
     /// All new tokens processed by the step (rows of every weight GEMM).
     @inlinable public var totalTokens: Int { prefillTokens + decodeTokens }
@@ -40,7 +51,20 @@ public struct StepWorkload: Hashable, Sendable {
     @inlinable public mutating func addDecode(contextLength: Int) {
         precondition(contextLength > 0)
         decodeTokens += 1
+        decodeSequences += 1
         decodeContextTokens += contextLength
+        decodeAttentionPairs += Double(contextLength)
+    }
+
+    /// Adds a verification of `tokens` query tokens (the sequence's last token and `tokens − 1`
+    /// drafts) after `contextBefore` cached tokens: one pass of the target model over all of them.
+    @inlinable public mutating func addVerification(tokens q: Int, contextBefore: Int) {
+        precondition(q > 0 && contextBefore >= 0)
+        decodeTokens += q
+        decodeSequences += 1
+        decodeContextTokens += contextBefore + q
+        decodeAttentionPairs += Double(q) * Double(contextBefore) + Double(q) * Double(q + 1) / 2
+        draftTokens = max(draftTokens, q - 1)
     }
 }
 
@@ -76,11 +100,14 @@ extension StepWorkload {
     public func microBatch(_ m: Int) -> StepWorkload {
         guard m > 1 else { return self }
         var s = StepWorkload()
-        if decodeTokens > 0 {
-            let d = (decodeTokens + m - 1) / m
-            let share = Double(d) / Double(decodeTokens)
-            s.decodeTokens = d
-            s.decodeContextTokens = max(d, Int((Double(decodeContextTokens) * share).rounded()))
+        if decodeSequences > 0 {
+            let d = (decodeSequences + m - 1) / m
+            let share = Double(d) / Double(decodeSequences)
+            s.decodeSequences = d
+            s.decodeTokens = max(d, Int((Double(decodeTokens) * share).rounded()))
+            s.decodeContextTokens = max(s.decodeTokens, Int((Double(decodeContextTokens) * share).rounded()))
+            s.decodeAttentionPairs = decodeAttentionPairs * share
+            s.draftTokens = draftTokens
         }
         if prefillSequences > 0 {
             let p = (prefillSequences + m - 1) / m
@@ -96,7 +123,7 @@ extension StepWorkload {
     /// The step's prefill chunks and its decodes as two steps.
     public func splitPrefillDecode() -> (prefill: StepWorkload, decode: StepWorkload) {
         var p = self, d = self
-        p.decodeTokens = 0; p.decodeContextTokens = 0
+        p.decodeTokens = 0; p.decodeContextTokens = 0; p.decodeSequences = 0; p.decodeAttentionPairs = 0; p.draftTokens = 0
         d.prefillTokens = 0; d.prefillSequences = 0; d.prefillAttentionPairs = 0; d.prefillContextTokens = 0
         return (p, d)
     }

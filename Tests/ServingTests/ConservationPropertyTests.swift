@@ -1,4 +1,5 @@
 import DiscreteEvent
+import Foundation
 import Testing
 @testable import Serving
 
@@ -90,4 +91,58 @@ func randomScenario(seed: UInt64) -> (ClusterConfiguration, [RequestSpec]) {
         #expect(a == b)
         #expect(runA.completions == runB.completions && runA.rejections == runB.rejections && runA.steps == runB.steps)
     }
+}
+
+/// Speculative decoding keeps the books: over 1,000 random clusters with random draft lengths,
+/// acceptance rates and batch limits, every request completes with exactly its output tokens
+/// (a round never produces more than the request still needs) or is rejected, the KV cache
+/// (grown by the drafts, rolled back to the accepted ones) is empty at the end, and each verified
+/// round produces between one token and one plus its drafts.
+@Test func speculativeDecodingConservesRequestsTokensAndKV() throws {
+    var rounds = 0, completed = 0
+    for seed in UInt64(1000)..<2000 {
+        var (config, requests) = randomScenario(seed: seed)
+        var rng = TestRNG(state: seed &* 0x9E37_79B9_7F4A_7C15 &+ 3)
+        let acceptance: SpeculationConfiguration.Acceptance = rng.int(0...1) == 0
+            ? .fixed([0, 0.5, 0.8, 1][rng.int(0...3)]) : .uniform(min: 0.2, max: 0.95)
+        config.speculation = SpeculationConfiguration(draftTokens: rng.int(1...6), acceptance: acceptance,
+                                                      maxBatchSize: rng.int(1...12), seed: seed)
+        requests = Array(requests.prefix(30))
+        let (outcome, run) = try simulate(config, requests)
+        let context = "seed \(seed): \(config.scheduler.kind) \(config.kvCache.kind) \(config.kvCache.preemption) k \(config.speculation!.draftTokens)"
+        #expect(run.completions.count + run.rejections.count == requests.count, "\(context)")
+        #expect(Set(run.completions.map(\.id) + run.rejections.map(\.id)).count == requests.count, "\(context)")
+        for done in run.completions {
+            #expect(done.outputTokens == requests[done.id].outputTokens, "\(context)")
+            #expect(done.firstToken > done.scheduled && done.completion >= done.firstToken, "\(context)")
+        }
+        for replica in outcome.replicas {
+            #expect(replica.kvCache.peakUsedBlocks <= replica.kvCache.totalBlocks, "\(context)")
+            #expect(replica.finalPinnedBlocks == 0, "\(context): KV still held at the end")
+        }
+        rounds += outcome.replicas.reduce(0) { $0 + $1.statistics.steps }
+        completed += run.completions.count
+    }
+    #expect(completed > 10_000 && rounds > 10_000, "completed \(completed), steps \(rounds)")
+}
+
+/// The acceptance draws: a fixed rate of 0 never accepts, 1 always accepts every draft, and the
+/// mean tokens per round at rate `a` approach `(1 − a^(k+1)) / (1 − a)`.
+@Test func acceptanceDrawsFollowTheChainFormula() {
+    let never = SpeculationConfiguration(draftTokens: 4, acceptance: .fixed(0), maxBatchSize: 8, seed: 7)
+    let always = SpeculationConfiguration(draftTokens: 4, acceptance: .fixed(1), maxBatchSize: 8, seed: 7)
+    #expect((0..<100).allSatisfy { never.accepted(request: $0, generated: 3, drafts: 4) == 0 })
+    #expect((0..<100).allSatisfy { always.accepted(request: $0, generated: 3, drafts: 4) == 4 })
+    for a in [0.3, 0.6, 0.8] {
+        let c = SpeculationConfiguration(draftTokens: 4, acceptance: .fixed(a), maxBatchSize: 8, seed: 11)
+        var total = 0
+        let n = 200_000
+        for i in 0..<n { total += 1 + c.accepted(request: i % 1000, generated: i / 1000, drafts: 4) }
+        let expected = (1 - pow(a, 5)) / (1 - a)
+        #expect(abs(Double(total) / Double(n) - expected) < 0.01, "a = \(a): \(Double(total) / Double(n)) vs \(expected)")
+    }
+    // Reproducible: the same keys give the same draw.
+    let c = SpeculationConfiguration(draftTokens: 3, acceptance: .uniform(min: 0.2, max: 0.9), maxBatchSize: 8, seed: 5)
+    #expect(c.accepted(request: 42, generated: 17, drafts: 3) == c.accepted(request: 42, generated: 17, drafts: 3))
+    #expect(c.rate(request: 42) >= 0.2 && c.rate(request: 42) <= 0.9)
 }

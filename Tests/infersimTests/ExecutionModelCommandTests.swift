@@ -68,3 +68,30 @@ import Testing
         }
     }
 }
+
+/// Speculative decoding's bad input (issue 12): one line each, exit code 2.
+@Suite struct SpeculativeDecodingCommandTests {
+    @Test func badSpeculationInputIsOneLine() throws {
+        func scenario(_ speculative: String) throws -> String {
+            try ScenarioFiles.write(ScenarioFiles.json(model: "llama-2-7b", extra: ["speculative": speculative]))
+        }
+        var f = try scenario(#"{"draftModel": "llama-68m", "draftTokens": 4, "acceptance": 1.5}"#)
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.speculative.acceptance: expected an acceptance rate in [0, 1], found 1.5"])
+        f = try scenario(#"{"draftModel": "llama-68m", "draftTokens": 0, "acceptance": 0.8}"#)
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.speculative.draftTokens: expected an integer >= 1, found 0"])
+        f = try scenario(#"{"draftModel": "smollm2-135m", "draftTokens": 4, "acceptance": 0.8}"#)
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.speculative.draftModel: draft model smollm2-135m has a vocabulary of 49152 tokens, the target llama-2-7b 32000"])
+        expectScenarioError(try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m", "--acceptance", "1.5"]),
+                            containing: ["--acceptance must be in [0, 1], got 1.5"])
+        expectScenarioError(try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m", "--draft-tokens", "0"]),
+                            containing: ["--draft-tokens must be in 1...64, got 0"])
+    }
+
+    @Test func speculateShowsTheCrossover() throws {
+        let r = try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m",
+                             "--context", "128", "--batches", "1,64,512,2048"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("3.362 tokens per verification"), "\(r.stdout)")
+        #expect(r.stdout.contains("Speculation stops paying at batch"), "\(r.stdout)")
+    }
+}

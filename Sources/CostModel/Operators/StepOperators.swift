@@ -88,13 +88,21 @@ extension Deployment {
         }
         if step.decodeTokens > 0 {
             let d = Double(step.decodeTokens)
-            // Queries that share one cached key/value: the GQA group (all heads for MLA).
-            let group = model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads)
+            // Queries that share one cached key/value: the GQA group (all heads for MLA), times
+            // the tokens a verifying sequence checks at once.
+            var group = model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads)
+            let pairs: Double
+            if step.verifies {
+                group *= d / Double(step.decodeSequences)
+                pairs = step.decodeAttentionPairs
+            } else {
+                pairs = Double(step.decodeContextTokens)
+            }
             if dependent { body(Operator(name: "attention (decode)", kind: .attentionDecode,
-                          flops: FLOPs(Double(step.decodeContextTokens) * flopsPerPair),
+                          flops: FLOPs(pairs * flopsPerPair),
                           activationBytes: Bytes(d * qoBytesPerToken),
                           kvBytes: Bytes((Double(step.decodeContextTokens) + d) * kvPerTokenPerLayer),
-                          rows: group, sequences: d, arithmetic: attentionArith, repeats: L)) }
+                          rows: group, sequences: Double(step.decodeSequences), arithmetic: attentionArith, repeats: L)) }
         }
 
         let oElements = Double(model.heads * (model.mla?.vHeadDim ?? model.headDim)) * H / tp

@@ -47,7 +47,7 @@ public struct PIMHybridPricer: ExecutionPricer {
     public func schedule(of step: StepWorkload, in d: Deployment) -> StepSchedule {
         switch placement {
         case .none, .decodeInMemory: return .serial
-        case .attentionInMemory: return step.decodeTokens >= 2 ? .interleavedSubBatches : .serial
+        case .attentionInMemory: return step.decodeSequences >= 2 ? .interleavedSubBatches : .serial
         case .prefillOnHost: return .concurrentEngines
         }
     }

@@ -90,9 +90,31 @@ public enum ReplicaResolvers {
                                  "\(scenario.model) does not fit on \(scenario.hardware) with tp \(tp) × pp \(pp): short by \(gb(plan.shortfall.gigabytes)) GB per device (weights \(gb(plan.weightsPerDevice.gigabytes)) GB, usable \(gb(plan.usablePerDevice.gigabytes)) GB)")
             }
             let host = deployment.hostLink.map { $0.bandwidth.value * $0.achievableFraction }
-            return ReplicaModel(costModel: InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize),
+            let target = InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize)
+            var costModel: any StepCostModel = target
+            var kvCapacity = plan.kvCapacityPerDevice.value
+            if let spec = scenario.speculative {
+                let drafter: SpeculativeDecoding.Drafter
+                do {
+                    drafter = try SpeculationSetup.drafter(catalog: catalog, target: deployment, draftModel: spec.draftModel,
+                                                           draftHardware: spec.draftHardware, label: "speculative")
+                } catch let e as InputError {
+                    throw InputError(file: file, location: spec.draftHeads ? "$.speculative.draftHeads" : "$.speculative.draftModel", e.message)
+                }
+                // A drafter on the replica's own devices keeps its weights beside the target's.
+                if spec.draftHardware == nil || spec.draftHardware == scenario.hardware {
+                    switch drafter {
+                    case .model(let m), .heads(let m): kvCapacity -= m.deployment.weightsPerDevice.value
+                    }
+                    guard kvCapacity > 0 else {
+                        throw InputError(file: file, location: "$.speculative", "the drafter's weights leave no room for the KV cache on \(scenario.hardware)")
+                    }
+                }
+                costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens))
+            }
+            return ReplicaModel(costModel: costModel,
                                 kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
-                                kvCapacityBytes: plan.kvCapacityPerDevice.value,
+                                kvCapacityBytes: kvCapacity,
                                 idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
                                 hostLinkBytesPerSecond: host,
                                 maxContextTokens: deployment.model.maxContextTokens)

@@ -20,6 +20,8 @@ import ServingMetrics
 /// known ones) and out-of-range numbers are reported with their JSON path.
 public struct Scenario: Codable, Sendable, Hashable {
     public var name: String?
+    /// Where the scenario's figures come from (a paper, a measurement), for the reader; not used.
+    public var source: String?
     /// A device id (`hardware-profiles/devices`) or system id (`hardware-profiles/systems`).
     public var hardware: String
     /// A model id (`scenarios/models`).
@@ -37,6 +39,57 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var memoryUtilization: Double
     /// Axes to vary: JSON path (dot-separated, relative to the scenario) → values. Expanded by `SweepExpansion`.
     public var sweep: [String: [JSONValue]]?
+    /// Speculative decoding, or nil for one token per decode.
+    public var speculative: SpeculativeSpec?
+
+    /// Speculative decoding: a draft model (`draftModel`, on `draftHardware` or the replica's)
+    /// or self-drafting heads (`draftHeads`), `draftTokens` drafts per round, an acceptance rate
+    /// per draft token (`acceptance`, or per request uniform in `acceptanceRange`), turned off
+    /// for steps with more than `maxBatchSize` decoding sequences.
+    public struct SpeculativeSpec: Codable, Sendable, Hashable {
+        public var draftModel: String?
+        public var draftHardware: String?
+        public var draftHeads: Bool
+        public var draftTokens: Int
+        public var acceptance: Double?
+        public var acceptanceRange: [Double]?
+        public var maxBatchSize: Int?
+
+        enum CodingKeys: String, CodingKey { case draftModel, draftHardware, draftHeads, draftTokens, acceptance, acceptanceRange, maxBatchSize }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            draftModel = try c.decodeIfPresent(String.self, forKey: .draftModel)
+            draftHardware = try c.decodeIfPresent(String.self, forKey: .draftHardware)
+            draftHeads = try c.decodeIfPresent(Bool.self, forKey: .draftHeads) ?? false
+            guard (draftModel != nil) != draftHeads else {
+                throw DecodingError.dataCorruptedError(forKey: .draftModel, in: c, debugDescription: "expected exactly one of \"draftModel\" and \"draftHeads\": true")
+            }
+            draftTokens = try c.decodeInt(.draftTokens, atLeast: 1)
+            guard draftTokens <= 64 else {
+                throw DecodingError.dataCorruptedError(forKey: .draftTokens, in: c, debugDescription: "expected at most 64 draft tokens, found \(draftTokens)")
+            }
+            acceptance = try c.decodeIfPresent(Double.self, forKey: .acceptance)
+            acceptanceRange = try c.decodeIfPresent([Double].self, forKey: .acceptanceRange)
+            guard (acceptance != nil) != (acceptanceRange != nil) else {
+                throw DecodingError.dataCorruptedError(forKey: .acceptance, in: c, debugDescription: "expected exactly one of \"acceptance\" and \"acceptanceRange\"")
+            }
+            if let a = acceptance, !(a >= 0 && a <= 1) {
+                throw DecodingError.dataCorruptedError(forKey: .acceptance, in: c, debugDescription: "expected an acceptance rate in [0, 1], found \(a)")
+            }
+            if let r = acceptanceRange, !(r.count == 2 && r[0] >= 0 && r[0] <= r[1] && r[1] <= 1) {
+                throw DecodingError.dataCorruptedError(forKey: .acceptanceRange, in: c,
+                    debugDescription: "expected [min, max] with 0 <= min <= max <= 1, found \(r)")
+            }
+            maxBatchSize = try c.decodeIntIfPresent(.maxBatchSize, atLeast: 1)
+        }
+
+        /// The simulator's configuration of it.
+        public func configuration(seed: UInt64) -> SpeculationConfiguration {
+            let accept: SpeculationConfiguration.Acceptance = acceptance.map { .fixed($0) } ?? .uniform(min: acceptanceRange![0], max: acceptanceRange![1])
+            return SpeculationConfiguration(draftTokens: draftTokens, acceptance: accept, maxBatchSize: maxBatchSize ?? Int.max, seed: seed)
+        }
+    }
 
     public struct Parallelism: Codable, Sendable, Hashable {
         public var tp: Int
@@ -172,12 +225,14 @@ public struct Scenario: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep
+        case name, source, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep,
+             speculative
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)
+        source = try c.decodeIfPresent(String.self, forKey: .source)
         hardware = try c.decode(String.self, forKey: .hardware)
         model = try c.decode(String.self, forKey: .model)
         parallelism = try c.decodeIfPresent(Parallelism.self, forKey: .parallelism) ?? Parallelism()
@@ -191,6 +246,7 @@ public struct Scenario: Codable, Sendable, Hashable {
         slo = try c.decodeIfPresent(SLOSpec.self, forKey: .slo)
         memoryUtilization = try c.contains(.memoryUtilization) ? c.decodeFraction(.memoryUtilization) : 0.9
         sweep = try c.decodeIfPresent([String: [JSONValue]].self, forKey: .sweep)
+        speculative = try c.decodeIfPresent(SpeculativeSpec.self, forKey: .speculative)
     }
 
     /// Reads and validates a scenario file.
@@ -234,6 +290,7 @@ public struct Scenario: Codable, Sendable, Hashable {
                                   maxWaitingQueue: scheduler.maxWaitingQueue),
             scheduler: SchedulerConfiguration(kind: scheduler.kind, classes: scheduler.priorityClasses,
                                               admissionDeadline: scheduler.admissionDeadlineMs.map { SimDuration(secondsRoundingUp: $0 / 1e3) }),
-            kvCache: kv, router: router, idlePowerWatts: replica.idlePowerWatts)
+            kvCache: kv, router: router, idlePowerWatts: replica.idlePowerWatts,
+            speculation: speculative?.configuration(seed: seed))
     }
 }

@@ -7,9 +7,12 @@ public struct ClusterConfiguration: Hashable, Sendable {
     public var router: RouterKind
     /// Power a replica draws while it runs no step (all its devices), watts; 0 if unknown.
     public var idlePowerWatts: Double
+    /// Speculative decoding, or nil for one token per decode.
+    public var speculation: SpeculationConfiguration?
 
     public init(replicas: Int, limits: ServingLimits, scheduler: SchedulerConfiguration,
-                kvCache: KVCacheConfiguration, router: RouterKind = .leastOutstanding, idlePowerWatts: Double = 0) {
+                kvCache: KVCacheConfiguration, router: RouterKind = .leastOutstanding, idlePowerWatts: Double = 0,
+                speculation: SpeculationConfiguration? = nil) {
         precondition(replicas >= 1 && idlePowerWatts >= 0)
         self.replicas = replicas
         self.limits = limits
@@ -17,6 +20,7 @@ public struct ClusterConfiguration: Hashable, Sendable {
         self.kvCache = kvCache
         self.router = router
         self.idlePowerWatts = idlePowerWatts
+        self.speculation = speculation
     }
 }
 

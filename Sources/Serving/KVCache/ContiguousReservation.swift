@@ -60,6 +60,14 @@ public struct ContiguousReservation: KVCacheManager {
         return true
     }
 
+    /// The reservation stays (it covers `maxSequenceTokens` up front); only the tokens held shrink.
+    public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
+        let s = Int(slot)
+        guard tokens < Int(table.kvTokens[s]) else { return }
+        storedTokens -= Int(table.kvTokens[s]) - tokens
+        table.kvTokens[s] = Int32(tokens)
+    }
+
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
         usedBlocks -= Int(table.kvBlocks[s])

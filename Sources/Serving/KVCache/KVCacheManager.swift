@@ -95,6 +95,10 @@ public protocol KVCacheManager: Sendable {
     mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool
     /// Makes room for `slot` to hold `tokens` tokens; false if the cache is full.
     mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool
+    /// Gives back what `slot` holds beyond `tokens` tokens (speculative decoding's rejected
+    /// drafts): whole blocks past the last one `tokens` needs return to the pool. No-op when it
+    /// holds `tokens` or fewer.
+    mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable)
     /// Frees everything `slot` holds (completion or preemption).
     mutating func release(_ slot: Int32, table: inout RequestTable)
     /// Called when `slot`'s prefill finishes: a prefix cache publishes its full prompt blocks.

@@ -84,6 +84,20 @@ public struct PagedBlocks: KVCacheManager {
         return true
     }
 
+    public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
+        let s = Int(slot)
+        let held = Int(table.kvTokens[s])
+        guard tokens < held else { return }
+        let keep = blocks(for: tokens)
+        usedBlocks -= Int(table.kvBlocks[s]) - keep
+        table.kvBlocks[s] = Int32(keep)
+        storedTokens -= held - tokens
+        table.kvTokens[s] = Int32(tokens)
+        #if DEBUG
+        checkInvariants(table)
+        #endif
+    }
+
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
         usedBlocks -= Int(table.kvBlocks[s])

@@ -138,6 +138,22 @@ public struct PrefixCaching: KVCacheManager {
         return true
     }
 
+    public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
+        let s = Int(slot)
+        let sharedTokens = Int(table.kvSharedEntries[s]) * entryTokens(of: slot, table)
+        let privateKept = max(0, tokens - sharedTokens)
+        let held = Int(table.kvTokens[s])
+        guard privateKept < held else { return }
+        let keep = blocks(for: privateKept)
+        usedBlocks -= Int(table.kvBlocks[s]) - keep
+        table.kvBlocks[s] = Int32(keep)
+        privateTokens -= held - privateKept
+        table.kvTokens[s] = Int32(privateKept)
+        #if DEBUG
+        checkInvariants(table)
+        #endif
+    }
+
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
         usedBlocks -= Int(table.kvBlocks[s])

@@ -10,6 +10,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     public let index: Int
     public internal(set) var kv: KV
     public let limits: ServingLimits
+    /// Speculative decoding, when the replica runs it.
+    let speculation: SpeculationConfiguration?
     /// Waiting requests, one FIFO per priority class (class 0 first).
     var waiting: [Deque<Int32>]
     public private(set) var waitingCount = 0
@@ -30,7 +32,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     var preemptedReleases: [(requestID: Int, reason: KVReleaseReason)] = []
     public internal(set) var statistics = ReplicaStatistics()
 
-    init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int) {
+    init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int, speculation: SpeculationConfiguration? = nil) {
+        self.speculation = speculation
         self.index = index
         self.kv = kv
         self.limits = limits
@@ -144,25 +147,40 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// admission order, growing its KV first. When the cache is full, the youngest running
     /// request is preempted (vLLM's policy) until the growth fits; it may be the grower itself.
     /// - Returns: decode entries added.
+    /// Under speculative decoding (when no more sequences decode than its `maxBatchSize`) each
+    /// entry verifies the last token and up to `draftTokens` drafts, never more than the request
+    /// still has to produce, and its KV grows by the drafts first (`Cluster.finishStep` rolls the
+    /// rejected ones back).
+    /// - Returns: decode tokens added.
     @discardableResult
     mutating func addDecodes(table: inout RequestTable) -> Int {
         var added = 0
+        var drafts = 0
+        if let speculation {
+            var decoding = 0
+            for slot in running where table.phase[Int(slot)] == .running && table.prefilled[Int(slot)] >= table.prefillTarget[Int(slot)] {
+                decoding += 1
+            }
+            if decoding <= speculation.maxBatchSize { drafts = speculation.draftTokens }
+        }
         var i = 0
         while i < running.count {
             let slot = running[i]
             let s = Int(slot)
             if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
             let context = Int(table.promptTokens[s]) + Int(table.generated[s])
-            var fits = kv.grow(slot, toTokens: context, table: &table)
+            let tokens = 1 + min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
+            let need = context + tokens - 1
+            var fits = kv.grow(slot, toTokens: need, table: &table)
             while !fits {
                 let victim = youngestPreemptible(atOrAfter: i, table)
                 preempt(victim, table: &table)
                 if victim == slot { break }
-                fits = kv.grow(slot, toTokens: context, table: &table)
+                fits = kv.grow(slot, toTokens: need, table: &table)
             }
             if fits {
-                plan.addDecode(slot, context: context)
-                added += 1
+                if tokens == 1 { plan.addDecode(slot, context: context) } else { plan.addVerification(slot, tokens: tokens, context: context) }
+                added += tokens
                 i += 1
             }
             // else: `slot` itself was preempted and removed; `running[i]` is the next one.

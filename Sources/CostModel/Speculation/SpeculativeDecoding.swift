@@ -1,0 +1,125 @@
+import Foundation
+import HardwareModel
+
+/// Speculative decoding priced on a target deployment: a drafter proposes `k` tokens one pass at
+/// a time, the target verifies the last token and the `k` drafts in one pass, and the accepted
+/// prefix plus one token of the target's own comes out.
+///
+/// With each draft token accepted independently with probability `a`, a verification yields
+/// `(1 − a^(k+1)) / (1 − a)` tokens on average (Leviathan et al., *Fast Inference from
+/// Transformers via Speculative Decoding*, ICML 2023, eq. 1); `k + 1` at `a = 1`.
+///
+/// A round costs the drafter's `k` passes over the verifying sequences plus the target's pass
+/// over `k + 1` tokens per sequence. At batch 1 the target's pass is memory-bound and checks
+/// `k + 1` tokens for the price of one; at a large batch it is compute-bound and pays for every
+/// rejected draft, which is where speculation stops paying.
+public struct SpeculativeDecoding: Sendable {
+    /// What proposes the drafts.
+    public enum Drafter: Sendable {
+        /// A separate small model, with its own deployment (same or other devices).
+        case model(InferenceCostModel)
+        /// Self-drafting heads (EAGLE style: one decoder layer plus the LM head over the
+        /// target's features, run once per draft token), priced as a one-layer model of the
+        /// target's shape on the target's devices, inside the target's engine step (no per-step
+        /// overhead of their own). Li et al., *EAGLE: Speculative Sampling Requires Rethinking
+        /// Feature Uncertainty*, ICML 2024.
+        case heads(InferenceCostModel)
+
+        var costModel: InferenceCostModel {
+            switch self { case .model(let m), .heads(let m): return m }
+        }
+    }
+
+    public var drafter: Drafter
+    /// Draft tokens per round, `k ≥ 1`.
+    public var draftTokens: Int
+
+    public init(drafter: Drafter, draftTokens: Int) {
+        precondition(draftTokens >= 1)
+        self.drafter = drafter
+        self.draftTokens = draftTokens
+    }
+
+    /// EAGLE-style heads for `target`: a one-layer model of the target's shape on its devices.
+    /// - Throws: `Deployment.Problem` as the target's deployment would.
+    public static func heads(for target: Deployment) throws -> Drafter {
+        var shape = target.model
+        shape.layers = 1
+        shape.name = target.model.name + "-draft-heads"
+        let d = try Deployment(model: shape, device: target.device, deviceClass: target.deviceClass,
+                               tensorParallel: target.tensorParallel, precision: target.precision,
+                               scaleUpLink: target.tensorLink, memoryUtilization: target.memoryUtilization)
+        return .heads(InferenceCostModel(deployment: d))
+    }
+
+    /// Expected tokens a verification yields: `(1 − a^(k+1)) / (1 − a)`.
+    public static func expectedTokens(acceptance a: Double, draftTokens k: Int) -> Double {
+        a >= 1 ? Double(k + 1) : (1 - pow(a, Double(k + 1))) / (1 - a)
+    }
+
+    /// The drafter's passes for a verification step: `step.draftTokens` passes over its
+    /// verifying sequences, the `j`-th at each sequence's context plus `j`.
+    public func draftCost(of step: StepWorkload) -> StepCost {
+        guard step.draftTokens > 0, step.decodeSequences > 0 else { return StepCost(duration: .zero, energy: .zero, boundBy: .overhead) }
+        let model = drafter.costModel
+        let sequences = step.decodeSequences
+        let before = step.decodeContextTokens - step.decodeTokens
+        var duration = 0.0, energy = 0.0
+        var bound = Bound.overhead
+        // A draft model is a model of its own: each pass pays its engine's per-step cost
+        // (sampling, host work). Heads run inside the target's forward pass and pay only their kernels.
+        let fixedPerPass: Double
+        switch drafter {
+        case .model: fixedPerPass = 0
+        case .heads(let m): fixedPerPass = m.deployment.rates.stepOverheadSeconds
+        }
+        for j in 0..<step.draftTokens {
+            var w = StepWorkload()
+            let context = before + sequences * (1 + j)
+            w.decodeTokens = sequences
+            w.decodeSequences = sequences
+            w.decodeContextTokens = context
+            w.decodeAttentionPairs = Double(context)
+            let c = model.cost(of: w)
+            duration += c.duration.value - fixedPerPass
+            energy += c.energy.value
+            bound = c.boundBy
+        }
+        return StepCost(duration: Seconds(duration), energy: Joules(energy), boundBy: bound)
+    }
+}
+
+/// A step cost model with speculative decoding: a step whose decode entries verify drafts
+/// (`StepWorkload.draftTokens > 0`) also pays for the drafter's passes, one after the other
+/// before the target's (the target needs the drafts).
+public struct SpeculativeStepCostModel: StepCostModel {
+    public let target: InferenceCostModel
+    public let speculation: SpeculativeDecoding
+
+    public init(target: InferenceCostModel, speculation: SpeculativeDecoding) {
+        self.target = target
+        self.speculation = speculation
+    }
+
+    public func cost(of step: StepWorkload) -> StepCost {
+        let verify = target.cost(of: step)
+        guard step.draftTokens > 0 else { return verify }
+        let draft = speculation.draftCost(of: step)
+        return StepCost(duration: verify.duration + draft.duration, energy: Joules(verify.energy.value + draft.energy.value),
+                        boundBy: verify.boundBy)
+    }
+
+    /// Time per output token of one round at `batch` sequences of context `context`, with
+    /// acceptance `a`: `(k draft passes + a verification of k + 1 tokens) / expected tokens`,
+    /// and the same without speculation (one decode pass per token).
+    public func timePerOutputToken(batch: Int, context: Int, acceptance a: Double) -> (speculative: Seconds, plain: Seconds) {
+        let k = speculation.draftTokens
+        var verify = StepWorkload(), plain = StepWorkload()
+        for _ in 0..<batch {
+            verify.addVerification(tokens: k + 1, contextBefore: context - 1)
+            plain.addDecode(contextLength: context)
+        }
+        let round = cost(of: verify).duration.value
+        return (Seconds(round / SpeculativeDecoding.expectedTokens(acceptance: a, draftTokens: k)), target.cost(of: plain).duration)
+    }
+}

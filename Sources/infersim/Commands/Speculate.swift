@@ -1,0 +1,71 @@
+import ArgumentParser
+import CostModel
+import Foundation
+import HardwareModel
+import Scenarios
+
+struct Speculate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Speculative decoding on a deployment: time per output token with and without it, over batch sizes, and where it stops paying.")
+
+    @OptionGroup var deployment: DeploymentOptions
+    @Option(help: "Draft model id (same vocabulary as --model); runs on the same hardware unless --draft-hardware.")
+    var draftModel: String?
+    @Option(help: "Hardware of the draft model (default: --hardware).")
+    var draftHardware: String?
+    @Flag(help: "Self-drafting heads (EAGLE style: one decoder layer and the LM head of the target per draft token) instead of a draft model.")
+    var draftHeads = false
+    @Option(help: "Draft tokens per round (k).")
+    var draftTokens: Int = 4
+    @Option(help: "Probability that a draft token is accepted (a), in [0, 1].")
+    var acceptance: Double = 0.8
+    @Option(help: "Context length of every sequence.")
+    var context: Int = 512
+    @Option(help: "Batch sizes to price, comma-separated.")
+    var batches: String = "1,2,4,8,16,32,64,128,256,512"
+
+    func validate() throws {
+        guard draftTokens >= 1 && draftTokens <= 64 else { throw ValidationError("--draft-tokens must be in 1...64, got \(draftTokens)") }
+        guard acceptance.isFinite, acceptance >= 0, acceptance <= 1 else { throw ValidationError("--acceptance must be in [0, 1], got \(acceptance)") }
+        guard context >= 1 && context <= 10_000_000 else { throw ValidationError("--context must be in 1...10000000, got \(context)") }
+        guard (draftModel != nil) != draftHeads else { throw ValidationError("give exactly one of --draft-model ID and --draft-heads") }
+        guard batchList != nil else { throw ValidationError("--batches: expected comma-separated integers in 1...65536, found \"\(batches)\"") }
+    }
+
+    var batchList: [Int]? {
+        let values = batches.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && (1...65_536).contains($0!) }) else { return nil }
+        return values.map { $0! }
+    }
+
+    func run() throws {
+        let target = try deployment.makeDeployment()
+        let catalog = try ProfileCatalog.locate(explicit: deployment.profiles)
+        let drafter = try SpeculationSetup.drafter(catalog: catalog, target: target, draftModel: draftModel, draftHardware: draftHardware,
+                                                   label: "--draft-model")
+        let model = SpeculativeStepCostModel(target: InferenceCostModel(deployment: target),
+                                             speculation: SpeculativeDecoding(drafter: drafter, draftTokens: draftTokens))
+        let expected = SpeculativeDecoding.expectedTokens(acceptance: acceptance, draftTokens: draftTokens)
+        print(PredictReport.header(target))
+        print(String(format: "drafter: %@, k = %d, a = %.2f: %.3f tokens per verification, context %d", draftHeads ? "EAGLE-style heads" : draftModel!,
+                     draftTokens, acceptance, expected, context))
+        var t = TextTable(["batch", "TPOT plain ms", "TPOT speculative ms", "speed-up", "verify bound"], leftAligned: [])
+        var crossover: Int?
+        for b in batchList! {
+            let (spec, plain) = model.timePerOutputToken(batch: b, context: context, acceptance: acceptance)
+            var verify = StepWorkload()
+            for _ in 0..<b { verify.addVerification(tokens: draftTokens + 1, contextBefore: context - 1) }
+            let speedup = plain.value / spec.value
+            if speedup < 1 && crossover == nil { crossover = b }
+            t.add(["\(b)", Format.fixed(plain.value * 1e3, 3), Format.fixed(spec.value * 1e3, 3), Format.fixed(speedup, 2) + "×",
+                   model.target.cost(of: verify).boundBy.rawValue])
+        }
+        print(t.rendered())
+        if let c = crossover {
+            print("Speculation stops paying at batch \(c): the verification pass turns compute-bound and pays for every rejected draft.")
+        } else {
+            print("Speculation pays at every batch listed.")
+        }
+    }
+}
+
