@@ -21,18 +21,22 @@ public struct StepWorkload: Hashable, Sendable {
     public var decodeTokens: Int = 0
     /// Σ over decoding sequences of their context length including their new tokens.
     public var decodeContextTokens: Int = 0
-    /// Sequences that decode (or verify) in this step.
-    public var decodeSequences: Int = 0
-    /// Σ over decode entries of the query-key pairs: the context for one token;
-    /// `q · contextBefore + q · (q + 1) / 2` for `q` verified tokens.
-    public var decodeAttentionPairs: Double = 0
+    /// Σ over verifying entries of `q − 1`: the query tokens beyond one per sequence.
+    public var verifiedExtraTokens: Int = 0
+    /// Σ over verifying entries of their query-key pairs beyond `contextBefore + q`.
+    public var verifiedExtraPairs: Double = 0
     /// Draft tokens proposed per verifying sequence (the most of any entry); 0 without speculation.
     public var draftTokens: Int = 0
 
     public init() {}
 
+    /// Sequences that decode (or verify) in this step.
+    @inlinable public var decodeSequences: Int { decodeTokens - verifiedExtraTokens }
+    /// Σ over decode entries of the query-key pairs: the context for one token;
+    /// `q · contextBefore + q · (q + 1) / 2` for `q` verified tokens.
+    @inlinable public var decodeAttentionPairs: Double { Double(decodeContextTokens) + verifiedExtraPairs }
     /// Whether some decode entry verifies more than one token.
-    @inlinable public var verifies: Bool { decodeTokens != decodeSequences }
+    @inlinable public var verifies: Bool { verifiedExtraTokens > 0 }
 
     /// All new tokens processed by the step (rows of every weight GEMM).
     @inlinable public var totalTokens: Int { prefillTokens + decodeTokens }
@@ -51,9 +55,7 @@ public struct StepWorkload: Hashable, Sendable {
     @inlinable public mutating func addDecode(contextLength: Int) {
         precondition(contextLength > 0)
         decodeTokens += 1
-        decodeSequences += 1
         decodeContextTokens += contextLength
-        decodeAttentionPairs += Double(contextLength)
     }
 
     /// Adds a verification of `tokens` query tokens (the sequence's last token and `tokens − 1`
@@ -61,9 +63,9 @@ public struct StepWorkload: Hashable, Sendable {
     @inlinable public mutating func addVerification(tokens q: Int, contextBefore: Int) {
         precondition(q > 0 && contextBefore >= 0)
         decodeTokens += q
-        decodeSequences += 1
         decodeContextTokens += contextBefore + q
-        decodeAttentionPairs += Double(q) * Double(contextBefore) + Double(q) * Double(q + 1) / 2
+        verifiedExtraTokens += q - 1
+        verifiedExtraPairs += Double(q) * Double(contextBefore) + Double(q) * Double(q + 1) / 2 - Double(contextBefore + q)
         draftTokens = max(draftTokens, q - 1)
     }
 }
@@ -103,10 +105,10 @@ extension StepWorkload {
         if decodeSequences > 0 {
             let d = (decodeSequences + m - 1) / m
             let share = Double(d) / Double(decodeSequences)
-            s.decodeSequences = d
             s.decodeTokens = max(d, Int((Double(decodeTokens) * share).rounded()))
+            s.verifiedExtraTokens = s.decodeTokens - d
             s.decodeContextTokens = max(s.decodeTokens, Int((Double(decodeContextTokens) * share).rounded()))
-            s.decodeAttentionPairs = decodeAttentionPairs * share
+            s.verifiedExtraPairs = verifiedExtraPairs * share
             s.draftTokens = draftTokens
         }
         if prefillSequences > 0 {
@@ -123,7 +125,7 @@ extension StepWorkload {
     /// The step's prefill chunks and its decodes as two steps.
     public func splitPrefillDecode() -> (prefill: StepWorkload, decode: StepWorkload) {
         var p = self, d = self
-        p.decodeTokens = 0; p.decodeContextTokens = 0; p.decodeSequences = 0; p.decodeAttentionPairs = 0; p.draftTokens = 0
+        p.decodeTokens = 0; p.decodeContextTokens = 0; p.verifiedExtraTokens = 0; p.verifiedExtraPairs = 0; p.draftTokens = 0
         d.prefillTokens = 0; d.prefillSequences = 0; d.prefillAttentionPairs = 0; d.prefillContextTokens = 0
         return (p, d)
     }

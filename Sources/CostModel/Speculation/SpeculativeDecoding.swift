@@ -77,9 +77,7 @@ public struct SpeculativeDecoding: Sendable {
             var w = StepWorkload()
             let context = before + sequences * (1 + j)
             w.decodeTokens = sequences
-            w.decodeSequences = sequences
             w.decodeContextTokens = context
-            w.decodeAttentionPairs = Double(context)
             let c = model.cost(of: w)
             duration += c.duration.value - fixedPerPass
             energy += c.energy.value

@@ -209,7 +209,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     mutating func finishStep(_ r: Int, now: SimInstant) {
         replicas[r].busy = false
         // The plan is not changed by this loop: read it through local references to its storage.
-        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens, verified = replicas[r].plan.decodeTokens
+        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
         var anyFinished = false
         for i in 0..<slots.count {
             let slot = slots[i]
@@ -221,10 +221,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 replicas[r].kv.prefillCompleted(slot, table: &table)
                 if table.firstTokenAt[s] < 0 { table.firstTokenAt[s] = now.nanoseconds }
             }
-            if verified[i] > 1, let speculation = replicas[r].speculation {
-                // The accepted drafts and one token of the target's own; the rejected drafts'
-                // KV is given back (it holds `prompt + generated − 1` tokens while decoding).
-                let drafts = Int(verified[i]) - 1
+            if chunk < 0, let speculation = replicas[r].speculation {
+                // A verification of −chunk tokens: the accepted drafts and one token of the
+                // target's own; the rejected drafts' KV is given back (it holds
+                // `prompt + generated − 1` tokens while decoding).
+                let drafts = Int(-chunk) - 1
                 let accepted = speculation.accepted(request: table.id[s], generated: Int(table.generated[s]), drafts: drafts)
                 table.generated[s] += Int32(accepted)
                 replicas[r].kv.truncate(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
@@ -273,7 +274,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                                               isDecode: false, producesToken: before + chunk >= Int(table.prefillTarget[s])))
             } else {
                 // A decode attends over `prompt + generated` positions, the last of them new (see `RequestTable`).
-                entryScratch.append(StepEntry(requestID: table.id[s], newTokens: Int(plan.decodeTokens[i]), contextBefore: table.decodeContext(Int32(s)) - 1,
+                entryScratch.append(StepEntry(requestID: table.id[s], newTokens: max(1, -chunk), contextBefore: table.decodeContext(Int32(s)) - 1,
                                               promptTokens: prompt, isDecode: true, producesToken: true))
             }
         }

@@ -169,8 +169,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             let s = Int(slot)
             if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
             let context = Int(table.promptTokens[s]) + Int(table.generated[s])
-            let tokens = 1 + min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
-            let need = context + tokens - 1
+            let tokens = drafts == 0 ? 1 : 1 + min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
+            let need = context &+ tokens &- 1
             var fits = kv.grow(slot, toTokens: need, table: &table)
             while !fits {
                 let victim = youngestPreemptible(atOrAfter: i, table)

@@ -8,11 +8,10 @@ import CostModel
 public struct StepPlan: Sendable {
     /// Request slots in the batch.
     public private(set) var slots: [Int32] = []
-    /// Prefill chunk length for a prefill entry; 0 for a decode entry.
+    /// Per entry: the prefill chunk length (> 0); 0 for a plain decode; `−q` for a decode that
+    /// verifies `q` tokens under speculative decoding (one array, so a plain step appends two
+    /// values per entry).
     public private(set) var prefillTokens: [Int32] = []
-    /// Tokens a decode entry verifies: 1 for a plain decode, `1 + drafts` under speculation; 0
-    /// for a prefill entry.
-    public private(set) var decodeTokens: [Int32] = []
     public private(set) var workload = StepWorkload()
     /// Seconds of host-link traffic (swap out / swap in) the step waits for.
     public var swapSeconds: Double = 0
@@ -25,7 +24,6 @@ public struct StepPlan: Sendable {
     mutating func reset() {
         slots.removeAll(keepingCapacity: true)
         prefillTokens.removeAll(keepingCapacity: true)
-        decodeTokens.removeAll(keepingCapacity: true)
         workload = StepWorkload()
         swapSeconds = 0
     }
@@ -34,7 +32,6 @@ public struct StepPlan: Sendable {
     mutating func addPrefill(_ slot: Int32, tokens: Int, contextBefore: Int) {
         slots.append(slot)
         prefillTokens.append(Int32(tokens))
-        decodeTokens.append(0)
         workload.addPrefillChunk(tokens: tokens, contextBefore: contextBefore)
     }
 
@@ -42,7 +39,6 @@ public struct StepPlan: Sendable {
     @inline(__always) mutating func addDecode(_ slot: Int32, context: Int) {
         slots.append(slot)
         prefillTokens.append(0)
-        decodeTokens.append(1)
         workload.addDecode(contextLength: context)
     }
 
@@ -50,8 +46,7 @@ public struct StepPlan: Sendable {
     /// `tokens − 1` drafts) after `context − 1` resident ones.
     mutating func addVerification(_ slot: Int32, tokens: Int, context: Int) {
         slots.append(slot)
-        prefillTokens.append(0)
-        decodeTokens.append(Int32(tokens))
+        prefillTokens.append(-Int32(tokens))
         workload.addVerification(tokens: tokens, contextBefore: context - 1)
     }
 }
