@@ -95,3 +95,14 @@ import Testing
         #expect(r.stdout.contains("Speculation stops paying at batch"), "\(r.stdout)")
     }
 }
+
+@Suite struct KVBudgetCommandTests {
+    @Test func aWindowLargerThanTheContextIsOneLine() throws {
+        var f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["kvCache": #"{"kind": "paged", "maxSequenceTokens": 4096, "budget": {"streamingLLM": {"windowTokens": 8000}}}"#]))
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.kvCache.budget.streamingLLM.windowTokens: a window of 4 sink + 8000 tokens is larger than the context of 4096 tokens"])
+        f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["kvCache": #"{"kind": "paged", "budget": {"slidingWindow": {}}}"#]))
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.kvCache.budget.slidingWindow: llama-3-8b declares no sliding window"])
+        f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["kvCache": #"{"kind": "prefixCaching", "budget": {"heavyHitter": {"budgetTokens": 512}}}"#]))
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.kvCache.budget: a KV budget drops tokens, prefix caching shares them"])
+    }
+}

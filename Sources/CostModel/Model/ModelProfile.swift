@@ -58,13 +58,16 @@ public struct ModelProfile: Codable, Hashable, Sendable {
     public var vocabSize: Int
     public var tiedEmbeddings: Bool
     public var maxContextTokens: Int
+    /// The sliding attention window the model declares (Mistral 7B v0.1: 4,096), if any. Served
+    /// with a `slidingWindow` KV budget, a sequence keeps only this many tokens.
+    public var slidingWindowTokens: Int?
     /// Published parameter count, for a cross-check of the shape (optional).
     public var parametersPublished: Double?
     public var source: String
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, name, displayName, layers, hiddenSize, heads, kvHeads, headDim, attention, mla, ffnSize, ffn,
-             moe, vocabSize, tiedEmbeddings, maxContextTokens, parametersPublished, source
+             moe, vocabSize, tiedEmbeddings, maxContextTokens, slidingWindowTokens, parametersPublished, source
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,6 +88,11 @@ public struct ModelProfile: Codable, Hashable, Sendable {
         vocabSize = try c.decodeInt(.vocabSize, atLeast: 1)
         tiedEmbeddings = try c.decode(Bool.self, forKey: .tiedEmbeddings)
         maxContextTokens = try c.decodeInt(.maxContextTokens, atLeast: 1)
+        slidingWindowTokens = try c.decodeIfPresent(Int.self, forKey: .slidingWindowTokens)
+        if let w = slidingWindowTokens, !(1...maxContextTokens).contains(w) {
+            throw DecodingError.dataCorruptedError(forKey: .slidingWindowTokens, in: c,
+                debugDescription: "expected a window in 1...\(maxContextTokens) (maxContextTokens), found \(w)")
+        }
         parametersPublished = try c.decodeIfPresent(Double.self, forKey: .parametersPublished)
         source = try c.decode(String.self, forKey: .source)
         func fail(_ key: CodingKeys, _ message: String) -> DecodingError {

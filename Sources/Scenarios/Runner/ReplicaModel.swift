@@ -17,9 +17,13 @@ public struct ReplicaModel: Sendable {
     /// The model's context length (`maxContextTokens`): the default and the ceiling of
     /// `kvCache.maxSequenceTokens`. Nil when unknown (closed-form models).
     public var maxContextTokens: Int?
+    /// The sliding window the model declares, if any (`ModelProfile.slidingWindowTokens`).
+    public var slidingWindowTokens: Int?
 
     public init(costModel: any StepCostModel, kvBytesPerToken: Double, kvCapacityBytes: Double,
-                idlePowerWatts: Double = 0, hostLinkBytesPerSecond: Double? = nil, maxContextTokens: Int? = nil) {
+                idlePowerWatts: Double = 0, hostLinkBytesPerSecond: Double? = nil, maxContextTokens: Int? = nil,
+                slidingWindowTokens: Int? = nil) {
+        self.slidingWindowTokens = slidingWindowTokens
         self.costModel = costModel
         self.kvBytesPerToken = kvBytesPerToken
         self.kvCapacityBytes = kvCapacityBytes
@@ -117,7 +121,8 @@ public enum ReplicaResolvers {
                                 kvCapacityBytes: kvCapacity,
                                 idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
                                 hostLinkBytesPerSecond: host,
-                                maxContextTokens: deployment.model.maxContextTokens)
+                                maxContextTokens: deployment.model.maxContextTokens,
+                                slidingWindowTokens: deployment.model.slidingWindowTokens)
         }
     }
 }

@@ -184,12 +184,100 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var maxSequenceTokens: Int?
         /// Overrides the hardware's host link for swapping.
         public var hostLinkBytesPerSecond: Double?
+        /// A KV budget, or nil to keep every token (`BudgetSpec`).
+        public var budget: BudgetSpec?
+
+        /// `{"streamingLLM": {"sinkTokens": 4, "windowTokens": 4092}}`, `{"slidingWindow": {}}`
+        /// (the model's declared window), `{"heavyHitter": {"budgetTokens": 2048}}` or
+        /// `{"compression": {"ratio": 4}}`: exactly one key.
+        public struct BudgetSpec: Codable, Sendable, Hashable {
+            public var streamingLLM: StreamingLLM?
+            public var slidingWindow: Empty?
+            public var heavyHitter: HeavyHitter?
+            public var compression: Compression?
+            public struct StreamingLLM: Codable, Sendable, Hashable {
+                public var sinkTokens: Int
+                public var windowTokens: Int
+                enum CodingKeys: String, CodingKey { case sinkTokens, windowTokens }
+                public init(from decoder: any Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    sinkTokens = try c.decodeIntIfPresent(.sinkTokens, atLeast: 0) ?? 4
+                    windowTokens = try c.decodeInt(.windowTokens, atLeast: 1)
+                }
+            }
+            public struct Empty: Codable, Sendable, Hashable {}
+            public struct HeavyHitter: Codable, Sendable, Hashable {
+                public var budgetTokens: Int
+                enum CodingKeys: String, CodingKey { case budgetTokens }
+                public init(from decoder: any Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    budgetTokens = try c.decodeInt(.budgetTokens, atLeast: 1)
+                }
+            }
+            public struct Compression: Codable, Sendable, Hashable {
+                public var ratio: Double
+                enum CodingKeys: String, CodingKey { case ratio }
+                public init(from decoder: any Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    ratio = try c.decode(Double.self, forKey: .ratio)
+                    guard ratio.isFinite, ratio >= 1, ratio <= 1000 else {
+                        throw DecodingError.dataCorruptedError(forKey: .ratio, in: c, debugDescription: "expected a compression ratio in [1, 1000], found \(ratio)")
+                    }
+                }
+            }
+            enum CodingKeys: String, CodingKey { case streamingLLM, slidingWindow, heavyHitter, compression }
+            public init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                streamingLLM = try c.decodeIfPresent(StreamingLLM.self, forKey: .streamingLLM)
+                slidingWindow = try c.decodeIfPresent(Empty.self, forKey: .slidingWindow)
+                heavyHitter = try c.decodeIfPresent(HeavyHitter.self, forKey: .heavyHitter)
+                compression = try c.decodeIfPresent(Compression.self, forKey: .compression)
+                let given = [streamingLLM != nil, slidingWindow != nil, heavyHitter != nil, compression != nil].filter { $0 }.count
+                guard given == 1 else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
+                        debugDescription: "expected exactly one of streamingLLM, slidingWindow, heavyHitter, compression; found \(given)"))
+                }
+            }
+
+            /// The budget for a model whose context is `context` tokens.
+            /// - Throws: `InputError` at `$.kvCache.budget…` when a window exceeds the context or
+            ///   the model declares no sliding window.
+            public func budget(context: Int, slidingWindow declared: Int?, model: String, file: String) throws -> KVBudget {
+                if let s = streamingLLM {
+                    guard s.sinkTokens + s.windowTokens <= context else {
+                        throw InputError(file: file, location: "$.kvCache.budget.streamingLLM.windowTokens",
+                                         "a window of \(s.sinkTokens) sink + \(s.windowTokens) tokens is larger than the context of \(context) tokens")
+                    }
+                    return .window(sinks: s.sinkTokens, window: s.windowTokens)
+                }
+                if slidingWindow != nil {
+                    guard let w = declared else {
+                        throw InputError(file: file, location: "$.kvCache.budget.slidingWindow",
+                                         "\(model) declares no sliding window (slidingWindowTokens); use streamingLLM or heavyHitter with a size")
+                    }
+                    guard w <= context else {
+                        throw InputError(file: file, location: "$.kvCache.budget.slidingWindow",
+                                         "\(model)'s window of \(w) tokens is larger than the context of \(context) tokens")
+                    }
+                    return .window(sinks: 0, window: w)
+                }
+                if let h = heavyHitter {
+                    guard h.budgetTokens <= context else {
+                        throw InputError(file: file, location: "$.kvCache.budget.heavyHitter.budgetTokens",
+                                         "a budget of \(h.budgetTokens) tokens is larger than the context of \(context) tokens")
+                    }
+                    return .heavyHitters(tokens: h.budgetTokens)
+                }
+                return .compressed(ratio: compression!.ratio)
+            }
+        }
+
         public init(kind: KVCacheKind = .paged, blockSize: Int = 16, watermark: Double = 0.01, preemption: PreemptionMode = .recompute,
                     maxSequenceTokens: Int? = nil, hostLinkBytesPerSecond: Double? = nil) {
             self.kind = kind; self.blockSize = blockSize; self.watermark = watermark; self.preemption = preemption
             self.maxSequenceTokens = maxSequenceTokens; self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
         }
-        enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond }
+        enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond, budget }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             kind = try c.decodeKnownIfPresent(KVCacheKind.self, forKey: .kind) ?? .paged
@@ -201,6 +289,11 @@ public struct Scenario: Codable, Sendable, Hashable {
             preemption = try c.decodeKnownIfPresent(PreemptionMode.self, forKey: .preemption) ?? .recompute
             maxSequenceTokens = try c.decodeIntIfPresent(.maxSequenceTokens, atLeast: 1)
             hostLinkBytesPerSecond = try c.decodePositiveIfPresent(.hostLinkBytesPerSecond)
+            budget = try c.decodeIfPresent(BudgetSpec.self, forKey: .budget)
+            if budget != nil && kind == .prefixCaching {
+                throw DecodingError.dataCorruptedError(forKey: .budget, in: c,
+                    debugDescription: "a KV budget drops tokens, prefix caching shares them: use kind paged or contiguous with a budget")
+            }
         }
     }
 
@@ -277,10 +370,13 @@ public struct Scenario: Codable, Sendable, Hashable {
         }
         hostLink = hostLink ?? 1
         let maxSequenceTokens = try resolvedMaxSequenceTokens(replica: replica, file: file)
-        let kv = KVCacheConfiguration(kind: kvCache.kind, bytesPerToken: replica.kvBytesPerToken,
+        var kv = KVCacheConfiguration(kind: kvCache.kind, bytesPerToken: replica.kvBytesPerToken,
                                       capacityBytes: replica.kvCapacityBytes, blockTokens: kvCache.blockSize,
                                       watermark: kvCache.watermark, maxSequenceTokens: maxSequenceTokens,
                                       preemption: kvCache.preemption, hostLinkBytesPerSecond: hostLink!)
+        if let spec = kvCache.budget {
+            kv.budget = try spec.budget(context: maxSequenceTokens, slidingWindow: replica.slidingWindowTokens, model: model, file: file)
+        }
         guard kv.totalUnits >= 1 else {
             throw InputError(file: file, "the KV cache holds no block: \(replica.kvCapacityBytes) bytes for \(replica.kvBytesPerToken) bytes per token")
         }

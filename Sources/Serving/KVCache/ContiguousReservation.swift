@@ -27,12 +27,12 @@ public struct ContiguousReservation: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if configuration.maxSequenceTokens > totalBlocks { return .exceedsKVCapacity }
+        if configuration.budget.retained(configuration.maxSequenceTokens) > totalBlocks { return .exceedsKVCapacity }
         return nil
     }
 
     public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
-        let need = configuration.maxSequenceTokens
+        let need = configuration.budget.retained(configuration.maxSequenceTokens)
         // The watermark only guards against growth, which never happens here; keep it for
         // parity with paged policies except when the cache is empty (so a request can start).
         let reserve = usedBlocks == 0 ? 0 : watermarkUnits
@@ -40,7 +40,7 @@ public struct ContiguousReservation: KVCacheManager {
         usedBlocks += need
         statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
         table.kvBlocks[Int(slot)] = Int32(need)
-        let tokens = resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)])
+        let tokens = configuration.budget.retained(resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)]))
         table.kvTokens[Int(slot)] = Int32(tokens)
         storedTokens += tokens
         #if DEBUG
@@ -50,8 +50,9 @@ public struct ContiguousReservation: KVCacheManager {
         return true
     }
 
-    public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+    public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
+        let tokens = configuration.budget.retained(context)
         precondition(tokens <= Int(table.kvBlocks[s]), "a contiguous reservation cannot grow past maxSequenceTokens")
         if tokens > Int(table.kvTokens[s]) {
             storedTokens += tokens - Int(table.kvTokens[s])
@@ -61,8 +62,9 @@ public struct ContiguousReservation: KVCacheManager {
     }
 
     /// The reservation stays (it covers `maxSequenceTokens` up front); only the tokens held shrink.
-    public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
+    public mutating func truncate(_ slot: Int32, toTokens context: Int, table: inout RequestTable) {
         let s = Int(slot)
+        let tokens = configuration.budget.retained(context)
         guard tokens < Int(table.kvTokens[s]) else { return }
         storedTokens -= Int(table.kvTokens[s]) - tokens
         table.kvTokens[s] = Int32(tokens)

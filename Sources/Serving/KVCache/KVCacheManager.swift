@@ -34,6 +34,8 @@ public struct KVCacheConfiguration: Hashable, Sendable {
     public var preemption: PreemptionMode
     /// Host link bandwidth used for swapping, bytes per second.
     public var hostLinkBytesPerSecond: Double
+    /// How much of each sequence's context the cache keeps (`.full` unless a budget is set).
+    public var budget: KVBudget = .full
 
     public init(kind: KVCacheKind, bytesPerToken: Double, capacityBytes: Double, blockTokens: Int = 16,
                 watermark: Double = 0.01, maxSequenceTokens: Int = 8192, preemption: PreemptionMode = .recompute,

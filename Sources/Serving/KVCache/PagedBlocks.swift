@@ -34,12 +34,12 @@ public struct PagedBlocks: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if blocks(for: promptTokens + outputTokens) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
+        if blocks(for: configuration.budget.retained(promptTokens + outputTokens)) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
         return nil
     }
 
     public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
-        let tokens = resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)])
+        let tokens = configuration.budget.retained(resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)]))
         let need = blocks(for: tokens)
         guard totalBlocks - usedBlocks - need >= watermarkBlocks else { return false }
         usedBlocks += need
@@ -55,8 +55,9 @@ public struct PagedBlocks: KVCacheManager {
     }
 
 
-    @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+    @inline(__always) public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
+        let tokens = configuration.budget.retained(context)
         let held = Int(table.kvTokens[s])
         if tokens <= held { return true }
         let heldBlocks = Int(table.kvBlocks[s])
@@ -84,8 +85,9 @@ public struct PagedBlocks: KVCacheManager {
         return true
     }
 
-    public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
+    public mutating func truncate(_ slot: Int32, toTokens context: Int, table: inout RequestTable) {
         let s = Int(slot)
+        let tokens = configuration.budget.retained(context)
         let held = Int(table.kvTokens[s])
         guard tokens < held else { return }
         let keep = blocks(for: tokens)

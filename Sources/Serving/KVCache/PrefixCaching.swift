@@ -42,7 +42,10 @@ public struct PrefixCaching: KVCacheManager {
 
     public var pinnedBlocks: Int { usedBlocks - evictableBlocks }
 
+    /// - Precondition: `configuration.budget` is `.full` (a budget that drops tokens would drop
+    ///   shared prefix blocks too; the scenario decoder refuses the combination).
     public init(configuration: KVCacheConfiguration) {
+        precondition(configuration.budget.isFull, "prefix caching keeps every token")
         self.configuration = configuration
         totalBlocks = configuration.totalUnits
         blockTokens = configuration.blockTokens

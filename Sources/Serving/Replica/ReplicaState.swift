@@ -137,7 +137,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// Adds a prefill chunk of up to `budget` tokens for `slot`; returns the chunk length.
     mutating func addPrefillChunk(_ slot: Int32, budget: Int, table: RequestTable) -> Int {
         let chunk = min(remainingPrefill(slot, table), budget)
-        if chunk > 0 { plan.addPrefill(slot, tokens: chunk, contextBefore: Int(table.prefilled[Int(slot)])) }
+        if chunk > 0 { plan.addPrefill(slot, tokens: chunk, contextBefore: kv.configuration.budget.retained(Int(table.prefilled[Int(slot)]))) }
         return chunk
     }
 
@@ -179,7 +179,9 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
                 fits = kv.grow(slot, toTokens: need, table: &table)
             }
             if fits {
-                if tokens == 1 { plan.addDecode(slot, context: context) } else { plan.addVerification(slot, tokens: tokens, context: context) }
+                // The step reads what the cache keeps of the context (all of it without a budget).
+                let kept = kv.configuration.budget.retained(context)
+                if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
                 added += tokens
                 i += 1
             }
