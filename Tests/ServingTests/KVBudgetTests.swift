@@ -70,3 +70,37 @@ import Testing
         for r in outcome.replicas { #expect(r.finalPinnedBlocks == 0 && r.kvCache.peakUsedBlocks <= r.kvCache.totalBlocks, "seed \(seed)") }
     }
 }
+
+/// An offload tier (issue 12): a request whose KV exceeds the device is served instead of
+/// rejected, its blocks beyond the device live in the tier, and every step that reads them pays
+/// `offloaded tokens × bytes per token / link` on top of its compute.
+@Test func anOffloadTierServesWhatTheDeviceCannotHoldAndPricesTheFetch() throws {
+    let fixed = LinearStepCostModel(fixed: Seconds(1e-3), perToken: .zero, perContextToken: .zero)
+    var config = configuration(.continuousBatching, kvTokens: 1024, maxSequence: 10_000)
+    let request = [RequestSpec(id: 0, arrival: .zero, promptTokens: 4000, outputTokens: 3)]
+    let (_, without) = try simulate(config, request, cost: fixed)
+    #expect(without.rejections.count == 1 && without.completions.isEmpty)
+    config.kvCache.offload = .init(capacityBytes: 8000, linkBytesPerSecond: 1e6)
+    let (outcome, with) = try simulate(config, request, cost: fixed)
+    #expect(with.completions.count == 1)
+    #expect(outcome.replicas[0].finalPinnedBlocks == 0)
+    // 1,024 device tokens (64 blocks); the rest offloaded. A decode step at 4,000 + g tokens
+    // fetches (blocks on the host × 16) tokens at 1 byte each over 1 MB/s.
+    let decodeSteps = with.steps.dropFirst()
+    #expect(decodeSteps.count == 2)
+    for (g, step) in zip([1, 2], decodeSteps) {
+        let held = (4000 + g + 15) / 16
+        let hostTokens = min((held - 64) * 16, 4000 + g)
+        let expected = 1e-3 + Double(hostTokens) / 1e6
+        #expect(abs(Double(step.duration.nanoseconds) / 1e9 - expected) < 2e-9, "\(step.duration.nanoseconds) vs \(expected)")
+    }
+    // Conservation with offload over random scenarios.
+    for seed in UInt64(4000)..<4200 {
+        var (c, requests) = randomScenario(seed: seed)
+        c.kvCache.kind = .paged
+        c.kvCache.offload = .init(capacityBytes: c.kvCache.capacityBytes, linkBytesPerSecond: 1e9)
+        let (o, run) = try simulate(c, requests)
+        #expect(run.completions.count + run.rejections.count == requests.count, "seed \(seed)")
+        for r in o.replicas { #expect(r.finalPinnedBlocks == 0, "seed \(seed)") }
+    }
+}

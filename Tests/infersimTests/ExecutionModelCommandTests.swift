@@ -106,3 +106,19 @@ import Testing
         expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.kvCache.budget: a KV budget drops tokens, prefix caching shares them"])
     }
 }
+
+@Suite struct OffloadCommandTests {
+    @Test func anOffloadTierOnADeviceWithoutAHostLink() throws {
+        let f = try ScenarioFiles.write(ScenarioFiles.json(hardware: "skhynix-aim", model: "smollm2-135m",
+                                                           extra: ["kvCache": #"{"kind": "paged", "offload": {"capacityBytes": 1e9}}"#]))
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.kvCache.offload: an offload tier needs a host link and skhynix-aim has none"])
+    }
+
+    @Test func aLongContextRequestIsServedWithAnOffloadTier() throws {
+        let r = try CLI.run(["simulate", "scenarios/examples/long-context-offload.json", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"requests_completed\": 1"), "\(r.stdout.prefix(400))")
+        // Each decode step fetches ~12.7 GB of offloaded KV over ~25 GB/s: TPOT is paced by the link.
+        #expect(r.stdout.contains("\"tpot_ms\": {\"count\": 1, \"mean\": 5"), "\(r.stdout.prefix(600))")
+    }
+}

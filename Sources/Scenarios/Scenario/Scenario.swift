@@ -186,6 +186,26 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var hostLinkBytesPerSecond: Double?
         /// A KV budget, or nil to keep every token (`BudgetSpec`).
         public var budget: BudgetSpec?
+        /// A host or CXL tier for the blocks the device cannot hold (paged only): its capacity and
+        /// link (default: the hardware's host link).
+        public var offload: OffloadSpec?
+
+        public struct OffloadSpec: Codable, Sendable, Hashable {
+            public var capacityBytes: Double
+            public var linkBytesPerSecond: Double?
+            enum CodingKeys: String, CodingKey { case capacityBytes, linkBytesPerSecond }
+            public init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                capacityBytes = try c.decode(Double.self, forKey: .capacityBytes)
+                guard capacityBytes.isFinite, capacityBytes > 0, capacityBytes <= 1e15 else {
+                    throw DecodingError.dataCorruptedError(forKey: .capacityBytes, in: c, debugDescription: "expected a capacity in (0, 1e15] bytes, found \(capacityBytes)")
+                }
+                linkBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .linkBytesPerSecond)
+                if let l = linkBytesPerSecond, !(l.isFinite && l > 0 && l <= 1e15) {
+                    throw DecodingError.dataCorruptedError(forKey: .linkBytesPerSecond, in: c, debugDescription: "expected a bandwidth in (0, 1e15] bytes/s, found \(l)")
+                }
+            }
+        }
 
         /// `{"streamingLLM": {"sinkTokens": 4, "windowTokens": 4092}}`, `{"slidingWindow": {}}`
         /// (the model's declared window), `{"heavyHitter": {"budgetTokens": 2048}}` or
@@ -277,7 +297,7 @@ public struct Scenario: Codable, Sendable, Hashable {
             self.kind = kind; self.blockSize = blockSize; self.watermark = watermark; self.preemption = preemption
             self.maxSequenceTokens = maxSequenceTokens; self.hostLinkBytesPerSecond = hostLinkBytesPerSecond
         }
-        enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond, budget }
+        enum CodingKeys: String, CodingKey { case kind, blockSize, watermark, preemption, maxSequenceTokens, hostLinkBytesPerSecond, budget, offload }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             kind = try c.decodeKnownIfPresent(KVCacheKind.self, forKey: .kind) ?? .paged
@@ -290,6 +310,10 @@ public struct Scenario: Codable, Sendable, Hashable {
             maxSequenceTokens = try c.decodeIntIfPresent(.maxSequenceTokens, atLeast: 1)
             hostLinkBytesPerSecond = try c.decodePositiveIfPresent(.hostLinkBytesPerSecond)
             budget = try c.decodeIfPresent(BudgetSpec.self, forKey: .budget)
+            offload = try c.decodeIfPresent(OffloadSpec.self, forKey: .offload)
+            if offload != nil && kind != .paged {
+                throw DecodingError.dataCorruptedError(forKey: .offload, in: c, debugDescription: "an offload tier needs kind paged, found \(kind.rawValue)")
+            }
             if budget != nil && kind == .prefixCaching {
                 throw DecodingError.dataCorruptedError(forKey: .budget, in: c,
                     debugDescription: "a KV budget drops tokens, prefix caching shares them: use kind paged or contiguous with a budget")
@@ -374,6 +398,13 @@ public struct Scenario: Codable, Sendable, Hashable {
                                       capacityBytes: replica.kvCapacityBytes, blockTokens: kvCache.blockSize,
                                       watermark: kvCache.watermark, maxSequenceTokens: maxSequenceTokens,
                                       preemption: kvCache.preemption, hostLinkBytesPerSecond: hostLink!)
+        if let spec = kvCache.offload {
+            guard let link = spec.linkBytesPerSecond ?? replica.hostLinkBytesPerSecond else {
+                throw InputError(file: file, location: "$.kvCache.offload",
+                                 "an offload tier needs a host link and \(hardware) has none; set $.kvCache.offload.linkBytesPerSecond")
+            }
+            kv.offload = KVCacheConfiguration.OffloadTier(capacityBytes: spec.capacityBytes, linkBytesPerSecond: link)
+        }
         if let spec = kvCache.budget {
             kv.budget = try spec.budget(context: maxSequenceTokens, slidingWindow: replica.slidingWindowTokens, model: model, file: file)
         }

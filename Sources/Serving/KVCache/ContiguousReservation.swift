@@ -17,7 +17,9 @@ public struct ContiguousReservation: KVCacheManager {
 
     public var pinnedBlocks: Int { usedBlocks }
 
+    /// - Precondition: no offload tier (only paged blocks offload; the scenario decoder says so).
     public init(configuration: KVCacheConfiguration) {
+        precondition(configuration.offload == nil, "only paged blocks offload")
         self.configuration = configuration
         totalBlocks = configuration.totalUnits
         watermarkUnits = Int(configuration.watermark * Double(configuration.totalUnits))

@@ -36,6 +36,26 @@ public struct KVCacheConfiguration: Hashable, Sendable {
     public var hostLinkBytesPerSecond: Double
     /// How much of each sequence's context the cache keeps (`.full` unless a budget is set).
     public var budget: KVBudget = .full
+    /// A second tier (host or CXL memory) that holds the blocks the device cannot (paged only).
+    public var offload: OffloadTier?
+
+    /// Memory beside the device that holds KV blocks it has no room for; each step that reads a
+    /// sequence fetches its offloaded blocks over `linkBytesPerSecond` (priced on the step).
+    public struct OffloadTier: Hashable, Sendable {
+        public var capacityBytes: Double
+        public var linkBytesPerSecond: Double
+        public init(capacityBytes: Double, linkBytesPerSecond: Double) {
+            precondition(capacityBytes > 0 && linkBytesPerSecond > 0)
+            self.capacityBytes = capacityBytes
+            self.linkBytesPerSecond = linkBytesPerSecond
+        }
+    }
+
+    /// Blocks the offload tier holds: `floor(capacityBytes / (bytesPerToken · blockTokens))`.
+    public var offloadUnits: Int {
+        guard let offload else { return 0 }
+        return Int(min(offload.capacityBytes / (bytesPerToken * Double(unitTokens)), 1e12).rounded(.down))
+    }
 
     public init(kind: KVCacheKind, bytesPerToken: Double, capacityBytes: Double, blockTokens: Int = 16,
                 watermark: Double = 0.01, maxSequenceTokens: Int = 8192, preemption: PreemptionMode = .recompute,
@@ -101,6 +121,8 @@ public protocol KVCacheManager: Sendable {
     /// drafts): whole blocks past the last one `tokens` needs return to the pool. No-op when it
     /// holds `tokens` or fewer.
     mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable)
+    /// Tokens of `slot` whose KV sits in the offload tier (0 without one).
+    func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int
     /// Frees everything `slot` holds (completion or preemption).
     mutating func release(_ slot: Int32, table: inout RequestTable)
     /// Called when `slot`'s prefill finishes: a prefix cache publishes its full prompt blocks.
@@ -108,6 +130,7 @@ public protocol KVCacheManager: Sendable {
 }
 
 extension KVCacheManager {
+    public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int { 0 }
     /// Used over total blocks.
     public var utilisation: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
     /// Internal fragmentation: `1 - storedTokens / (usedBlocks · unitTokens)`, 0 when empty.

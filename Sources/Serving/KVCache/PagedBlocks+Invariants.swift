@@ -19,7 +19,8 @@ extension PagedBlocks {
             owned += blocksHeld
             stored += tokens
         }
-        precondition(owned == usedBlocks, "blocks owned \(owned) != used \(usedBlocks): a block is owned twice or leaked")
+        precondition(owned == usedBlocks + usedHostBlocks, "blocks owned \(owned) != used \(usedBlocks) + offloaded \(usedHostBlocks): a block is owned twice or leaked")
+        precondition(usedHostBlocks >= 0 && usedHostBlocks <= hostBlocks, "offloaded \(usedHostBlocks) outside 0...\(hostBlocks)")
         precondition(stored == storedTokens, "stored tokens \(stored) != \(storedTokens)")
     }
 }

@@ -11,6 +11,9 @@ public struct PagedBlocks: KVCacheManager {
     public private(set) var usedBlocks = 0
     public private(set) var storedTokens = 0
     public private(set) var statistics = KVCacheStatistics()
+    /// Blocks of the offload tier, and those in use.
+    public let hostBlocks: Int
+    public private(set) var usedHostBlocks = 0
     let blockTokens: Int
     let watermarkBlocks: Int
     #if DEBUG
@@ -18,11 +21,12 @@ public struct PagedBlocks: KVCacheManager {
     var mutationsSinceFullCheck = 0
     #endif
 
-    public var pinnedBlocks: Int { usedBlocks }
+    public var pinnedBlocks: Int { usedBlocks + usedHostBlocks }
 
     public init(configuration: KVCacheConfiguration) {
         self.configuration = configuration
         totalBlocks = configuration.totalUnits
+        hostBlocks = configuration.offloadUnits
         blockTokens = configuration.blockTokens
         watermarkBlocks = Int(configuration.watermark * Double(configuration.totalUnits))
         statistics.totalBlocks = totalBlocks
@@ -34,17 +38,25 @@ public struct PagedBlocks: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if blocks(for: configuration.budget.retained(promptTokens + outputTokens)) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
+        if blocks(for: configuration.budget.retained(promptTokens + outputTokens)) > totalBlocks - watermarkBlocks + hostBlocks { return .exceedsKVCapacity }
         return nil
     }
 
     public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
         let tokens = configuration.budget.retained(resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)]))
         let need = blocks(for: tokens)
-        guard totalBlocks - usedBlocks - need >= watermarkBlocks else { return false }
-        usedBlocks += need
+        let deviceFree = totalBlocks - usedBlocks - watermarkBlocks
+        var onHost = 0
+        if need > deviceFree {
+            // What the device cannot hold goes to the offload tier, if there is one and room.
+            onHost = need - max(0, deviceFree)
+            guard hostBlocks > 0, usedHostBlocks + onHost <= hostBlocks else { return false }
+        }
+        usedBlocks += need - onHost
+        usedHostBlocks += onHost
         statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
         table.kvBlocks[Int(slot)] = Int32(need)
+        table.kvHostBlocks[Int(slot)] = Int32(onHost)
         table.kvTokens[Int(slot)] = Int32(tokens)
         storedTokens += tokens
         #if DEBUG
@@ -72,8 +84,14 @@ public struct PagedBlocks: KVCacheManager {
         }
         let need = blocks(for: tokens) - heldBlocks
         if need > 0 {
-            guard usedBlocks + need <= totalBlocks else { return false }
-            usedBlocks += need
+            var onHost = 0
+            if usedBlocks + need > totalBlocks {
+                onHost = usedBlocks + need - totalBlocks
+                guard hostBlocks > 0, usedHostBlocks + onHost <= hostBlocks else { return false }
+                usedHostBlocks += onHost
+                table.kvHostBlocks[s] += Int32(onHost)
+            }
+            usedBlocks += need - onHost
             if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
             table.kvBlocks[s] += Int32(need)
         }
@@ -91,7 +109,11 @@ public struct PagedBlocks: KVCacheManager {
         let held = Int(table.kvTokens[s])
         guard tokens < held else { return }
         let keep = blocks(for: tokens)
-        usedBlocks -= Int(table.kvBlocks[s]) - keep
+        let freed = Int(table.kvBlocks[s]) - keep
+        let fromHost = min(freed, Int(table.kvHostBlocks[s]))
+        usedHostBlocks -= fromHost
+        table.kvHostBlocks[s] -= Int32(fromHost)
+        usedBlocks -= freed - fromHost
         table.kvBlocks[s] = Int32(keep)
         storedTokens -= held - tokens
         table.kvTokens[s] = Int32(tokens)
@@ -100,11 +122,18 @@ public struct PagedBlocks: KVCacheManager {
         #endif
     }
 
+    public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int {
+        let s = Int(slot)
+        return min(Int(table.kvHostBlocks[s]) * blockTokens, Int(table.kvTokens[s]))
+    }
+
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
-        usedBlocks -= Int(table.kvBlocks[s])
+        usedBlocks -= Int(table.kvBlocks[s]) - Int(table.kvHostBlocks[s])
+        usedHostBlocks -= Int(table.kvHostBlocks[s])
         storedTokens -= Int(table.kvTokens[s])
         table.kvBlocks[s] = 0
+        table.kvHostBlocks[s] = 0
         table.kvTokens[s] = 0
         #if DEBUG
         holders.remove(slot)

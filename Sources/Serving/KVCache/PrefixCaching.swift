@@ -46,6 +46,7 @@ public struct PrefixCaching: KVCacheManager {
     ///   shared prefix blocks too; the scenario decoder refuses the combination).
     public init(configuration: KVCacheConfiguration) {
         precondition(configuration.budget.isFull, "prefix caching keeps every token")
+        precondition(configuration.offload == nil, "only paged blocks offload")
         self.configuration = configuration
         totalBlocks = configuration.totalUnits
         blockTokens = configuration.blockTokens

@@ -137,7 +137,12 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// Adds a prefill chunk of up to `budget` tokens for `slot`; returns the chunk length.
     mutating func addPrefillChunk(_ slot: Int32, budget: Int, table: RequestTable) -> Int {
         let chunk = min(remainingPrefill(slot, table), budget)
-        if chunk > 0 { plan.addPrefill(slot, tokens: chunk, contextBefore: kv.configuration.budget.retained(Int(table.prefilled[Int(slot)]))) }
+        if chunk > 0 {
+            plan.addPrefill(slot, tokens: chunk, contextBefore: kv.configuration.budget.retained(Int(table.prefilled[Int(slot)])))
+            if let offload = kv.configuration.offload {
+                plan.swapSeconds += Double(kv.offloadedTokens(slot, table: table)) * kv.configuration.bytesPerToken / offload.linkBytesPerSecond
+            }
+        }
         return chunk
     }
 
@@ -163,6 +168,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             }
             if decoding <= speculation.maxBatchSize { drafts = speculation.draftTokens }
         }
+        // Offloaded KV is fetched over the tier's link for every step that reads it.
+        let fetchSecondsPerToken = kv.configuration.offload.map { kv.configuration.bytesPerToken / $0.linkBytesPerSecond } ?? 0
         var i = 0
         while i < running.count {
             let slot = running[i]
@@ -181,6 +188,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             if fits {
                 // The step reads what the cache keeps of the context (all of it without a budget).
                 let kept = kv.configuration.budget.retained(context)
+                if fetchSecondsPerToken > 0 { plan.swapSeconds += Double(kv.offloadedTokens(slot, table: table)) * fetchSecondsPerToken }
                 if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
                 added += tokens
                 i += 1

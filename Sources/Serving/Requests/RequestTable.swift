@@ -49,6 +49,8 @@ public struct RequestTable: Sendable {
     public var kvSharedEntries: [Int32] = []
     /// Tokens the request's private KV allocation currently covers (for fragmentation).
     public var kvTokens: [Int32] = []
+    /// Of `kvBlocks`, those kept in the offload tier (host or CXL memory) rather than on the device.
+    public var kvHostBlocks: [Int32] = []
     /// Prompt tokens whose KV came from the prefix cache at first admission.
     public var cachedPromptTokens: [Int32] = []
     public var preemptions: [Int32] = []
@@ -87,6 +89,7 @@ public struct RequestTable: Sendable {
             kvBlocks[s] = 0
             kvSharedEntries[s] = 0
             kvTokens[s] = 0
+            kvHostBlocks[s] = 0
             cachedPromptTokens[s] = 0
             preemptions[s] = 0
             admittedOrder[s] = 0
@@ -110,6 +113,7 @@ public struct RequestTable: Sendable {
         kvBlocks.append(0)
         kvSharedEntries.append(0)
         kvTokens.append(0)
+        kvHostBlocks.append(0)
         cachedPromptTokens.append(0)
         preemptions.append(0)
         admittedOrder.append(0)
