@@ -104,3 +104,33 @@ import Testing
         for r in o.replicas { #expect(r.finalPinnedBlocks == 0, "seed \(seed)") }
     }
 }
+
+/// Parallel sampling and beam search (issue 12): n completions of a request share its prompt's
+/// KV and each decode their own token every step, so a step carries n decode tokens per request
+/// and the cache holds `prompt + n · generated`; the books balance over random scenarios.
+@Test func parallelSamplesShareThePromptAndDecodeTogether() throws {
+    let perToken = LinearStepCostModel(fixed: .zero, perToken: Seconds(1e-3), perContextToken: .zero)
+    var config = configuration(.continuousBatching, kvTokens: 100_000, maxSequence: 4000)
+    config.kvCache.samples = 4
+    let request = [RequestSpec(id: 0, arrival: .zero, promptTokens: 1000, outputTokens: 5)]
+    let (outcome, run) = try simulate(config, request, cost: perToken)
+    #expect(run.completions.count == 1)
+    // Prefill of 1,000 tokens, then four decode steps of 4 tokens each.
+    #expect(run.steps.map(\.duration.nanoseconds) == [1_000_000_000, 4_000_000, 4_000_000, 4_000_000, 4_000_000])
+    #expect(outcome.replicas[0].finalPinnedBlocks == 0)
+    // The cache: 1,000 shared prompt tokens plus 4 × 4 own tokens at the last step.
+    var kv = PagedBlocks(configuration: config.kvCache)
+    var table = RequestTable()
+    let slot = table.insert(request[0])
+    #expect(kv.admit(slot, resuming: false, table: &table))
+    #expect(kv.grow(slot, toTokens: 1000 + 4 * 4, table: &table))
+    #expect(kv.usedBlocks == (1016 + 15) / 16)
+    for seed in UInt64(5000)..<5300 {
+        var (c, requests) = randomScenario(seed: seed)
+        var rng = TestRNG(state: seed)
+        c.kvCache.samples = rng.int(1...4)
+        let (o, r) = try simulate(c, requests)
+        #expect(r.completions.count + r.rejections.count == requests.count, "seed \(seed)")
+        for rep in o.replicas { #expect(rep.finalPinnedBlocks == 0 && rep.kvCache.peakUsedBlocks <= rep.kvCache.totalBlocks, "seed \(seed)") }
+    }
+}

@@ -122,3 +122,14 @@ import Testing
         #expect(r.stdout.contains("\"tpot_ms\": {\"count\": 1, \"mean\": 5"), "\(r.stdout.prefix(600))")
     }
 }
+
+@Suite struct SamplingCommandTests {
+    @Test func samplingRunsAndRefusesSpeculationBesideIt() throws {
+        var f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["sampling": #"{"n": 4}"#]))
+        let r = try CLI.run(["simulate", f])
+        #expect(r.status == 0, "\(r.stderr)")
+        f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["sampling": #"{"beamWidth": 4}"#,
+                                                               "speculative": #"{"draftHeads": true, "draftTokens": 2, "acceptance": 0.5}"#]))
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.sampling: several completions per request do not combine with speculative decoding"])
+    }
+}

@@ -41,6 +41,28 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var sweep: [String: [JSONValue]]?
     /// Speculative decoding, or nil for one token per decode.
     public var speculative: SpeculativeSpec?
+    /// Several completions per request sharing the prompt's KV: `{"n": 4}` (parallel sampling)
+    /// or `{"beamWidth": 4}` (beam search, priced as that many sequences).
+    public var sampling: SamplingSpec?
+
+    public struct SamplingSpec: Codable, Sendable, Hashable {
+        public var n: Int?
+        public var beamWidth: Int?
+        enum CodingKeys: String, CodingKey { case n, beamWidth }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            n = try c.decodeIntIfPresent(.n, atLeast: 1)
+            beamWidth = try c.decodeIntIfPresent(.beamWidth, atLeast: 1)
+            guard (n != nil) != (beamWidth != nil) else {
+                throw DecodingError.dataCorruptedError(forKey: .n, in: c, debugDescription: "expected exactly one of \"n\" and \"beamWidth\"")
+            }
+            if let v = n ?? beamWidth, v > 64 {
+                throw DecodingError.dataCorruptedError(forKey: n != nil ? .n : .beamWidth, in: c, debugDescription: "expected at most 64, found \(v)")
+            }
+        }
+        /// Sequences per request.
+        public var sequences: Int { n ?? beamWidth! }
+    }
 
     /// Speculative decoding: a draft model (`draftModel`, on `draftHardware` or the replica's)
     /// or self-drafting heads (`draftHeads`), `draftTokens` drafts per round, an acceptance rate
@@ -343,7 +365,7 @@ public struct Scenario: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case name, source, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep,
-             speculative
+             speculative, sampling
     }
 
     public init(from decoder: any Decoder) throws {
@@ -364,6 +386,15 @@ public struct Scenario: Codable, Sendable, Hashable {
         memoryUtilization = try c.contains(.memoryUtilization) ? c.decodeFraction(.memoryUtilization) : 0.9
         sweep = try c.decodeIfPresent([String: [JSONValue]].self, forKey: .sweep)
         speculative = try c.decodeIfPresent(SpeculativeSpec.self, forKey: .speculative)
+        sampling = try c.decodeIfPresent(SamplingSpec.self, forKey: .sampling)
+        if let s = sampling, s.sequences > 1 {
+            if speculative != nil {
+                throw DecodingError.dataCorruptedError(forKey: .sampling, in: c, debugDescription: "several completions per request do not combine with speculative decoding here")
+            }
+            if kvCache.budget != nil {
+                throw DecodingError.dataCorruptedError(forKey: .sampling, in: c, debugDescription: "several completions per request do not combine with a KV budget here")
+            }
+        }
     }
 
     /// Reads and validates a scenario file.
@@ -398,6 +429,7 @@ public struct Scenario: Codable, Sendable, Hashable {
                                       capacityBytes: replica.kvCapacityBytes, blockTokens: kvCache.blockSize,
                                       watermark: kvCache.watermark, maxSequenceTokens: maxSequenceTokens,
                                       preemption: kvCache.preemption, hostLinkBytesPerSecond: hostLink!)
+        kv.samples = sampling?.sequences ?? 1
         if let spec = kvCache.offload {
             guard let link = spec.linkBytesPerSecond ?? replica.hostLinkBytesPerSecond else {
                 throw InputError(file: file, location: "$.kvCache.offload",

@@ -29,12 +29,12 @@ public struct ContiguousReservation: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if configuration.budget.retained(configuration.maxSequenceTokens) > totalBlocks { return .exceedsKVCapacity }
+        if reservation() > totalBlocks { return .exceedsKVCapacity }
         return nil
     }
 
     public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
-        let need = configuration.budget.retained(configuration.maxSequenceTokens)
+        let need = reservation()
         // The watermark only guards against growth, which never happens here; keep it for
         // parity with paged policies except when the cache is empty (so a request can start).
         let reserve = usedBlocks == 0 ? 0 : watermarkUnits
@@ -61,6 +61,12 @@ public struct ContiguousReservation: KVCacheManager {
             table.kvTokens[s] = Int32(tokens)
         }
         return true
+    }
+
+    /// Slots reserved per request: its longest sequence, plus room for the other samples'
+    /// outputs (`samples − 1` more sequences beyond the shared prompt; bounded by the longest).
+    func reservation() -> Int {
+        configuration.budget.retained(configuration.maxSequenceTokens) * configuration.samples
     }
 
     /// The reservation stays (it covers `maxSequenceTokens` up front); only the tokens held shrink.

@@ -36,6 +36,9 @@ public struct KVCacheConfiguration: Hashable, Sendable {
     public var hostLinkBytesPerSecond: Double
     /// How much of each sequence's context the cache keeps (`.full` unless a budget is set).
     public var budget: KVBudget = .full
+    /// Completions per request (parallel sampling `n`, or beam width): they share the prompt's
+    /// KV blocks (copy-on-write) and each holds its own output tokens.
+    public var samples: Int = 1
     /// A second tier (host or CXL memory) that holds the blocks the device cannot (paged only).
     public var offload: OffloadTier?
 
@@ -109,7 +112,8 @@ public protocol KVCacheManager: Sendable {
     /// Blocks held on behalf of requests (used minus cached blocks that nothing references).
     var pinnedBlocks: Int { get }
 
-    /// Why a request of this size can never be served, or nil if it can.
+    /// Why a request of this size can never be served, or nil if it can. With `samples`
+    /// completions sharing the prompt, the cache must hold `prompt + samples · output` tokens.
     func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason?
     /// Reserves room for `slot` to hold `table.prefillTarget` tokens (fresh or after a
     /// recompute; may reuse cached prefix blocks and advance `table.prefilled`) or, when

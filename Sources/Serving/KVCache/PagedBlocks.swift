@@ -38,7 +38,8 @@ public struct PagedBlocks: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if blocks(for: configuration.budget.retained(promptTokens + outputTokens)) > totalBlocks - watermarkBlocks + hostBlocks { return .exceedsKVCapacity }
+        let tokens = configuration.budget.retained(promptTokens + outputTokens) + (configuration.samples - 1) * outputTokens
+        if blocks(for: tokens) > totalBlocks - watermarkBlocks + hostBlocks { return .exceedsKVCapacity }
         return nil
     }
 

@@ -68,7 +68,7 @@ public struct PrefixCaching: KVCacheManager {
 
     public func rejection(promptTokens: Int, outputTokens: Int) -> RejectionReason? {
         if promptTokens + outputTokens > configuration.maxSequenceTokens { return .exceedsMaxSequenceLength }
-        if blocks(for: promptTokens + outputTokens) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
+        if blocks(for: promptTokens + configuration.samples * outputTokens) > totalBlocks - watermarkBlocks { return .exceedsKVCapacity }
         return nil
     }
 

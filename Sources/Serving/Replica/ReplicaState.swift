@@ -161,7 +161,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     mutating func addDecodes(table: inout RequestTable) -> Int {
         var added = 0
         var drafts = 0
-        if let speculation {
+        let samples = kv.configuration.samples
+        if let speculation, samples == 1 {
             var decoding = 0
             for slot in running where table.phase[Int(slot)] == .running && table.prefilled[Int(slot)] >= table.prefillTarget[Int(slot)] {
                 decoding += 1
@@ -177,7 +178,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
             let context = Int(table.promptTokens[s]) + Int(table.generated[s])
             let tokens = drafts == 0 ? 1 : 1 + min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
-            let need = context &+ tokens &- 1
+            // n samples share the prompt's KV and each hold their own generated tokens.
+            let need = samples == 1 ? context &+ tokens &- 1 : Int(table.promptTokens[s]) + samples * Int(table.generated[s])
             var fits = kv.grow(slot, toTokens: need, table: &table)
             while !fits {
                 let victim = youngestPreemptible(atOrAfter: i, table)
@@ -189,8 +191,9 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
                 // The step reads what the cache keeps of the context (all of it without a budget).
                 let kept = kv.configuration.budget.retained(context)
                 if fetchSecondsPerToken > 0 { plan.swapSeconds += Double(kv.offloadedTokens(slot, table: table)) * fetchSecondsPerToken }
-                if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
-                added += tokens
+                if samples > 1 { plan.addDecode(slot, context: kept, samples: samples) }
+                else if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
+                added += samples > 1 ? samples : tokens
                 i += 1
             }
             // else: `slot` itself was preempted and removed; `running[i]` is the next one.

@@ -42,6 +42,14 @@ public struct StepPlan: Sendable {
         workload.addDecode(contextLength: context)
     }
 
+    /// Adds one decode token for each of `samples` completions of one request, all at `context`
+    /// positions (the prompt is shared, the outputs are their own).
+    mutating func addDecode(_ slot: Int32, context: Int, samples: Int) {
+        slots.append(slot)
+        prefillTokens.append(0)
+        for _ in 0..<samples { workload.addDecode(contextLength: context) }
+    }
+
     /// Adds a decode entry that verifies `tokens` tokens (the last generated one and
     /// `tokens − 1` drafts) after `context − 1` resident ones.
     mutating func addVerification(_ slot: Int32, tokens: Int, context: Int) {
