@@ -34,10 +34,13 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var finishedScratch: [Int32] = []
     /// The step's entries, rebuilt each step only for a runner that `needsEntries`.
     var entryScratch: [StepEntry] = []
+    /// Speculative decoding's acceptance draws (nil without speculation).
+    let speculation: SpeculationConfiguration?
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: () -> KV,
          runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
+        speculation = configuration.speculation
         replicas = (0..<configuration.replicas).map {
             ReplicaState(index: $0, kv: makeKV(), limits: configuration.limits, priorityClasses: scheduler.priorityClasses,
                          speculation: configuration.speculation)
@@ -221,7 +224,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 replicas[r].kv.prefillCompleted(slot, table: &table)
                 if table.firstTokenAt[s] < 0 { table.firstTokenAt[s] = now.nanoseconds }
             }
-            if chunk < 0, let speculation = replicas[r].speculation {
+            if chunk < 0, let speculation {
                 // A verification of −chunk tokens: the accepted drafts and one token of the
                 // target's own; the rejected drafts' KV is given back (it holds
                 // `prompt + generated − 1` tokens while decoding).

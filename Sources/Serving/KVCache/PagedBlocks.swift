@@ -16,6 +16,9 @@ public struct PagedBlocks: KVCacheManager {
     public private(set) var usedHostBlocks = 0
     let blockTokens: Int
     let watermarkBlocks: Int
+    /// `configuration.budget`, and whether it keeps less than everything (read on every grow).
+    let budget: KVBudget
+    let budgeted: Bool
     #if DEBUG
     var holders = Set<Int32>()
     var mutationsSinceFullCheck = 0
@@ -27,6 +30,8 @@ public struct PagedBlocks: KVCacheManager {
         self.configuration = configuration
         totalBlocks = configuration.totalUnits
         hostBlocks = configuration.offloadUnits
+        budget = configuration.budget
+        budgeted = !configuration.budget.isFull
         blockTokens = configuration.blockTokens
         watermarkBlocks = Int(configuration.watermark * Double(configuration.totalUnits))
         statistics.totalBlocks = totalBlocks
@@ -68,9 +73,9 @@ public struct PagedBlocks: KVCacheManager {
     }
 
 
-    @inline(__always) public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
+    @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
+        if budgeted || hostBlocks > 0 { return growTiered(slot, toTokens: tokens, table: &table) }
         let s = Int(slot)
-        let tokens = configuration.budget.retained(context)
         let held = Int(table.kvTokens[s])
         if tokens <= held { return true }
         let heldBlocks = Int(table.kvBlocks[s])
@@ -83,6 +88,28 @@ public struct PagedBlocks: KVCacheManager {
             #endif
             return true
         }
+        let need = blocks(for: tokens) - heldBlocks
+        if need > 0 {
+            guard usedBlocks + need <= totalBlocks else { return false }
+            usedBlocks += need
+            if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
+            table.kvBlocks[s] += Int32(need)
+        }
+        storedTokens += tokens - held
+        table.kvTokens[s] = Int32(tokens)
+        #if DEBUG
+        checkInvariants(table)
+        #endif
+        return true
+    }
+
+    /// `grow` with a KV budget (the context kept) or an offload tier (blocks past the device).
+    @inline(never) mutating func growTiered(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
+        let s = Int(slot)
+        let tokens = budgeted ? budget.retained(context) : context
+        let held = Int(table.kvTokens[s])
+        if tokens <= held { return true }
+        let heldBlocks = Int(table.kvBlocks[s])
         let need = blocks(for: tokens) - heldBlocks
         if need > 0 {
             var onHost = 0
@@ -106,7 +133,7 @@ public struct PagedBlocks: KVCacheManager {
 
     public mutating func truncate(_ slot: Int32, toTokens context: Int, table: inout RequestTable) {
         let s = Int(slot)
-        let tokens = configuration.budget.retained(context)
+        let tokens = budgeted ? budget.retained(context) : context
         let held = Int(table.kvTokens[s])
         guard tokens < held else { return }
         let keep = blocks(for: tokens)

@@ -10,8 +10,10 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     public let index: Int
     public internal(set) var kv: KV
     public let limits: ServingLimits
-    /// Speculative decoding, when the replica runs it.
-    let speculation: SpeculationConfiguration?
+    /// Draft tokens per round under speculative decoding (0: off), and the most decoding
+    /// sequences a step may have for it to speculate (the cluster keeps the acceptance draws).
+    let draftTokens: Int
+    let speculationMaxBatch: Int
     /// Waiting requests, one FIFO per priority class (class 0 first).
     var waiting: [Deque<Int32>]
     public private(set) var waitingCount = 0
@@ -33,7 +35,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     public internal(set) var statistics = ReplicaStatistics()
 
     init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int, speculation: SpeculationConfiguration? = nil) {
-        self.speculation = speculation
+        self.draftTokens = speculation?.draftTokens ?? 0
+        self.speculationMaxBatch = speculation?.maxBatchSize ?? 0
         self.index = index
         self.kv = kv
         self.limits = limits
@@ -159,16 +162,20 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// - Returns: decode tokens added.
     @discardableResult
     mutating func addDecodes(table: inout RequestTable) -> Int {
+        let c = kv.configuration
+        if draftTokens == 0 && c.samples == 1 && c.offload == nil && c.budget.isFull { return addPlainDecodes(table: &table) }
         var added = 0
         var drafts = 0
         let samples = kv.configuration.samples
-        if let speculation, samples == 1 {
+        if draftTokens > 0, samples == 1 {
             var decoding = 0
             for slot in running where table.phase[Int(slot)] == .running && table.prefilled[Int(slot)] >= table.prefillTarget[Int(slot)] {
                 decoding += 1
             }
-            if decoding <= speculation.maxBatchSize { drafts = speculation.draftTokens }
+            if decoding <= speculationMaxBatch { drafts = draftTokens }
         }
+        let budget = kv.configuration.budget
+        let budgeted = !budget.isFull
         // Offloaded KV is fetched over the tier's link for every step that reads it.
         let fetchSecondsPerToken = kv.configuration.offload.map { kv.configuration.bytesPerToken / $0.linkBytesPerSecond } ?? 0
         var i = 0
@@ -189,11 +196,38 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             }
             if fits {
                 // The step reads what the cache keeps of the context (all of it without a budget).
-                let kept = kv.configuration.budget.retained(context)
+                let kept = budgeted ? budget.retained(context) : context
                 if fetchSecondsPerToken > 0 { plan.swapSeconds += Double(kv.offloadedTokens(slot, table: table)) * fetchSecondsPerToken }
                 if samples > 1 { plan.addDecode(slot, context: kept, samples: samples) }
                 else if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
                 added += samples > 1 ? samples : tokens
+                i += 1
+            }
+            // else: `slot` itself was preempted and removed; `running[i]` is the next one.
+        }
+        return added
+    }
+
+    /// `addDecodes` without speculation, samples, budget or offload: one token per sequence at
+    /// its full context (the loop every plain simulation runs millions of times).
+    mutating func addPlainDecodes(table: inout RequestTable) -> Int {
+        var added = 0
+        var i = 0
+        while i < running.count {
+            let slot = running[i]
+            let s = Int(slot)
+            if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
+            let context = Int(table.promptTokens[s]) + Int(table.generated[s])
+            var fits = kv.grow(slot, toTokens: context, table: &table)
+            while !fits {
+                let victim = youngestPreemptible(atOrAfter: i, table)
+                preempt(victim, table: &table)
+                if victim == slot { break }
+                fits = kv.grow(slot, toTokens: context, table: &table)
+            }
+            if fits {
+                plan.addDecode(slot, context: context)
+                added += 1
                 i += 1
             }
             // else: `slot` itself was preempted and removed; `running[i]` is the next one.
