@@ -68,8 +68,26 @@ public struct InferenceCostModel: StepCostModel {
         var host: Double { compute + memory + communication + overhead }
     }
 
-    private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums,
-                            onHost: Bool = false) {
+    /// `addSplit` for a device whose operators all run on one engine at its own prices (every
+    /// GPU and CPU): the loop a simulation runs for each step.
+    private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums) {
+        if deployment.pimPlacement != .none { return addSplit(deployment, step, part, to: &sums, onHost: false) }
+        deployment.forEachOperator(in: step, part) { op in
+            let c = deployment.cost(of: op)
+            let repeats = Double(op.repeats)
+            let t = c.total.value * repeats
+            switch c.boundBy {
+            case .compute: sums.compute += t
+            case .memory: sums.memory += t
+            case .communication: sums.communication += t
+            case .overhead: sums.overhead += t
+            }
+            sums.busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+        }
+    }
+
+    private static func addSplit(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums,
+                                 onHost: Bool) {
         let pricer = deployment.pricer
         let engines = deployment.pimPlacement != .none && !onHost
         deployment.forEachOperator(in: step, part) { op in
@@ -100,9 +118,11 @@ public struct InferenceCostModel: StepCostModel {
             sums = decodeTable[step.decodeTokens]
         } else {
             sums = Sums()
-            Self.add(deployment, step, .contextIndependent, to: &sums, onHost: onHost)
+            if onHost { Self.addSplit(deployment, step, .contextIndependent, to: &sums, onHost: true) }
+            else { Self.add(deployment, step, .contextIndependent, to: &sums) }
         }
-        Self.add(deployment, step, .contextDependent, to: &sums, onHost: onHost)
+        if onHost { Self.addSplit(deployment, step, .contextDependent, to: &sums, onHost: true) }
+        else { Self.add(deployment, step, .contextDependent, to: &sums) }
         return sums
     }
 
