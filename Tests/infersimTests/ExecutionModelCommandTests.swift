@@ -133,3 +133,15 @@ import Testing
         expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.sampling: several completions per request do not combine with speculative decoding"])
     }
 }
+
+@Suite struct TechniqueReportTests {
+    @Test func theReportSaysWhichTechniquesARunUsed() throws {
+        var r = try CLI.run(["simulate", "scenarios/examples/long-context-offload.json"])
+        #expect(r.stdout.contains("KV offload tier: 512.0 GB over 25.2 GB/s"), "\(r.stdout)")
+        let f = try ScenarioFiles.write(ScenarioFiles.json(extra: ["kvCache": #"{"kind": "paged", "budget": {"streamingLLM": {"sinkTokens": 4, "windowTokens": 1020}}}"#]))
+        r = try CLI.run(["simulate", f])
+        #expect(r.stdout.contains("KV budget: StreamingLLM: 4 sink + 1020 window tokens kept per sequence"), "\(r.stdout)")
+        r = try CLI.run(["simulate", "scenarios/quickstart.json"])
+        #expect(!r.stdout.contains("KV budget") && !r.stdout.contains("speculative"))
+    }
+}

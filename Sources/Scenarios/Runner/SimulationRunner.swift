@@ -23,6 +23,9 @@ public struct SimulationReport: Sendable {
     public var outcome: SimulationOutcome
     /// Trace rows skipped as bad (only with `skipBadRows`).
     public var skippedRows: Int
+    /// The decoding techniques the run used (a KV budget, offload, speculation, samples), one
+    /// line each; empty for plain decoding.
+    public var techniques: [String] = []
     /// Why the first of them (at most `TraceReader.keptReasons`) were skipped: `file: line N: message`.
     public var skippedRowReasons: [String] { outcome.skippedRowReasons }
 
@@ -30,6 +33,7 @@ public struct SimulationReport: Sendable {
     public func renderedText() -> String {
         var out = "scenario: \(scenarioName)\n" + summary.renderedText()
         if !out.hasSuffix("\n") { out += "\n" }
+        for line in techniques { out += line + "\n" }
         out += "KV cache (per replica: time-weighted utilisation, fragmentation, peak, prefix hit rate, evictions, preemptions recompute/swap):\n"
         for r in outcome.replicas {
             out += "  replica \(r.index): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
@@ -87,6 +91,27 @@ public struct SimulationRunner: Sendable {
         return try run(scenario, file: file, outputs: outputs)
     }
 
+    /// One line per decoding technique in use, for the report.
+    static func techniques(_ c: ClusterConfiguration, _ scenario: Scenario) -> [String] {
+        var lines: [String] = []
+        if !c.kvCache.budget.isFull { lines.append("KV budget: \(c.kvCache.budget.description) kept per sequence") }
+        if let o = c.kvCache.offload {
+            lines.append("KV offload tier: \(JSONText.number(o.capacityBytes / 1e9, decimals: 1)) GB over \(JSONText.number(o.linkBytesPerSecond / 1e9, decimals: 1)) GB/s")
+        }
+        if let spec = scenario.speculative, let sc = c.speculation {
+            let drafter = spec.draftHeads ? "EAGLE-style heads" : "draft model \(spec.draftModel!)"
+            let rate: String
+            switch sc.acceptance {
+            case .fixed(let a): rate = "acceptance \(a)"
+            case .uniform(let lo, let hi): rate = "acceptance per request in [\(lo), \(hi)]"
+            }
+            let limit = sc.maxBatchSize == Int.max ? "" : ", off above \(sc.maxBatchSize) decoding sequences"
+            lines.append("speculative decoding: \(drafter), \(sc.draftTokens) drafts per round, \(rate)\(limit)")
+        }
+        if c.kvCache.samples > 1 { lines.append("completions per request: \(c.kvCache.samples), sharing the prompt's KV") }
+        return lines
+    }
+
     /// Runs one scenario. `file` names it in errors and anchors relative trace paths.
     public func run(_ scenario: Scenario, file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
         let directory = (file as NSString).deletingLastPathComponent
@@ -103,8 +128,10 @@ public struct SimulationRunner: Sendable {
                                                      endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
             if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
             try csv?.commit()
-            return SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
-                                    summary: summary, outcome: outcome, skippedRows: outcome.skippedRows)
+            var report = SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
+                                          summary: summary, outcome: outcome, skippedRows: outcome.skippedRows)
+            report.techniques = Self.techniques(configuration, scenario)
+            return report
         } catch {
             csv?.abandon()
             if let e = error as? InputError, e.file == "workload" {
