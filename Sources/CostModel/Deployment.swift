@@ -241,7 +241,7 @@ public final class Deployment: Sendable {
             self.spillTier = nil
             self.fpgaSpillFraction = 0
         }
-        self.pricer = execution.pricer(for: DeploymentSpec(pimPlacement: pimPlacement))
+        self.pricer = execution.pricer(placement: pimPlacement)
         self.model = model
         self.device = device
         self.deviceClass = deviceClass

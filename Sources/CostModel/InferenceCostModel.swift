@@ -89,12 +89,11 @@ public struct InferenceCostModel: StepCostModel {
     private static func addSplit(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums,
                                  onHost: Bool) {
         let pricer = deployment.pricer
-        let engines = deployment.pimPlacement != .none && !onHost
         deployment.forEachOperator(in: step, part) { op in
-            let c = onHost ? RooflinePricer().cost(of: op, in: deployment) : deployment.cost(of: op)
+            let (engine, c) = onHost ? (.host, RooflinePricer().cost(of: op, in: deployment)) : pricer.placed(op, in: deployment)
             let repeats = Double(op.repeats)
             let t = c.total.value * repeats
-            if engines && pricer.engine(of: op, in: deployment) == .memory {
+            if engine == .memory {
                 sums.inMemory += t
             } else {
                 switch c.boundBy {

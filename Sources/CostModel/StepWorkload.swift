@@ -35,8 +35,6 @@ public struct StepWorkload: Hashable, Sendable {
     /// Σ over decode entries of the query-key pairs: the context for one token;
     /// `q · contextBefore + q · (q + 1) / 2` for `q` verified tokens.
     @inlinable public var decodeAttentionPairs: Double { Double(decodeContextTokens) + verifiedExtraPairs }
-    /// Whether some decode entry verifies more than one token.
-    @inlinable public var verifies: Bool { verifiedExtraTokens > 0 }
 
     /// All new tokens processed by the step (rows of every weight GEMM).
     @inlinable public var totalTokens: Int { prefillTokens + decodeTokens }

@@ -93,6 +93,9 @@ public struct OperatorCost: Hashable, Sendable {
         self.atPeak = atPeak
     }
 
+    /// Nothing to do: an operator that costs no time (a collective on one device).
+    public static let zero = OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero)
+
     /// `max(compute + exposedMemory, memory) + communication + overhead`: compute and memory
     /// traffic overlap (but for the exposed part), communication (not overlapped in this model)
     /// and launch do not.

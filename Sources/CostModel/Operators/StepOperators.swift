@@ -89,17 +89,10 @@ extension Deployment {
         if step.decodeTokens > 0 {
             let d = Double(step.decodeTokens)
             // Queries that share one cached key/value: the GQA group (all heads for MLA), times
-            // the tokens a verifying sequence checks at once.
-            var group = model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads)
-            let pairs: Double
-            if step.verifies {
-                group *= d / Double(step.decodeSequences)
-                pairs = step.decodeAttentionPairs
-            } else {
-                pairs = Double(step.decodeContextTokens)
-            }
+            // the tokens a sequence verifies at once (1 for a plain decode: the factor is exact).
+            let group = (model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads)) * (d / Double(step.decodeSequences))
             if dependent { body(Operator(name: "attention (decode)", kind: .attentionDecode,
-                          flops: FLOPs(pairs * flopsPerPair),
+                          flops: FLOPs(step.decodeAttentionPairs * flopsPerPair),
                           activationBytes: Bytes(d * qoBytesPerToken),
                           kvBytes: Bytes((Double(step.decodeContextTokens) + d) * kvPerTokenPerLayer),
                           rows: group, sequences: Double(step.decodeSequences), arithmetic: attentionArith, repeats: L)) }

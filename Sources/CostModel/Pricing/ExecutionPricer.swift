@@ -37,28 +37,29 @@ public protocol ExecutionPricer: Sendable {
     func engine(of op: Operator, in deployment: Deployment) -> Engine
     /// How the step's operators share the device (default: `.serial`).
     func schedule(of step: StepWorkload, in deployment: Deployment) -> StepSchedule
+    /// `op`'s engine and its price there, in one pass (a pricer that chooses the engine by
+    /// price prices each candidate once).
+    func placed(_ op: Operator, in deployment: Deployment) -> (engine: Engine, cost: OperatorCost)
 }
 
 extension ExecutionPricer {
     public func engine(of op: Operator, in deployment: Deployment) -> Engine { .host }
     public func schedule(of step: StepWorkload, in deployment: Deployment) -> StepSchedule { .serial }
+    public func placed(_ op: Operator, in deployment: Deployment) -> (engine: Engine, cost: OperatorCost) {
+        (engine(of: op, in: deployment), cost(of: op, in: deployment))
+    }
 }
 
 extension ExecutionModel {
     /// The pricer of this execution model (exhaustive: a new case needs its pricer here).
-    public func pricer(for deployment: DeploymentSpec) -> any ExecutionPricer {
+    public func pricer(placement: PIMPlacement) -> any ExecutionPricer {
         switch self {
         case .roofline: return RooflinePricer()
         case .measuredKernels: return MeasuredKernelsPricer()
         case .sramPipeline: return SRAMPipelinePricer()
         case .wafer: return WaferPricer()
-        case .pimHybrid: return PIMHybridPricer(placement: deployment.pimPlacement)
+        case .pimHybrid: return PIMHybridPricer(placement: placement)
         case .fpgaDataflow: return FPGADataflowPricer()
         }
     }
-}
-
-/// What the pricer factory needs to know of a deployment before it exists.
-public struct DeploymentSpec: Sendable {
-    public var pimPlacement: PIMPlacement
 }

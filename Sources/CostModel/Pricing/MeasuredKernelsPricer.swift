@@ -43,7 +43,7 @@ public struct MeasuredKernelsPricer: ExecutionPricer {
         var exposed = 0.0
         if rows > 1 && op.kind.isWeightGEMM { exposed = rates.exposedMemoryFraction * op.weightBytes.value / rates.memoryBandwidth }
         return RooflinePricer.roofline(op, flops: flops - activations, bytes: bytes - streamed,
-                                       compute: r, bandwidth: rates.memoryBandwidth, in: d, fixed: fixed,
+                                       compute: r, in: d, fixed: fixed,
                                        extraCompute: extraCompute, extraMemory: extraMemory, exposed: exposed)
     }
 }

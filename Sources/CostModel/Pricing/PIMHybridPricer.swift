@@ -24,25 +24,28 @@ public struct PIMHybridPricer: ExecutionPricer {
         self.placement = placement
     }
 
-    public func engine(of op: Operator, in d: Deployment) -> Engine {
-        guard d.device.pim != nil else { return .host }
+    public func placed(_ op: Operator, in d: Deployment) -> (engine: Engine, cost: OperatorCost) {
+        func host() -> (engine: Engine, cost: OperatorCost) { (.host, RooflinePricer().cost(of: op, in: d)) }
+        func memory() -> (engine: Engine, cost: OperatorCost) { (.memory, inMemoryCost(op, in: d)) }
+        guard d.device.pim != nil else { return host() }
         switch placement {
-        case .none: return .host
-        case .attentionInMemory: return op.kind == .attentionDecode ? .memory : .host
-        case .prefillOnHost: return op.kind == .attentionPrefill || op.kind.isCommunication ? .host : .memory
+        case .none: return host()
+        case .attentionInMemory: return op.kind == .attentionDecode ? memory() : host()
+        case .prefillOnHost: return op.kind == .attentionPrefill || op.kind.isCommunication ? host() : memory()
         case .decodeInMemory:
             switch op.kind {
-            case .attentionDecode: return .memory
+            case .attentionDecode: return memory()
             case .qkvProjection, .outputProjection, .ffn, .moeRouter, .moeExperts, .lmHead, .norm, .elementwise:
-                return inMemoryCost(op, in: d).total <= RooflinePricer().cost(of: op, in: d).total ? .memory : .host
-            default: return .host
+                let (inMemory, onHost) = (memory(), host())
+                return inMemory.cost.total <= onHost.cost.total ? inMemory : onHost
+            default: return host()
             }
         }
     }
 
-    public func cost(of op: Operator, in d: Deployment) -> OperatorCost {
-        engine(of: op, in: d) == .memory ? inMemoryCost(op, in: d) : RooflinePricer().cost(of: op, in: d)
-    }
+    public func engine(of op: Operator, in d: Deployment) -> Engine { placed(op, in: d).engine }
+
+    public func cost(of op: Operator, in d: Deployment) -> OperatorCost { placed(op, in: d).cost }
 
     public func schedule(of step: StepWorkload, in d: Deployment) -> StepSchedule {
         switch placement {

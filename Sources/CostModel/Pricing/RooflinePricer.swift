@@ -16,17 +16,18 @@ public struct RooflinePricer: ExecutionPricer {
     @inline(__always) public func cost(of op: Operator, in d: Deployment) -> OperatorCost {
         if op.kind.isCommunication { return Self.communication(op, in: d) }
         let r = d.computeRates(op.arithmetic)
-        return Self.roofline(op, flops: op.flops.value, bytes: op.memoryBytes.value, compute: r,
-                             bandwidth: d.rates.memoryBandwidth, in: d, fixed: Seconds(d.rates.kernelOverheadSeconds))
+        return Self.roofline(op, flops: op.flops.value, bytes: op.memoryBytes.value, compute: r, in: d,
+                             fixed: Seconds(d.rates.kernelOverheadSeconds))
     }
 
-    /// The roofline of `op` with `flops` at `compute`'s achievable rate and `bytes` at
-    /// `bandwidth` (peak bytes/s) times the class's achievable fraction; the peak-rate time
+    /// The roofline of `op` with `flops` at `compute`'s achievable rate and `bytes` at the weight
+    /// tier's peak bandwidth times the class's achievable fraction; the peak-rate time
     /// (`atPeak`, for energy) counts the operator's own FLOPs and bytes at the same peaks.
     @inline(__always) static func roofline(_ op: Operator, flops: Double, bytes: Double, compute r: PricingRates.Compute,
-                                           bandwidth: Double, in d: Deployment, fixed: Seconds,
+                                           in d: Deployment, fixed: Seconds,
                                            extraCompute: Double = 0, extraMemory: Double = 0, exposed: Double = 0) -> OperatorCost {
         let cls = d.deviceClass
+        let bandwidth = d.rates.memoryBandwidth
         let rows = max(op.rows, 1)
         var compute = op.flops.value > 0 ? flops * (rows + cls.halfComputeRows) / (r.peakFLOPsPerSecond * r.fraction * rows) : 0
         if extraCompute > 0 { compute += extraCompute }
@@ -42,7 +43,7 @@ public struct RooflinePricer: ExecutionPricer {
     @inline(__always) static func communication(_ op: Operator, in d: Deployment) -> OperatorCost {
         let n = Double(op.kind == .allReduce ? d.tensorParallel : 2)
         guard n > 1, let link = op.kind == .allReduce ? d.tensorLink : d.pipelineLink else {
-            return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero)
+            return .zero
         }
         let time: Seconds
         if op.kind == .allReduce {

@@ -24,7 +24,7 @@ public struct SRAMPipelinePricer: ExecutionPricer {
         switch op.kind {
         case .allReduce:
             let n = Double(d.collectiveRanks)
-            guard n > 1, let link = d.tensorLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
+            guard n > 1, let link = d.tensorLink else { return .zero }
             // One reduce-scatter and one all-gather hop per level of fully connected groups of
             // `devicesPerNode` chips (a node, then groups of nodes).
             let radix = Double(max(2, d.device.interconnect.devicesPerNode))
@@ -56,7 +56,7 @@ public struct SRAMPipelinePricer: ExecutionPricer {
 enum SpatialShare {
     /// One message per stage boundary on the layout's link; no launch cost (the schedule is static).
     static func hop(_ op: Operator, in d: Deployment) -> OperatorCost {
-        guard let link = d.pipelineLink else { return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero) }
+        guard let link = d.pipelineLink else { return .zero }
         return OperatorCost(compute: .zero, memory: .zero, communication: link.transferTime(op.communicationBytes), overhead: .zero)
     }
 
@@ -68,7 +68,7 @@ enum SpatialShare {
         share.kvBytes = op.kvBytes / units
         share.activationElements = op.activationElements / units
         return RooflinePricer.roofline(share, flops: share.flops.value, bytes: share.memoryBytes.value,
-                                       compute: d.computeRates(op.arithmetic), bandwidth: d.rates.memoryBandwidth, in: d,
+                                       compute: d.computeRates(op.arithmetic), in: d,
                                        fixed: Seconds(d.rates.kernelOverheadSeconds))
     }
 }

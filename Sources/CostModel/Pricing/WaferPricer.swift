@@ -18,7 +18,7 @@ public struct WaferPricer: ExecutionPricer {
         guard let layout = d.layout else { return RooflinePricer().cost(of: op, in: d) }
         switch op.kind {
         case .allReduce:
-            return OperatorCost(compute: .zero, memory: .zero, communication: .zero, overhead: .zero)
+            return .zero
         case .pipelineTransfer:
             return SpatialShare.hop(op, in: d)
         default:
