@@ -27,15 +27,6 @@ public enum KVBudget: Hashable, Sendable {
     /// Whether it keeps everything.
     public var isFull: Bool { if case .full = self { return true } else { return false } }
 
-    /// Tokens it keeps at most (nil: unbounded).
-    public var cap: Int? {
-        switch self {
-        case .full, .compressed: return nil
-        case .window(let s, let w): return s + w
-        case .heavyHitters(let b): return b
-        }
-    }
-
     public var description: String {
         switch self {
         case .full: return "full"

@@ -154,11 +154,13 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// Adds one decode token for every running request that has finished its prefill, in
     /// admission order, growing its KV first. When the cache is full, the youngest running
     /// request is preempted (vLLM's policy) until the growth fits; it may be the grower itself.
-    /// - Returns: decode entries added.
+    ///
     /// Under speculative decoding (when no more sequences decode than its `maxBatchSize`) each
     /// entry verifies the last token and up to `draftTokens` drafts, never more than the request
     /// still has to produce, and its KV grows by the drafts first (`Cluster.finishStep` rolls the
-    /// rejected ones back).
+    /// rejected ones back). With `n` samples per request each sequence decodes `n` tokens; with
+    /// a KV budget a step reads only the kept context; with an offload tier it fetches the
+    /// offloaded tokens over the tier's link.
     /// - Returns: decode tokens added.
     @discardableResult
     mutating func addDecodes(table: inout RequestTable) -> Int {
@@ -166,7 +168,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
         if draftTokens == 0 && c.samples == 1 && c.offload == nil && c.budget.isFull { return addPlainDecodes(table: &table) }
         var added = 0
         var drafts = 0
-        let samples = kv.configuration.samples
+        let samples = c.samples
         if draftTokens > 0, samples == 1 {
             var decoding = 0
             for slot in running where table.phase[Int(slot)] == .running && table.prefilled[Int(slot)] >= table.prefillTarget[Int(slot)] {
@@ -174,10 +176,10 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             }
             if decoding <= speculationMaxBatch { drafts = draftTokens }
         }
-        let budget = kv.configuration.budget
+        let budget = c.budget
         let budgeted = !budget.isFull
         // Offloaded KV is fetched over the tier's link for every step that reads it.
-        let fetchSecondsPerToken = kv.configuration.offload.map { kv.configuration.bytesPerToken / $0.linkBytesPerSecond } ?? 0
+        let fetchSecondsPerToken = c.offload.map { c.bytesPerToken / $0.linkBytesPerSecond } ?? 0
         var i = 0
         while i < running.count {
             let slot = running[i]

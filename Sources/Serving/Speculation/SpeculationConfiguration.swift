@@ -35,13 +35,10 @@ public struct SpeculationConfiguration: Hashable, Sendable {
         self.seed = seed
     }
 
-    /// A uniform draw in [0, 1) from the hash of the four keys (SplitMix64 finaliser).
+    /// A uniform draw in [0, 1) from the hash of the four keys (SplitMix64's finaliser).
     @inline(__always) static func unit(_ seed: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64) -> Double {
-        var z = seed ^ (a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F) ^ (c &* 0x1656_67B1_9E37_79F9)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) * 0x1p-53
+        let key = seed ^ (a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F) ^ (c &* 0x1656_67B1_9E37_79F9)
+        return Double(SeededGenerator.mix64(key) >> 11) * 0x1p-53
     }
 
     /// The acceptance rate of request `id`.

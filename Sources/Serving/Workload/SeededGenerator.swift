@@ -28,7 +28,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
     @inline(__always)
     static func splitMix64(_ state: inout UInt64) -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        return mix64(state)
+    }
+
+    /// SplitMix64's finaliser: a bijective 64-bit mix (also a stateless hash of a key).
+    @inline(__always)
+    static func mix64(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
