@@ -6,7 +6,7 @@
 //   3  Scenarios            Validation
 //   2  Serving              CPUExecutor
 //   1  ServingMetrics       CostModel
-//   0  DiscreteEvent        HardwareModel       GGUF
+//   0  DiscreteEvent        HardwareModel       GGUF      BundledResources
 // The simulator side and the executor side meet only in Validation.
 import PackageDescription
 
@@ -30,8 +30,10 @@ let package = Package(
         .executable(name: "infersim", targets: ["infersim"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // Pinned to the minor versions tested, so that builds are reproducible (Package.resolved
+        // stays untracked: a package mirror has its own commit ids).
+        .package(url: "https://github.com/apple/swift-argument-parser", .upToNextMinor(from: "1.8.0")),
+        .package(url: "https://github.com/apple/swift-collections", .upToNextMinor(from: "1.6.0")),
     ],
     targets: [
         // Core: layer 0
@@ -39,6 +41,10 @@ let package = Package(
                 dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "HardwareModel"),
         .target(name: "GGUF"),
+        // The profiles and data files, built into the binary (see Plugins/EmbedResources).
+        .target(name: "BundledResources", plugins: ["EmbedResources"]),
+        .executableTarget(name: "embed-resources"),
+        .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["embed-resources"]),
         // Core: layer 1
         .target(name: "CostModel", dependencies: ["HardwareModel"]),
         .target(name: "ServingMetrics", dependencies: ["DiscreteEvent", "HardwareModel"]),
@@ -51,14 +57,14 @@ let package = Package(
         // Executor: layer 2
         .target(name: "CPUExecutor", dependencies: ["GGUF"], swiftSettings: nativeFlags),
         // Layer 3
-        .target(name: "Scenarios", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
+        .target(name: "Scenarios", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel", "BundledResources"]),
         .target(name: "Validation", dependencies: [
             "CPUExecutor", "GGUF", "CostModel", "HardwareModel", "Serving", "ServingMetrics",
         ]),
         // CLI: layer 4
         .executableTarget(name: "infersim", dependencies: [
             "Scenarios", "Validation", "HardwareModel", "CostModel", "Serving", "ServingMetrics",
-            "CPUExecutor", "GGUF",
+            "CPUExecutor", "GGUF", "BundledResources",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Tests
@@ -72,7 +78,7 @@ let package = Package(
         .testTarget(name: "CPUExecutorTests", dependencies: ["CPUExecutor", "GGUF", "TestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "CPUExecutor", "CostModel", "HardwareModel", "TestSupport"]),
-        .testTarget(name: "infersimTests", dependencies: ["infersim"]),
+        .testTarget(name: "infersimTests", dependencies: ["infersim", "Validation", "CPUExecutor", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

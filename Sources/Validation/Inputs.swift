@@ -34,6 +34,14 @@ public enum ValidationInputs {
         return requests
     }
 
+    /// Reads a CSV trace from text (a built-in trace), naming it `name` in errors.
+    public static func loadTrace(text: String, name: String) throws -> [RequestSpec] {
+        var reader = TraceReader(text: text, name: name, format: .csv)
+        let requests = try reader.collectAll()
+        guard !requests.isEmpty else { throw InputError(file: name, "the trace has no requests") }
+        return requests
+    }
+
     /// Checks that every request fits the model's context.
     /// - Throws: `InputError` naming the request (trace row) that does not fit.
     public static func checkFits(_ requests: [RequestSpec], model: LlamaModel, trace: String) throws {

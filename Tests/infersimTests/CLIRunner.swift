@@ -23,9 +23,11 @@ enum CLI {
         return repoRoot + "/.build/debug/infersim"
     }
 
-    static func run(_ arguments: [String], in directory: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], in directory: String? = nil, binary: String? = nil,
+                    environment: [String: String]? = nil) throws -> CLIResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: binary ?? Self.binary)
+        if let environment { process.environment = environment }
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? repoRoot)
         let out = Pipe(), err = Pipe()

@@ -80,9 +80,9 @@ import Testing
 
     @Test func zeroOrNegativeBatch() throws {
         expectOneLineError(try CLI.run(["predict", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--batch", "0"]),
-                           containing: ["--batch must be at least 1, got 0"])
+                           containing: ["--batch must be in 1...1048576, got 0"])
         expectOneLineError(try CLI.run(["predict", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--batch=-4"]),
-                           containing: ["--batch must be at least 1, got -4"])
+                           containing: ["--batch must be in 1...1048576, got -4"])
     }
 
     @Test func unknownDType() throws {

@@ -115,7 +115,7 @@ func jsonOutput(_ arguments: [String], sourceLocation: SourceLocation = #_source
     @Test func unknownHardwareAndModelIdsNameTheScenarioPathAndListTheKnownIds() throws {
         let hardware = try ScenarioFiles.write(ScenarioFiles.json(hardware: "h100"))
         expectScenarioError(try CLI.run(["simulate", hardware]),
-                            containing: [hardware + ": $.hardware: unknown hardware id \"h100\"", "nvidia-h100-sxm", "known systems:", "dgx-h100"])
+                            containing: [hardware + ": $.hardware: unknown hardware id \"h100\"; known:", "nvidia-h100-sxm", "dgx-h100"])
         let model = try ScenarioFiles.write(ScenarioFiles.json(model: "llama3"))
         expectScenarioError(try CLI.run(["simulate", model]),
                             containing: [model + ": $.model: unknown model id \"llama3\"; known:", "llama-3-8b"])

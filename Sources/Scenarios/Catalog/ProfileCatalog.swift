@@ -1,34 +1,42 @@
 import CostModel
 import Foundation
+import BundledResources
 import HardwareModel
 
-/// The profiles shipped with InferSim: `hardware-profiles/{devices,interconnects,systems}`,
-/// `hardware-profiles/device-classes.json` and `scenarios/models`, found under one root.
+/// The profiles InferSim knows: device, interconnect and system profiles, device classes,
+/// model profiles and comparison scenarios.
 ///
-/// Ids are file names without `.json`. Unknown ids are reported with the list of known ones.
+/// They are built into the binary (`BundledResources`), so a copied binary works anywhere. A
+/// user's directory, laid out like the checkout (`hardware-profiles/{devices,interconnects,systems}`,
+/// `hardware-profiles/device-classes.json`, `scenarios/models`, `scenarios/comparisons`),
+/// overrides built-in files of the same name and adds new ones. Ids are file names without
+/// `.json`; a device or model may also be named by the path of its JSON file. Unknown ids are
+/// reported with the nearest known one.
 public struct ProfileCatalog: Sendable {
-    /// The directory holding `hardware-profiles/` and `scenarios/`.
-    public let root: String
+    /// The user's directory searched before the built-in files; nil for the built-in files alone.
+    public let root: String?
 
-    public init(root: String) {
+    public init(root: String?) {
         self.root = root
     }
 
-    /// Finds the root: `explicit` if given, else `$INFERSIM_HOME`, else the first directory
-    /// holding `hardware-profiles/` found walking up from the working directory and then from
-    /// the executable's location (so `.build/release/infersim` finds the checkout it was built in).
+    /// The user's directory: `explicit` (`--profiles DIR`) if given, else `$INFERSIM_HOME`, else
+    /// the first directory holding `hardware-profiles/` found walking up from the working
+    /// directory and then from the executable's location (a checkout, so that profiles edited
+    /// there count without a rebuild), else `~/.infersim` if it exists, else none.
+    /// - Throws: `InputError` when `explicit` or `$INFERSIM_HOME` is not a directory.
     public static func locate(explicit: String? = nil) throws -> ProfileCatalog {
         let fm = FileManager.default
-        func isRoot(_ dir: String) -> Bool {
+        func isDirectory(_ path: String) -> Bool {
             var isDir: ObjCBool = false
-            return fm.fileExists(atPath: dir + "/hardware-profiles", isDirectory: &isDir) && isDir.boolValue
+            return fm.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
         }
         if let explicit {
-            guard isRoot(explicit) else { throw InputError(file: explicit, "expected a directory containing hardware-profiles/") }
+            guard isDirectory(explicit) else { throw InputError(file: "--profiles", "expected a directory, found \"\(explicit)\"") }
             return ProfileCatalog(root: explicit)
         }
         if let env = ProcessInfo.processInfo.environment["INFERSIM_HOME"], !env.isEmpty {
-            guard isRoot(env) else { throw InputError(file: "INFERSIM_HOME=\(env)", "expected a directory containing hardware-profiles/") }
+            guard isDirectory(env) else { throw InputError(file: "INFERSIM_HOME", "expected a directory, found \"\(env)\"") }
             return ProfileCatalog(root: env)
         }
         var starts = [fm.currentDirectoryPath]
@@ -37,74 +45,117 @@ public struct ProfileCatalog: Sendable {
         for start in starts {
             var dir = URL(fileURLWithPath: start).standardizedFileURL
             while true {
-                if isRoot(dir.path) { return ProfileCatalog(root: dir.path) }
+                if isDirectory(dir.path + "/hardware-profiles") { return ProfileCatalog(root: dir.path) }
                 let parent = dir.deletingLastPathComponent()
                 if parent.path == dir.path { break }
                 dir = parent
             }
         }
-        throw InputError(file: "hardware-profiles/", "not found above \(fm.currentDirectoryPath); run from the InferSim checkout or set INFERSIM_HOME")
+        if let home = userHome, isDirectory(home) { return ProfileCatalog(root: home) }
+        return ProfileCatalog(root: nil)
     }
 
-    public var devicesDirectory: String { root + "/hardware-profiles/devices" }
-    public var interconnectsDirectory: String { root + "/hardware-profiles/interconnects" }
-    public var systemsDirectory: String { root + "/hardware-profiles/systems" }
-    public var modelsDirectory: String { root + "/scenarios/models" }
-    public var deviceClassesPath: String { root + "/hardware-profiles/device-classes.json" }
-
-    /// Ids (file names without `.json`) in a directory, sorted.
-    public static func ids(in directory: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    /// `~/.infersim`, where a calibration is written when there is no other user directory.
+    public static var userHome: String? {
+        guard let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.infersim"
     }
 
-    public var deviceIDs: [String] { Self.ids(in: devicesDirectory) }
-    public var interconnectIDs: [String] { Self.ids(in: interconnectsDirectory) }
-    public var systemIDs: [String] { Self.ids(in: systemsDirectory) }
-    public var modelIDs: [String] { Self.ids(in: modelsDirectory) }
+    public static let devicesPath = "hardware-profiles/devices"
+    public static let interconnectsPath = "hardware-profiles/interconnects"
+    public static let systemsPath = "hardware-profiles/systems"
+    public static let modelsPath = "scenarios/models"
+    public static let comparisonsPath = "scenarios/comparisons"
+    public static let deviceClassesFile = "hardware-profiles/device-classes.json"
+    public static let publishedFile = "data/validation/published.json"
+    public static let executorTraceFile = "scenarios/traces/executor-trace.csv"
+    public static let quickstartFile = "scenarios/quickstart.json"
 
-    private func load<T: Codable>(_ type: T.Type, id: String, in directory: String, what: String, known: [String]) throws -> T {
-        let path = directory + "/" + id + ".json"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw InputError(file: what, "unknown id \"\(id)\"; known: \(known.joined(separator: ", "))")
+    /// Where this catalog writes a device profile (a host calibration): the user's directory,
+    /// or `~/.infersim` when there is none.
+    public var writableDevicesDirectory: String? {
+        (root ?? Self.userHome).map { $0 + "/" + Self.devicesPath }
+    }
+
+    /// A file's bytes and the name errors give it: the user's copy if there is one, else the
+    /// built-in one (named `<built-in>/PATH`), else nil.
+    public func file(_ relativePath: String) -> (data: Data, name: String)? {
+        if let root, let data = FileManager.default.contents(atPath: root + "/" + relativePath) {
+            return (data, root + "/" + relativePath)
         }
-        return try StrictJSON.decode(T.self, contentsOf: path)
+        if let text = BundledFiles.contents(of: relativePath) { return (Data(text.utf8), Self.builtInPrefix + relativePath) }
+        return nil
     }
 
-    private func checkName(_ name: String, id: String, directory: String) throws {
-        guard name == id else {
-            throw InputError(file: directory + "/" + id + ".json", location: "$.name", "expected \"\(id)\" (the file name), found \"\(name)\"")
+    /// How errors name a built-in file.
+    public static let builtInPrefix = "<built-in>/"
+
+    /// Decodes a catalog file strictly (unknown keys are errors).
+    public func decode<T: Codable>(_ type: T.Type, _ relativePath: String) throws -> (value: T, name: String) {
+        guard let (data, name) = file(relativePath) else {
+            throw InputError(file: relativePath, "not found in \(root ?? "the built-in profiles")")
         }
+        return (try StrictJSON.decode(T.self, from: data, file: name), name)
     }
 
+    /// Ids (file names without `.json`) in a catalog directory, from the user's directory and
+    /// the built-in files together, sorted.
+    public func ids(in relativeDirectory: String) -> [String] {
+        var ids = Set(BundledFiles.names(in: relativeDirectory))
+        if let root {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + relativeDirectory)) ?? []
+            for name in names where name.hasSuffix(".json") { ids.insert(String(name.dropLast(5))) }
+        }
+        return ids.sorted()
+    }
+
+    public var deviceIDs: [String] { ids(in: Self.devicesPath) }
+    public var interconnectIDs: [String] { ids(in: Self.interconnectsPath) }
+    public var systemIDs: [String] { ids(in: Self.systemsPath) }
+    public var modelIDs: [String] { ids(in: Self.modelsPath) }
+    /// Every id of every kind.
+    public var allIDs: [String] { deviceIDs + systemIDs + interconnectIDs + modelIDs }
+
+    /// Whether `id` names a JSON file rather than a catalog id.
+    static func isPath(_ id: String) -> Bool { id.hasSuffix(".json") || id.contains("/") }
+
+    private func load<T: Codable>(_ type: T.Type, id: String, in directory: String, what: String, known: [String],
+                                  name: (T) -> String) throws -> T {
+        if Self.isPath(id) {
+            return try StrictJSON.decode(T.self, contentsOf: id)
+        }
+        guard known.contains(id) || ids(in: directory).contains(id) else {
+            throw InputError(file: what, NearestName.unknown(id, known: known))
+        }
+        let (value, file) = try decode(T.self, directory + "/" + id + ".json")
+        guard name(value) == id else {
+            throw InputError(file: file, location: "$.name", "expected \"\(id)\" (the file name), found \"\(name(value))\"")
+        }
+        return value
+    }
+
+    /// A device profile by id, or by the path of a device JSON file.
     public func device(_ id: String) throws -> DeviceProfile {
-        let d = try load(DeviceProfile.self, id: id, in: devicesDirectory, what: "hardware", known: deviceIDs + systemIDs)
-        try checkName(d.name, id: id, directory: devicesDirectory)
-        return d
+        try load(DeviceProfile.self, id: id, in: Self.devicesPath, what: "hardware", known: deviceIDs + systemIDs, name: \.name)
     }
 
     public func interconnect(_ id: String) throws -> InterconnectProfile {
-        let l = try load(InterconnectProfile.self, id: id, in: interconnectsDirectory, what: "interconnect", known: interconnectIDs)
-        try checkName(l.name, id: id, directory: interconnectsDirectory)
-        return l
+        try load(InterconnectProfile.self, id: id, in: Self.interconnectsPath, what: "interconnect", known: interconnectIDs, name: \.name)
     }
 
     public func system(_ id: String) throws -> SystemProfile {
-        let s = try load(SystemProfile.self, id: id, in: systemsDirectory, what: "system", known: systemIDs)
-        try checkName(s.name, id: id, directory: systemsDirectory)
-        return s
+        try load(SystemProfile.self, id: id, in: Self.systemsPath, what: "system", known: systemIDs, name: \.name)
     }
 
+    /// A model profile by id, or by the path of a model JSON file.
     public func model(_ id: String) throws -> ModelProfile {
-        let m = try load(ModelProfile.self, id: id, in: modelsDirectory, what: "model", known: modelIDs)
-        try checkName(m.name, id: id, directory: modelsDirectory)
-        return m
+        try load(ModelProfile.self, id: id, in: Self.modelsPath, what: "model", known: modelIDs, name: \.name)
     }
 
     public func deviceClass(_ name: String) throws -> DeviceClassProfile {
-        let catalog = try StrictJSON.decode(DeviceClassCatalog.self, contentsOf: deviceClassesPath)
+        let (catalog, file) = try decode(DeviceClassCatalog.self, Self.deviceClassesFile)
         guard let c = catalog.classes.first(where: { $0.name == name }) else {
-            throw InputError(file: deviceClassesPath, "no device class \"\(name)\"; known: \(catalog.classes.map(\.name).joined(separator: ", "))")
+            throw InputError(file: file, "no device class \"\(name)\"; " + NearestName.unknown(name, known: catalog.classes.map(\.name)))
         }
         return c
     }
@@ -153,7 +204,8 @@ public struct ProfileCatalog: Sendable {
             switch problem {
             case .doesNotFit(let m): throw InputError(file: Self.chipsLabel, m)
             case .invalidPlacement(let m): throw InputError(file: Self.placementLabel, m)
-            case .incompleteProfile(let m): throw InputError(file: devicesDirectory + "/" + device.name + ".json", location: "$", m)
+            case .incompleteProfile(let m):
+                throw InputError(file: file(Self.devicesPath + "/" + device.name + ".json")?.name ?? hardware, location: "$", m)
             default: throw InputError(file: Self.parallelismLabel, problem.description)
             }
         }

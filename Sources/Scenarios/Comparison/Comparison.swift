@@ -88,6 +88,13 @@ public struct Comparison: Codable, Sendable {
         return c
     }
 
+    /// A comparison from the catalog (`scenarios/comparisons/ID.json`, the user's or built in).
+    public static func load(id: String, catalog: ProfileCatalog) throws -> (name: String, comparison: Comparison) {
+        let (c, name) = try catalog.decode(Comparison.self, ProfileCatalog.comparisonsPath + "/" + id + ".json")
+        try c.check(file: name)
+        return (name, c)
+    }
+
     func check(file: String) throws {
         guard schemaVersion == 1 else { throw InputError(file: file, location: "$.schemaVersion", "expected 1, found \(schemaVersion)") }
         guard (1...1_000_000).contains(inputTokens) else { throw InputError(file: file, location: "$.inputTokens", "expected 1...1000000, found \(inputTokens)") }
@@ -156,14 +163,12 @@ public struct Comparison: Codable, Sendable {
         return Side(setup: setup, batch: batch, value: value, joulesPerToken: joules, tokensPerSecond: p.outputTokensPerSecond)
     }
 
-    /// The comparison files under `root/scenarios/comparisons`, by the published case they reproduce.
+    /// The catalog's comparison files (`scenarios/comparisons`), by the published case they reproduce.
     public static func all(in catalog: ProfileCatalog) throws -> [String: (path: String, comparison: Comparison)] {
-        let dir = catalog.root + "/scenarios/comparisons"
         var result: [String: (path: String, comparison: Comparison)] = [:]
-        for id in ProfileCatalog.ids(in: dir) {
-            let path = dir + "/" + id + ".json"
-            let c = try load(path)
-            result[c.publishedCase] = (path, c)
+        for id in catalog.ids(in: ProfileCatalog.comparisonsPath) {
+            let (name, c) = try load(id: id, catalog: catalog)
+            result[c.publishedCase] = (name, c)
         }
         return result
     }

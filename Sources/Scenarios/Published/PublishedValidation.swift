@@ -42,6 +42,12 @@ public struct PublishedValidation {
         try StrictJSON.decode([PublishedCase].self, contentsOf: path)
     }
 
+    /// The published set the catalog carries (`data/validation/published.json`: the user's
+    /// copy if there is one, else the built-in one).
+    public static func load(catalog: ProfileCatalog) throws -> [PublishedCase] {
+        try catalog.decode([PublishedCase].self, ProfileCatalog.publishedFile).value
+    }
+
     // MARK: mapping rules
 
     static func deviceID(forSKU sku: String) -> (String?, String?) {

@@ -54,12 +54,10 @@ public enum ReplicaResolvers {
             let isSystem = catalog.systemIDs.contains(scenario.hardware)
             guard isSystem || catalog.deviceIDs.contains(scenario.hardware) else {
                 throw InputError(file: file, location: "$.hardware",
-                                 "unknown hardware id \"\(scenario.hardware)\"; known devices: \(catalog.deviceIDs.joined(separator: ", ")); "
-                                 + "known systems: \(catalog.systemIDs.joined(separator: ", "))")
+                                 NearestName.unknown(scenario.hardware, what: "hardware id", known: catalog.deviceIDs + catalog.systemIDs))
             }
             guard catalog.modelIDs.contains(scenario.model) else {
-                throw InputError(file: file, location: "$.model",
-                                 "unknown model id \"\(scenario.model)\"; known: \(catalog.modelIDs.joined(separator: ", "))")
+                throw InputError(file: file, location: "$.model", NearestName.unknown(scenario.model, what: "model id", known: catalog.modelIDs))
             }
             let tp = scenario.parallelism.tp, pp = scenario.parallelism.pp
             if isSystem {

@@ -80,6 +80,11 @@ public struct HostCalibration: Sendable, Equatable {
     /// kernel computes its few rows from cache more slowly than its 128-row rate, which the
     /// residual carries and the flushed-minus-resident difference did not.)
     public var exposedMemorySamples: [ExposedMemorySample] = []
+    /// FLOPs of one layer's decode attention at `attentionPositions` (for the sanity bound on
+    /// `attentionOverheadSeconds`); 0 when unknown.
+    public var attentionFLOPsPerLayer: Double = 0
+    /// (max − min) / median of each timed figure's repetitions (for the noise report).
+    public var spreads: [Double] = []
 
     public struct ExposedMemorySample: Sendable, Equatable {
         public var weightType: String
@@ -125,6 +130,11 @@ public struct HostCalibrator {
     public var evictionBytes: Int
     /// Activation rows of the layer-stack runs the exposed-memory fraction is fitted on (empty: not measured).
     public var exposedMemoryRows: [Int]
+
+    /// The spread of every `medianSeconds` figure of a run (a reference, so that the measuring
+    /// functions can stay non-mutating).
+    final class SpreadLog: @unchecked Sendable { var values: [Double] = [] }
+    let spreadLog = SpreadLog()
 
     public init(threads: Int, repetitions: Int = 15, clock: any ExecutorClock = MonotonicClock()) {
         precondition(threads >= 1 && repetitions >= 1)
@@ -225,6 +235,8 @@ public struct HostCalibrator {
         calibration.activationElementsPerSecond = median(activationRounds)
         calibration.attentionSequences = attentionSequences
         calibration.exposedMemorySamples = samples
+        calibration.attentionFLOPsPerLayer = 4 * Double(attentionShape.heads * attentionShape.headDim * attentionShape.positions)
+        calibration.spreads = spreadLog.values
         calibration.exposedMemoryFraction = samples.isEmpty ? 0 : min(1, max(0, median(samples.map(\.fraction))))
         return calibration
     }
@@ -240,6 +252,7 @@ public struct HostCalibrator {
             body()
             samples.append(Double(clock.nowNanoseconds() &- t0) * 1e-9)
         }
+        spreadLog.values.append(HostNoise.spread(samples))
         return median(samples)
     }
 

@@ -99,9 +99,15 @@ public enum HostProfileWriter {
 
     /// Writes the profile to `path` through a temporary file in the same directory and a rename,
     /// after checking that it decodes. Returns the decoded profile.
-    /// - Throws: `InputError` if the directory is missing or not writable.
+    /// - Throws: `InputError` if the figures fail `HostCalibration.sanityProblems` (nothing is
+    ///   written), or if the directory is missing or not writable.
     @discardableResult
     public static func write(_ c: HostCalibration, to path: String) throws -> DeviceProfile {
+        let problems = c.sanityProblems
+        guard problems.isEmpty else {
+            throw InputError(file: path, "calibration refused, nothing written: " + problems.joined(separator: "; ")
+                             + " (the host was probably busy; calibrate again on a quiet one)")
+        }
         let id = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let text = json(c, id: id)
         let profile = try decode(text, file: path)

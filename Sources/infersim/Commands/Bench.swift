@@ -14,6 +14,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Path of the Azure 2023 conversation trace.") var trace = ServingBenchmark.tracePath
     @Option(help: "Step pricing: 'roofline' (InferenceCostModel from the H100 and Llama-3-8B profiles) or 'closedForm' (a fixed linear formula, to time the simulator without the cost model).")
     var pricing: ServingBenchmark.Pricing = .roofline
+    @Flag(help: "Print one JSON object (schema: schemas/bench.schema.json).") var json = false
 
     func validate() throws {
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1, got \(requests)") }
@@ -29,13 +30,31 @@ struct Bench: ParsableCommand {
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let s = report.summary
         let tokens = Double(s.promptTokens + s.outputTokens)
+        let rss = Self.peakResidentKilobytes()
+        if json {
+            var w = JSONWriter()
+            w.add("requests_arrived", s.requestsArrived)
+            w.add("requests_completed", s.requestsCompleted)
+            w.add("requests_rejected", s.requestsRejected)
+            w.add("replicas", replicas)
+            w.add("simulated_s", s.simulatedSeconds)
+            w.add("steps", s.steps)
+            w.add("preemptions", s.preemptions)
+            w.add("pricing", pricing.rawValue)
+            w.add("wall_s", wall)
+            w.add("requests_per_wall_s", Double(s.requestsArrived) / wall)
+            w.add("tokens_per_wall_s", tokens / wall)
+            w.add("peak_rss_bytes", rss.map { Double($0) * 1024 })
+            print(w.rendered())
+            return
+        }
         print("requests: \(s.requestsArrived) arrived, \(s.requestsCompleted) completed, \(s.requestsRejected) rejected")
         print("simulated: \(String(format: "%.1f", s.simulatedSeconds)) s on \(replicas) replicas, \(s.steps) steps, preemptions \(s.preemptions)")
         print("pricing: \(pricing.rawValue)")
         print("wall: \(String(format: "%.3f", wall)) s")
         print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
         print("simulated tokens (prompt + output) per wall second: \(String(format: "%.3g", tokens / wall))")
-        print("peak RSS (VmHWM): \(Self.peakResidentKilobytes().map { String(format: "%.1f MB", Double($0) / 1024) } ?? "unavailable")")
+        print("peak RSS (VmHWM): \(rss.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "unavailable")")
     }
 
     /// Peak resident set size from `/proc/self/status` (Linux), kilobytes.

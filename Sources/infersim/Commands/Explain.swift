@@ -1,5 +1,6 @@
 import ArgumentParser
 import CostModel
+import Foundation
 import HardwareModel
 
 struct Explain: ParsableCommand {
@@ -8,10 +9,14 @@ struct Explain: ParsableCommand {
 
     @OptionGroup var deployment: DeploymentOptions
     @OptionGroup var shape: BatchOptions
+    @Flag(help: "Print one JSON object (schema: schemas/explain.schema.json).")
+    var json = false
 
     func run() throws {
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
-        print(ExplainReport.text(d, batch: shape.batch, input: shape.input, output: shape.output))
+        try shape.checkContext(d.model)
+        print(json ? ExplainReport.json(d, hardware: deployment.hardware, batch: shape.batch, input: shape.input, output: shape.output)
+                   : ExplainReport.text(d, batch: shape.batch, input: shape.input, output: shape.output))
     }
 }
 
@@ -35,6 +40,70 @@ enum ExplainReport {
         let comm = b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value }
         if comm > 0 { lines.append("communication on top: \(Format.ms(comm)) over \(d.tensorLink?.displayName ?? d.pipelineLink?.displayName ?? "link")") }
         return lines.joined(separator: "\n")
+    }
+
+    /// One step's breakdown as JSON: totals, bounds and one object per operator.
+    static func stepJSON(_ b: StepBreakdown, _ d: Deployment, description: String) -> String {
+        let total = b.cost.duration.value
+        var w = JSONWriter()
+        w.add("description", description)
+        w.add("time_ms", total * 1e3)
+        w.add("bound", b.cost.boundBy.rawValue)
+        w.add("mfu", b.mfu)
+        w.add("mbu", b.mbu)
+        w.add("step_overhead_ms", b.stepOverhead.value * 1e3)
+        w.add("bytes_per_device", b.bytesPerDevice.value)
+        w.add("flops_per_device", b.flopsPerDevice.value)
+        w.add("memory_floor_ms", b.memoryFloor.value * 1e3)
+        w.add("communication_ms", b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value } * 1e3)
+        w.addRaw("operators", JSONWriter.array(b.operators.map { row in
+            var o = JSONWriter()
+            let r = Double(row.op.repeats)
+            o.add("name", row.op.name)
+            o.add("repeats", row.op.repeats)
+            o.add("flops", row.op.flops.value * r)
+            o.add("memory_bytes", row.op.memoryBytes.value * r)
+            o.add("communication_bytes", row.op.communicationBytes.value * r)
+            o.add("arithmetic_intensity", row.op.memoryBytes.value > 0 ? row.op.arithmeticIntensity : nil)
+            o.add("time_ms", row.totalTime.value * 1e3)
+            o.add("bound", row.cost.boundBy.rawValue)
+            o.add("share", total > 0 ? row.totalTime.value / total : nil)
+            return o.rendered(indent: "    ")
+        }))
+        return w.rendered(indent: "  ")
+    }
+
+    static func json(_ d: Deployment, hardware: String, batch: Int, input: Int, output: Int) -> String {
+        let model = InferenceCostModel(deployment: d)
+        var prefill = StepWorkload()
+        for _ in 0..<batch { prefill.addPrefillChunk(tokens: input, contextBefore: 0) }
+        var decode = StepWorkload()
+        let context = input + 1
+        for _ in 0..<batch { decode.addDecode(contextLength: context) }
+        let plan = d.memoryPlan(maxStepTokens: batch * input, maxLogitRows: batch)
+        let decodeBreakdown = model.breakdown(of: decode)
+        let streamed = decodeBreakdown.operators.reduce(0.0) { $0 + $1.op.weightBytes.value * Double($1.op.repeats) }
+        var w = JSONWriter()
+        w.add("hardware", hardware)
+        w.add("device", d.device.name)
+        w.add("model", d.model.name)
+        w.add("tp", d.tensorParallel)
+        w.add("pp", d.pipelineParallel)
+        w.add("execution_model", d.executionModel.rawValue)
+        w.add("devices", d.deviceCount)
+        w.add("batch", batch)
+        w.add("input_tokens", input)
+        w.add("output_tokens", output)
+        w.add("ridge_flops_per_byte", ridgePoint(d))
+        w.add("weights_bytes_per_device", plan.weightsPerDevice.value)
+        w.add("decode_streamed_weight_bytes", streamed)
+        w.add("decode_weight_floor_ms", streamed / d.device.mainMemory.bandwidthBytesPerSecond * 1e3)
+        w.add("kv_bytes_per_token", plan.kvBytesPerToken.value)
+        if let b = computeBoundDecodeBatch(model, context: context) { w.add("compute_bound_decode_batch", b) } else { w.add("compute_bound_decode_batch", nil as String?) }
+        w.addRaw("prefill", stepJSON(model.breakdown(of: prefill), d, description: "\(batch) × \(input) prompt tokens"))
+        w.addRaw("decode", stepJSON(decodeBreakdown, d, description: "\(batch) sequence(s) at context \(context)"))
+        w.addArray("notes", ExecutionReport.lines(d, model: model, decode: decode, context: context).map(JSONText.quoted))
+        return w.rendered()
     }
 
     /// Peak FLOP/s over peak bytes/s for the deployment's arithmetic format.

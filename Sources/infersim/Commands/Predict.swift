@@ -13,6 +13,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
+        try shape.checkContext(d.model)
         let p = InferenceCostModel(deployment: d).predictStaticBatch(batch: shape.batch, inputTokens: shape.input, outputTokens: shape.output)
         print(json ? PredictReport.json(p, d, hardware: deployment.hardware) : PredictReport.text(p, d))
     }

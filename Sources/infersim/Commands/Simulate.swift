@@ -9,14 +9,24 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Simulate serving a workload on a cluster of replicas and report latency, throughput, KV-cache use and energy.")
 
-    @Argument(help: "Scenario JSON file (see scenarios/README.md).") var scenario: String
-    @Flag(help: "Print the report as JSON.") var json = false
+    @Argument(help: "Scenario JSON file (see scenarios/README.md); default: the built-in quickstart scenario.",
+              completion: .file(extensions: ["json"]))
+    var scenario: String?
+    @Flag(help: "Print the report as JSON (schema: schemas/simulate.schema.json).") var json = false
     @Option(help: "Write one CSV row per completed request to this file.") var requestsCsv: String?
     @Option(help: "Write the binned step timeline as CSV to this file.") var timelineCsv: String?
     @Flag(help: "Skip malformed trace rows (counted, with the first reasons, in the report) instead of failing; applies to every point of a sweep.")
     var skipBadRows = false
 
     func run() throws {
+        guard let scenario else {
+            let catalog = try ProfileCatalog.locate()
+            var (loaded, name) = try catalog.decode(Scenario.self, ProfileCatalog.quickstartFile)
+            if skipBadRows { loaded.workload.skipBadRows() }
+            let report = try SimulationRunner().run(loaded, file: name, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
+            print(json ? report.renderedJSON() : report.renderedText(), terminator: json ? "\n" : "")
+            return
+        }
         var loaded = try Scenario.load(path: scenario)
         if skipBadRows { loaded.workload.skipBadRows() }
         let runner = SimulationRunner()

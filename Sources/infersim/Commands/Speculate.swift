@@ -23,6 +23,8 @@ struct Speculate: ParsableCommand {
     var context: Int = 512
     @Option(help: "Batch sizes to price, comma-separated.")
     var batches: String = "1,2,4,8,16,32,64,128,256,512"
+    @Flag(help: "Print one JSON object (schema: schemas/speculate.schema.json).")
+    var json = false
 
     func validate() throws {
         guard draftTokens >= 1 && draftTokens <= 64 else { throw ValidationError("--draft-tokens must be in 1...64, got \(draftTokens)") }
@@ -46,9 +48,12 @@ struct Speculate: ParsableCommand {
         let model = SpeculativeStepCostModel(target: InferenceCostModel(deployment: target),
                                              speculation: SpeculativeDecoding(drafter: drafter, draftTokens: draftTokens))
         let expected = SpeculativeDecoding.expectedTokens(acceptance: acceptance, draftTokens: draftTokens)
+        if !json {
         print(PredictReport.header(target))
         print(String(format: "drafter: %@, k = %d, a = %.2f: %.3f tokens per verification, context %d", draftHeads ? "EAGLE-style heads" : draftModel!,
                      draftTokens, acceptance, expected, context))
+        }
+        var rows: [String] = []
         var t = TextTable(["batch", "TPOT plain ms", "TPOT speculative ms", "speed-up", "verify bound"], leftAligned: [])
         var crossover: Int?
         for b in batchList! {
@@ -57,8 +62,29 @@ struct Speculate: ParsableCommand {
             for _ in 0..<b { verify.addVerification(tokens: draftTokens + 1, contextBefore: context - 1) }
             let speedup = plain.value / spec.value
             if speedup < 1 && crossover == nil { crossover = b }
-            t.add(["\(b)", Format.fixed(plain.value * 1e3, 3), Format.fixed(spec.value * 1e3, 3), Format.fixed(speedup, 2) + "×",
-                   model.target.cost(of: verify).boundBy.rawValue])
+            let bound = model.target.cost(of: verify).boundBy.rawValue
+            t.add(["\(b)", Format.fixed(plain.value * 1e3, 3), Format.fixed(spec.value * 1e3, 3), Format.fixed(speedup, 2) + "×", bound])
+            var o = JSONWriter()
+            o.add("batch", b)
+            o.add("tpot_plain_ms", plain.value * 1e3)
+            o.add("tpot_speculative_ms", spec.value * 1e3)
+            o.add("speedup", speedup)
+            o.add("verify_bound", bound)
+            rows.append(o.rendered(indent: "  "))
+        }
+        if json {
+            var w = JSONWriter()
+            w.add("hardware", deployment.hardware)
+            w.add("model", target.model.name)
+            w.add("drafter", draftHeads ? "heads" : draftModel!)
+            w.add("draft_tokens", draftTokens)
+            w.add("acceptance", acceptance)
+            w.add("expected_tokens_per_verification", expected)
+            w.add("context", context)
+            w.addRaw("batches", JSONWriter.array(rows))
+            if let crossover { w.add("stops_paying_at_batch", crossover) } else { w.add("stops_paying_at_batch", nil as String?) }
+            print(w.rendered())
+            return
         }
         print(t.rendered())
         if let c = crossover {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HardwareModel
 import Scenarios
+import Serving
 import ServingMetrics
 import Validation
 
@@ -12,8 +13,10 @@ struct ValidateCommand: ParsableCommand {
 
     @Flag(help: "With --model: calibrate this host now, in rounds alternating with the measurement rounds (rewriting hardware-profiles/devices/host-calibrated.json), so prediction and measurement see the same minutes of the machine; on a shared host, a profile from an earlier hour can be off by 20% or more.")
     var calibrate = false
-    @Option(help: "A published-results JSON file (data/validation/published.json).")
-    var published: String?
+    @Flag(help: "Check against published measurements: the built-in set (data/validation/published.json), or FILE.")
+    var published = false
+    @Argument(help: "With --published: a published-results JSON file (default: the built-in set).")
+    var publishedFile: String?
     @Option(help: "A GGUF model to run on the CPU executor and predict with the cost model (host calibration).")
     var model: String?
     @Option(help: "Cost-model id of the --model file (scenarios/models/ID.json).")
@@ -34,7 +37,8 @@ struct ValidateCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (published != nil) != (model != nil) else { throw ValidationError("give either --published FILE or --model PATH") }
+        guard published != (model != nil) else { throw ValidationError("give either --published [FILE] or --model PATH") }
+        guard published || publishedFile == nil else { throw ValidationError("unexpected argument \"\(publishedFile!)\" (a file goes after --published)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
     }
@@ -45,29 +49,40 @@ struct ValidateCommand: ParsableCommand {
             try runModel(model, catalog: catalog)
             return
         }
-        guard let published else { return }
-        let cases = try PublishedValidation.load(published)
+        let cases = try publishedFile.map(PublishedValidation.load) ?? PublishedValidation.load(catalog: catalog)
         let outcomes = try PublishedValidation(catalog: catalog).run(cases)
-        print(PublishedReport.text(outcomes))
+        print(json ? PublishedReport.json(outcomes) : PublishedReport.text(outcomes))
     }
 
     /// `--model`: executor measurements against cost-model predictions on the host profile.
     /// With `--calibrate` (or without a host profile) the host is calibrated in rounds that
     /// alternate with the measurement rounds, and the profile is written before predicting.
     private func runModel(_ path: String, catalog: ProfileCatalog) throws {
+        FileHandle.standardError.write(Data((HostNoise.loadLine() + "\n").utf8))
         let llama = try ValidationInputs.loadModel(path: path)
         let weights = DType(parsing: String(describing: llama.layers.first?.query.sourceType ?? .q4_1)) ?? .q4_1
         let embeddings = DType(parsing: String(describing: llama.lmHead.sourceType)) ?? .q8_0
         let precision = ModelValidation.executorPrecision(weights: weights, embeddings: embeddings)
         // Fail on a model profile of another shape before minutes of measurement.
         try ModelValidation.checkShape(try catalog.model(modelID), llama.config)
-        let tracePath = trace ?? catalog.root + "/scenarios/traces/executor-trace.csv"
-        let requests = tracePath == "none" ? [] : try ValidationInputs.loadTrace(path: tracePath)
+        let requests: [RequestSpec]
+        let tracePath: String
+        if let trace {
+            tracePath = trace
+            requests = trace == "none" ? [] : try ValidationInputs.loadTrace(path: trace)
+        } else {
+            guard let (data, name) = catalog.file(ProfileCatalog.executorTraceFile) else {
+                throw InputError(file: ProfileCatalog.executorTraceFile, "not found")
+            }
+            tracePath = name
+            requests = try ValidationInputs.loadTrace(text: String(decoding: data, as: UTF8.self), name: name)
+        }
         try ValidationInputs.checkFits(requests, model: llama, trace: tracePath)
         var plan = ModelValidation.Plan()
         plan.repetitions = repetitions
         let hardwareID = hardware ?? HostProfileWriter.defaultID
-        let profilePath = catalog.devicesDirectory + "/\(hardwareID).json"
+        let profilePath = try hardware.flatMap { catalog.file(ProfileCatalog.devicesPath + "/\($0).json")?.name }
+            ?? Calibrate.defaultOutput(catalog)
         var calibrator: HostCalibrator?
         if hardware == nil && (calibrate || !FileManager.default.fileExists(atPath: profilePath)) {
             let why = calibrate ? "--calibrate" : "no \(profilePath)"
@@ -80,8 +95,12 @@ struct ValidateCommand: ParsableCommand {
             model: llama, threads: threads, trace: requests, plan: plan, calibrator: calibrator) {
             FileHandle.standardError.write(Data("measuring \($0)\n".utf8))
         }
-        if let calibration { try HostProfileWriter.write(calibration, to: profilePath) }
-        let deployment = try existing ?? catalog.deployment(hardware: hardwareID, model: modelID, precision: precision)
+        if let calibration {
+            FileHandle.standardError.write(Data((HostNoise.spreadLine(calibration.spreads, what: "the calibration's figures") + "\n").utf8))
+            try HostProfileWriter.write(calibration, to: profilePath)
+        }
+        // Located again: a first calibration may have created the profiles directory.
+        let deployment = try existing ?? ProfileCatalog.locate(explicit: profiles).deployment(hardware: hardwareID, model: modelID, precision: precision)
         let validation = try ModelValidation(deployment: deployment, model: llama, threads: threads, trace: requests, plan: plan)
         let report = validation.report(observed)
         if let stepLog {
@@ -94,6 +113,36 @@ struct ValidateCommand: ParsableCommand {
 }
 
 enum PublishedReport {
+    /// Schema: schemas/validate-published.schema.json.
+    static func json(_ outcomes: [PublishedValidation.Outcome]) -> String {
+        var w = JSONWriter()
+        w.addRaw("cases", JSONWriter.array(outcomes.map { o in
+            var c = JSONWriter()
+            c.add("id", o.id)
+            c.add("category", o.category)
+            c.add("metric", o.metric)
+            c.add("measured", o.measured)
+            c.add("unit", o.unit)
+            c.add("predicted", o.predicted)
+            c.add("error", o.error)
+            c.add("setup", o.predicted == nil ? nil : o.setup)
+            c.add("assumption", o.assumption)
+            c.add("unmapped", o.unmapped)
+            return c.rendered(indent: "  ")
+        }))
+        w.addRaw("summary", JSONWriter.array(PublishedValidation.summarize(outcomes).map { c in
+            var o = JSONWriter()
+            o.add("category", c.category)
+            o.add("cases", c.cases)
+            o.add("median_abs_error", c.medianAbsoluteError)
+            o.add("mean_abs_error", c.meanAbsoluteError)
+            return o.rendered(indent: "  ")
+        }))
+        w.add("predicted", outcomes.filter { $0.predicted != nil }.count)
+        w.add("total", outcomes.count)
+        return w.rendered()
+    }
+
     static func text(_ outcomes: [PublishedValidation.Outcome]) -> String {
         var t = TextTable(["case", "category", "measured", "predicted", "error", "setup / reason"], leftAligned: [0, 1, 5])
         for o in outcomes {

@@ -5,19 +5,20 @@ import Scenarios
 
 /// Options shared by `predict` and `explain`: what runs where, in which formats.
 struct DeploymentOptions: ParsableArguments {
-    @Option(help: "Hardware id: a device or a system (see `infersim profiles list`).")
+    @Option(help: "Hardware: a device or system id (see `infersim profiles list`), or a device profile's JSON file.",
+            completion: .list(Completions.hardware))
     var hardware: String
-    @Option(help: "Model id (see `infersim profiles list`).")
+    @Option(help: "Model: an id (see `infersim profiles list`), or a model profile's JSON file.", completion: .list(Completions.models))
     var model: String
     @Option(name: .customLong("tp"), help: "Tensor-parallel degree.")
     var tensorParallel: Int = 1
     @Option(name: .customLong("pp"), help: "Pipeline-parallel degree.")
     var pipelineParallel: Int = 1
-    @Option(help: "Weight format: \(DType.knownNames).")
+    @Option(help: "Weight format: \(DType.knownNames).", completion: .list(Completions.dtypes))
     var weights: String = "fp16"
-    @Option(help: "Activation format.")
+    @Option(help: "Activation format.", completion: .list(Completions.dtypes))
     var activations: String = "fp16"
-    @Option(help: "KV-cache format.")
+    @Option(help: "KV-cache format.", completion: .list(Completions.dtypes))
     var kv: String = "fp16"
     @Option(help: "Fraction of device memory the engine may use.")
     var memoryUtilization: Double = 0.9
@@ -25,7 +26,8 @@ struct DeploymentOptions: ParsableArguments {
     var chips: Int?
     @Option(help: "Where a processing-in-memory device runs what: \(PIMPlacement.allCases.map(\.rawValue).joined(separator: ", ")).")
     var pimPlacement: String = "none"
-    @Option(help: "Directory holding hardware-profiles/ and scenarios/ (default: found from the working directory).")
+    @Option(help: "Directory of your own profiles, laid out like the built-in ones; they override and extend them (default: $INFERSIM_HOME, a checkout found from the working directory, or ~/.infersim).",
+            completion: .directory)
     var profiles: String?
 
     func validate() throws {
@@ -67,8 +69,16 @@ struct BatchOptions: ParsableArguments {
     var output: Int = 128
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        guard input >= 1 else { throw ValidationError("--input must be at least 1, got \(input)") }
-        guard output >= 1 else { throw ValidationError("--output must be at least 1, got \(output)") }
+        guard (1...1_048_576).contains(batch) else { throw ValidationError("--batch must be in 1...1048576, got \(batch)") }
+        guard (1...100_000_000).contains(input) else { throw ValidationError("--input must be in 1...100000000, got \(input)") }
+        guard (1...100_000_000).contains(output) else { throw ValidationError("--output must be in 1...100000000, got \(output)") }
+    }
+
+    /// Refuses a prompt plus output longer than the model's context, as `simulate` does.
+    func checkContext(_ model: ModelProfile) throws {
+        guard input + output <= model.maxContextTokens else {
+            throw InputError(file: "--input/--output",
+                             "expected a prompt plus output of at most \(model.maxContextTokens) tokens (\(model.name)'s context), found \(input) + \(output) = \(input + output)")
+        }
     }
 }

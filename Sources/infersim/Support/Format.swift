@@ -44,6 +44,14 @@ struct JSONWriter {
         parts.append("\"\(key)\": \(Self.string(value))")
     }
     mutating func addRaw(_ key: String, _ json: String) { parts.append("\"\(key)\": \(json)") }
+    /// An array of already-rendered JSON values.
+    mutating func addArray(_ key: String, _ elements: [String]) {
+        parts.append("\"\(key)\": [" + elements.joined(separator: ", ") + "]")
+    }
+    /// `[elements]` with one element per line, for arrays of objects.
+    static func array(_ elements: [String]) -> String {
+        elements.isEmpty ? "[]" : "[\n" + elements.joined(separator: ",\n") + "\n]"
+    }
     func rendered(indent: String = "") -> String {
         "{\n" + parts.map { indent + "  " + $0 }.joined(separator: ",\n") + "\n" + indent + "}"
     }

@@ -1,0 +1,4 @@
+/// `infersim --version`.
+enum InferSimVersion {
+    static let string = "0.8.0"
+}
