@@ -57,6 +57,11 @@ import TestSupport
         let run = try CLI.run(["run", "--model", model, "--prompt", "hello", "--max-tokens", "4", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         try Self.expectMatches(run.stdout, schema: "run", "run")
+        let text = try CLI.run(["run", "--model", model, "--prompt", "hello", "--max-tokens", "4"])
+        #expect(text.status == 0 && text.stdout.hasSuffix("\n"), "\(text.stderr)")
+        let bad = try CLI.run(["run", "--model", model + ".missing", "--prompt", "hello"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("error: " + model + ".missing: ") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         let bench = try CLI.run(["bench-executor", "--model", model, "--repetitions", "1", "--threads", "1",
                                  "--tests", "tg4", "pp8", "--bandwidth", "1e10", "--json"])
         #expect(bench.status == 0, "\(bench.stderr)")

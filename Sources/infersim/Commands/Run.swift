@@ -2,6 +2,7 @@ import ArgumentParser
 import CPUExecutor
 import Foundation
 import GGUF
+import HardwareModel
 
 /// `infersim run`: generate text with the CPU executor from a GGUF model.
 struct Run: ParsableCommand {
@@ -19,9 +20,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
 
     func validate() throws {
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
+        guard (1...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 1...1000000, got \(maxTokens)") }
+        guard (1...1_024).contains(threads) else { throw ValidationError("--threads must be in 1...1024, got \(threads)") }
+        guard temperature.isFinite && temperature >= 0 else { throw ValidationError("--temperature must be finite and ≥ 0, got \(temperature)") }
+        if let contextLength {
+            guard (1...1_048_576).contains(contextLength) else { throw ValidationError("--context-length must be in 1...1048576, got \(contextLength)") }
+        }
     }
 
     func run() throws {
@@ -55,11 +59,11 @@ struct Run: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "prefill %.1f tok/s, decode %.1f tok/s\n",
                     result.prefillTokensPerSecond, result.decodeTokensPerSecond).utf8))
             }
-        } catch let error as ExitCode {
+        } catch let error as InputError {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            // GGUF, model and tokenizer errors: one line naming the file.
+            throw InputError(file: model, "\(error)")
         }
     }
 }
