@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "Validation", dependencies: [
             "CPUExecutor", "GGUF", "CostModel", "HardwareModel", "Serving", "ServingMetrics",
         ]),
+        // Fuzzing entry points (one per parser), for Fuzz/ executables and the corpus replay tests.
+        .target(name: "FuzzTargets", dependencies: ["Scenarios", "Serving", "CostModel", "HardwareModel", "GGUF", "CPUExecutor"]),
         // CLI: layer 4
         .executableTarget(name: "infersim", dependencies: [
             "Scenarios", "Validation", "HardwareModel", "CostModel", "Serving", "ServingMetrics",
@@ -78,7 +80,21 @@ let package = Package(
         .testTarget(name: "CPUExecutorTests", dependencies: ["CPUExecutor", "GGUF", "TestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "CPUExecutor", "CostModel", "HardwareModel", "TestSupport"]),
-        .testTarget(name: "infersimTests", dependencies: ["infersim", "Validation", "CPUExecutor", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "infersimTests", dependencies: ["infersim", "Validation", "CPUExecutor", "TestSupport", "GGUF"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// libFuzzer executables, one per parser, only when asked for (`INFERSIM_FUZZ=1`, as
+/// `scripts/fuzz.sh` sets it): each calls libFuzzer's driver, so they link only with
+/// `-sanitize=fuzzer`.
+if Context.environment["INFERSIM_FUZZ"] != nil {
+    package.targets.append(.target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    for name in ["scenario", "device", "model", "interconnect", "trace-azure", "trace-mooncake", "trace-csv", "trace-jsonl",
+                 "gguf", "tokenizer"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)", dependencies: ["FuzzTargets", "CPUExecutor", "GGUF", "CLibFuzzer"], path: "Fuzz/\(name)"))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

@@ -93,7 +93,7 @@ public indirect enum GGUFError: Error, Equatable, Sendable, CustomStringConverti
         case .misaligned(let name, let offset, let alignment):
             return "GGUF: tensor \"\(name)\" data offset \(offset) is not a multiple of the alignment \(alignment)"
         case .tensorOutOfBounds(let name, let offset, let byteCount, let fileSize):
-            return "GGUF: tensor \"\(name)\" needs bytes \(offset)..<\(offset + byteCount) but the file has \(fileSize) bytes"
+            return "GGUF: tensor \"\(name)\" needs \(byteCount) bytes from offset \(offset) but the file has \(fileSize) bytes"
         case .dequantizationUnsupported(let type):
             return "GGUF: dequantization of \(type) is not supported (supported: F32 F16 BF16 Q4_0 Q4_1 Q8_0 Q4_K Q6_K)"
         case .sizeMismatch(let type, let elements, let bytes, let expected):

@@ -11,6 +11,9 @@ import DiscreteEvent
 /// Percentiles use the nearest rank on the weights: the smallest bucket whose cumulative
 /// weight reaches `p · total`.
 public struct LatencyHistogram: Hashable, Sendable {
+    /// The largest relative error of a percentile against the exact nearest-rank sample: half a
+    /// bucket's relative width, 1/512.
+    public static let relativeError = 1.0 / 512
     static let subBucketBits = 8
     static let subBuckets = 1 << subBucketBits
     private var counts: [UInt64] = []

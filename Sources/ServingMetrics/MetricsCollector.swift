@@ -9,11 +9,36 @@ import DiscreteEvent
 /// - `reject(id:reason:)` when a request is refused,
 /// - `recordStep(at:duration:…)` after every batch step of every replica.
 ///
-/// Storage: request latencies are kept exactly as `Int64` nanoseconds (5 arrays, 40 bytes a
-/// completed request, reserved up front with `expectedRequests`) and sorted once in `summary`;
-/// see `Percentiles`. Inter-token latency goes to a weighted `LatencyHistogram` (O(1) a step);
-/// step activity to `TimelineBins` (bounded memory). Nothing else grows with the run.
+/// Storage depends on `percentiles`:
+/// - `.sketch` (what `simulate` uses): every request latency goes to a `LatencyHistogram`, a
+///   mergeable log-linear sketch whose percentiles are within 0.2% (relative) of the exact
+///   nearest-rank sample, and the overload rule's per-arrival TTFTs to `ArrivalBinnedLatency`.
+///   Memory is constant in the number of completed requests.
+/// - `.exact`: request latencies are kept as `Int64` nanoseconds (5 arrays, 40 bytes a completed
+///   request) and sorted once in `summary`, for percentiles interpolated between ranks (see
+///   `Percentiles`); memory grows with the run.
+/// Inter-token latency always goes to a weighted `LatencyHistogram` (O(1) a step); step activity
+/// to `TimelineBins` (bounded memory).
 public struct MetricsCollector: Sendable {
+    /// How request-latency percentiles are computed.
+    public enum PercentileMode: String, Sendable, CaseIterable {
+        /// Streaming sketch: constant memory, percentiles within `LatencyHistogram.relativeError`.
+        case sketch
+        /// Every sample kept and sorted: exact, interpolated percentiles; memory grows with the run.
+        case exact
+    }
+    public let percentiles: PercentileMode
+    /// The SLOs requests are judged by as they complete (goodput).
+    public let slo: ServiceLevelObjectives
+    private var good = 0
+    // Sketch mode.
+    private var ttftSketch = LatencyHistogram()
+    private var tpotSketch = LatencyHistogram()
+    private var e2eSketch = LatencyHistogram()
+    private var queueingSketch = LatencyHistogram()
+    private var ttftByArrival = ArrivalBinnedLatency()
+    private var completedCount = 0
+
     // Per completed request, in completion order (parallel arrays).
     private var arrivalNanoseconds: [Int64] = []
     private var ttftNanoseconds: [Int64] = []
@@ -52,9 +77,14 @@ public struct MetricsCollector: Sendable {
     ///   - expectedRequests: capacity to reserve for the per-request arrays (0: grow as needed).
     ///   - timelineBinWidth: initial width of the timeline CSV's bins.
     ///   - maxTimelineBins: bins kept before they are merged pairwise (memory bound).
-    public init(expectedRequests: Int = 0, timelineBinWidth: SimDuration = .seconds(1), maxTimelineBins: Int = 4096) {
+    ///   - percentiles: sketch (constant memory) or exact (every sample kept).
+    ///   - slo: the SLOs for goodput, judged as each request completes.
+    public init(expectedRequests: Int = 0, timelineBinWidth: SimDuration = .seconds(1), maxTimelineBins: Int = 4096,
+                percentiles: PercentileMode = .exact, slo: ServiceLevelObjectives = .none) {
         timeline = TimelineBins(width: timelineBinWidth, maxBins: maxTimelineBins)
-        if expectedRequests > 0 {
+        self.percentiles = percentiles
+        self.slo = slo
+        if expectedRequests > 0 && percentiles == .exact {
             arrivalNanoseconds.reserveCapacity(expectedRequests)
             ttftNanoseconds.reserveCapacity(expectedRequests)
             tpotNanoseconds.reserveCapacity(expectedRequests)
@@ -64,7 +94,7 @@ public struct MetricsCollector: Sendable {
     }
 
     /// Completed requests so far.
-    public var completed: Int { ttftNanoseconds.count }
+    public var completed: Int { completedCount }
     /// Rejected requests so far.
     public var rejected: Int { rejections.values.reduce(0, +) }
 
@@ -83,11 +113,23 @@ public struct MetricsCollector: Sendable {
     /// Records a completed request.
     /// - Complexity: O(1) amortised.
     public mutating func record(_ t: RequestTimeline) {
-        arrivalNanoseconds.append(t.arrival.nanoseconds)
-        ttftNanoseconds.append(t.timeToFirstToken.nanoseconds)
-        tpotNanoseconds.append(t.timePerOutputToken?.nanoseconds ?? -1)
-        e2eNanoseconds.append(t.endToEnd.nanoseconds)
-        queueingNanoseconds.append(t.queueing.nanoseconds)
+        completedCount += 1
+        let ttft = t.timeToFirstToken.nanoseconds, tpot = t.timePerOutputToken?.nanoseconds ?? -1, e2e = t.endToEnd.nanoseconds
+        if slo.isMet(ttft: ttft, tpot: tpot, e2e: e2e) { good += 1 }
+        switch percentiles {
+        case .exact:
+            arrivalNanoseconds.append(t.arrival.nanoseconds)
+            ttftNanoseconds.append(ttft)
+            tpotNanoseconds.append(tpot)
+            e2eNanoseconds.append(e2e)
+            queueingNanoseconds.append(t.queueing.nanoseconds)
+        case .sketch:
+            ttftSketch.add(t.timeToFirstToken, weight: 1)
+            if tpot >= 0 { tpotSketch.add(SimDuration(nanoseconds: tpot), weight: 1) }
+            e2eSketch.add(t.endToEnd, weight: 1)
+            queueingSketch.add(t.queueing, weight: 1)
+            ttftByArrival.add(arrival: t.arrival, t.timeToFirstToken)
+        }
         noteArrivalInstant(t.arrival)
         if lastCompletion == nil || t.completion > lastCompletion! { lastCompletion = t.completion }
         promptTokens += t.promptTokens
@@ -149,16 +191,24 @@ public struct MetricsCollector: Sendable {
     ///   - idlePowerWatts: idle power of one replica (all its devices). The summary's energy is
     ///     the steps' energy plus this power over every replica's time without a step, from 0 to
     ///     `endedAt` (see `MetricsSummary.energyJoules`).
-    /// - Complexity: O(n log n) in completed requests (sorting).
-    public func summary(slo: ServiceLevelObjectives = .none, replicas: Int = 1, endedAt: SimInstant? = nil,
+    ///   With `.exact` percentiles, `slo` may differ from the collector's (goodput is recounted
+    ///   from the samples); with `.sketch`, goodput was counted against the collector's `slo` as
+    ///   requests completed, and `slo` must be that one.
+    /// - Complexity: O(n log n) in completed requests with `.exact` (sorting); O(1) in them with `.sketch`.
+    public func summary(slo: ServiceLevelObjectives? = nil, replicas: Int = 1, endedAt: SimInstant? = nil,
                         overloadRule: OverloadRule = OverloadRule(), idlePowerWatts: Double = 0) -> MetricsSummary {
+        let slo = slo ?? self.slo
         let end = endedAt ?? max(lastCompletion ?? .zero, lastStepEnd ?? .zero, lastArrival ?? .zero)
         let seconds = end.seconds
         let perSecond: (Double) -> Double = { seconds > 0 ? $0 / seconds : 0 }
-        var good = 0
-        for i in 0..<ttftNanoseconds.count where slo.isMet(ttft: ttftNanoseconds[i], tpot: tpotNanoseconds[i], e2e: e2eNanoseconds[i]) {
-            good += 1
+        var good = self.good
+        if percentiles == .exact && slo != self.slo {
+            good = 0
+            for i in 0..<ttftNanoseconds.count where slo.isMet(ttft: ttftNanoseconds[i], tpot: tpotNanoseconds[i], e2e: e2eNanoseconds[i]) {
+                good += 1
+            }
         }
+        precondition(percentiles == .exact || slo == self.slo, "a sketch collector counts goodput against the SLO it was made with")
         let rejectedCount = rejected
         let arrived = max(arrivals, completed + rejectedCount)
         var s = MetricsSummary()
@@ -167,10 +217,18 @@ public struct MetricsCollector: Sendable {
         s.requestsRejected = rejectedCount
         s.rejectionsByReason = rejections.sorted { $0.key < $1.key }.map { RejectionCount(reason: $0.key, count: $0.value) }
         s.simulatedSeconds = seconds
-        s.timeToFirstToken = DurationStatistics(nanoseconds: ttftNanoseconds)
-        s.timePerOutputToken = DurationStatistics(nanoseconds: tpotNanoseconds.filter { $0 >= 0 })
-        s.endToEnd = DurationStatistics(nanoseconds: e2eNanoseconds)
-        s.queueing = DurationStatistics(nanoseconds: queueingNanoseconds)
+        switch percentiles {
+        case .exact:
+            s.timeToFirstToken = DurationStatistics(nanoseconds: ttftNanoseconds)
+            s.timePerOutputToken = DurationStatistics(nanoseconds: tpotNanoseconds.filter { $0 >= 0 })
+            s.endToEnd = DurationStatistics(nanoseconds: e2eNanoseconds)
+            s.queueing = DurationStatistics(nanoseconds: queueingNanoseconds)
+        case .sketch:
+            s.timeToFirstToken = ttftSketch.statistics
+            s.timePerOutputToken = tpotSketch.statistics
+            s.endToEnd = e2eSketch.statistics
+            s.queueing = queueingSketch.statistics
+        }
         s.interTokenLatency = interTokenLatency.statistics
         s.requestsPerSecond = perSecond(Double(completed))
         s.inputTokensPerSecond = perSecond(Double(promptTokens))
@@ -196,7 +254,8 @@ public struct MetricsCollector: Sendable {
         s.prefixHitRate = promptTokens > 0 ? Double(cachedPromptTokens) / Double(promptTokens) : 0
         let verdict = overloadRule.evaluate(arrived: arrived, completed: completed, rejections: rejections, overloadCauses: overloadCauses,
                                             firstArrival: firstArrival, lastArrival: lastArrival,
-                                            arrivalNanoseconds: arrivalNanoseconds, ttftNanoseconds: ttftNanoseconds)
+                                            ttft: percentiles == .exact ? .exact(arrivalNanoseconds: arrivalNanoseconds, ttftNanoseconds: ttftNanoseconds)
+                                                                        : .binned(ttftByArrival))
         s.overloaded = verdict.overloaded
         s.overloadReason = verdict.reason
         return s

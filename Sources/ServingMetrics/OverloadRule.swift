@@ -24,9 +24,14 @@ public struct OverloadRule: Hashable, Sendable {
 
     public init() {}
 
+    /// The TTFTs of completed requests by arrival: every sample, or arrival-time bins of sketches.
+    enum TTFTByArrival {
+        case exact(arrivalNanoseconds: [Int64], ttftNanoseconds: [Int64])
+        case binned(ArrivalBinnedLatency)
+    }
+
     func evaluate(arrived: Int, completed: Int, rejections: [String: Int], overloadCauses: Set<String>,
-                  firstArrival: SimInstant?, lastArrival: SimInstant?,
-                  arrivalNanoseconds: [Int64], ttftNanoseconds: [Int64]) -> (overloaded: Bool, reason: String) {
+                  firstArrival: SimInstant?, lastArrival: SimInstant?, ttft: TTFTByArrival) -> (overloaded: Bool, reason: String) {
         guard arrived > 0 else { return (false, "no requests arrived") }
         let rejected = rejections.values.reduce(0, +)
         let unfinished = arrived - completed - rejected
@@ -41,19 +46,31 @@ public struct OverloadRule: Hashable, Sendable {
             return (false, "all requests arrived at one instant; TTFT growth not evaluated")
         }
         let third = (last - first) / 3
-        var early: [Int64] = []
-        var late: [Int64] = []
-        for i in 0..<arrivalNanoseconds.count {
-            let a = arrivalNanoseconds[i]
-            if a <= first + third { early.append(ttftNanoseconds[i]) } else if a >= last - third { late.append(ttftNanoseconds[i]) }
+        let earlyMedian: Double, lateMedian: Double
+        switch ttft {
+        case .exact(let arrivalNanoseconds, let ttftNanoseconds):
+            var early: [Int64] = []
+            var late: [Int64] = []
+            for i in 0..<arrivalNanoseconds.count {
+                let a = arrivalNanoseconds[i]
+                if a <= first + third { early.append(ttftNanoseconds[i]) } else if a >= last - third { late.append(ttftNanoseconds[i]) }
+            }
+            guard early.count >= minimumRequestsPerThird, late.count >= minimumRequestsPerThird else {
+                return (false, "too few completed requests per third of the arrival window (\(early.count), \(late.count)) to judge TTFT growth")
+            }
+            early.sort()
+            late.sort()
+            earlyMedian = Percentiles.interpolated(sorted: early, 0.5)!
+            lateMedian = Percentiles.interpolated(sorted: late, 0.5)!
+        case .binned(let bins):
+            let early = bins.merged { $0 <= first + third }, late = bins.merged { $0 >= last - third }
+            let earlyCount = Int(clamping: early.totalWeight), lateCount = Int(clamping: late.totalWeight)
+            guard earlyCount >= minimumRequestsPerThird, lateCount >= minimumRequestsPerThird else {
+                return (false, "too few completed requests per third of the arrival window (\(earlyCount), \(lateCount)) to judge TTFT growth")
+            }
+            earlyMedian = Double(early.percentile(0.5)!.nanoseconds)
+            lateMedian = Double(late.percentile(0.5)!.nanoseconds)
         }
-        guard early.count >= minimumRequestsPerThird, late.count >= minimumRequestsPerThird else {
-            return (false, "too few completed requests per third of the arrival window (\(early.count), \(late.count)) to judge TTFT growth")
-        }
-        early.sort()
-        late.sort()
-        let earlyMedian = Percentiles.interpolated(sorted: early, 0.5)!
-        let lateMedian = Percentiles.interpolated(sorted: late, 0.5)!
         let limit = ttftGrowthFactor * earlyMedian + Double(ttftGrowthMinimum.nanoseconds)
         let detail = "median TTFT \(Self.seconds(lateMedian)) s for the last third of arrivals vs \(Self.seconds(earlyMedian)) s for the first third"
         if lateMedian > limit { return (true, detail + " (queueing delay keeps growing)") }
@@ -66,4 +83,41 @@ public struct OverloadRule: Hashable, Sendable {
     }
 
     static func seconds(_ ns: Double) -> String { JSONText.number(ns * 1e-9, decimals: 3) }
+}
+
+/// TTFT sketches binned by arrival time, for the overload rule in constant memory: at most
+/// `maxBins` bins from instant zero; when an arrival falls beyond them, the bin width doubles
+/// and neighbouring bins merge. A third of the arrival window is then judged on the bins whose
+/// middle falls in it, so its edges are exact to within one bin (1/`maxBins` of the run or
+/// better).
+struct ArrivalBinnedLatency: Sendable {
+    static let maxBins = 64
+    private(set) var width: Int64 = 1_000_000_000
+    private(set) var bins: [LatencyHistogram] = []
+
+    mutating func add(arrival: SimInstant, _ ttft: SimDuration) {
+        let a = max(0, arrival.nanoseconds)
+        while a / width >= Int64(Self.maxBins) {
+            var merged: [LatencyHistogram] = []
+            var i = 0
+            while i < bins.count {
+                var h = bins[i]
+                if i + 1 < bins.count { h.merge(bins[i + 1]) }
+                merged.append(h)
+                i += 2
+            }
+            bins = merged
+            width = width.multipliedReportingOverflow(by: 2).overflow ? .max : width * 2
+        }
+        let index = Int(a / width)
+        if index >= bins.count { bins.append(contentsOf: repeatElement(LatencyHistogram(), count: index + 1 - bins.count)) }
+        bins[index].add(ttft, weight: 1)
+    }
+
+    /// The bins whose middle instant (nanoseconds) satisfies `include`, merged.
+    func merged(_ include: (Int64) -> Bool) -> LatencyHistogram {
+        var out = LatencyHistogram()
+        for (i, h) in bins.enumerated() where include(Int64(i) * width + width / 2) { out.merge(h) }
+        return out
+    }
 }

@@ -90,7 +90,7 @@ func expectScenarioError(_ r: CLIResult, containing parts: [String], sourceLocat
     @Test func unknownTraceFormatAndEmpiricalFieldListTheKnownValues() throws {
         let trace = try ScenarioFiles.write(ScenarioFiles.json(workload: #"{"trace": {"format": "azure", "path": "t.csv"}}"#))
         expectScenarioError(try CLI.run(["simulate", trace]),
-                           containing: ["$.workload.trace.format", #"unknown value "azure"; known: azure2023, mooncake, csv, jsonl"#])
+                           containing: ["$.workload.trace.format", #"unknown value "azure"; did you mean "azure2023"? known: azure2023, mooncake, csv, jsonl"#])
         let empirical = #"""
         {"generator": {"arrivals": {"poisson": {"ratePerSecond": 4}}, "outputTokens": {"fixed": {"tokens": 8}}, "requests": 5,
                        "promptTokens": {"empirical": {"path": "t.csv", "format": "csv", "field": "input"}}}}

@@ -95,9 +95,21 @@ public func quantizeRowQ8(quantized: UnsafeMutablePointer<Int32>, scales: Unsafe
     for b in 0 ..< count / 32 {
         let xb = x + b * 32
         var amax: Float = 0
-        for i in 0 ..< 32 { amax = max(amax, abs(xb[i])) }
+        var probe: Float = 0  // x · 0 is NaN exactly when x is NaN or infinite
+        for i in 0 ..< 32 {
+            amax = max(amax, abs(xb[i]))
+            probe += xb[i] * 0
+        }
+        // A non-finite activation (weights holding NaN or inf) poisons the block's scale, so the
+        // step's logits come out NaN and the session reports it; it must not trap here.
+        guard amax.isFinite, !probe.isNaN else {
+            for i in 0 ..< 32 { quantized[b * 32 + i] = 0 }
+            scales[b] = .nan
+            scaledSums[b] = .nan
+            continue
+        }
         let d = amax / 127
-        let inverse: Float = d == 0 ? 0 : 1 / d
+        let inverse: Float = d == 0 || !(1 / d).isFinite ? 0 : 1 / d
         var sum: Int32 = 0
         for i in 0 ..< 32 {
             let q = Int32((xb[i] * inverse).rounded(.toNearestOrAwayFromZero))

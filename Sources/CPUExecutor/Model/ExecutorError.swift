@@ -24,6 +24,9 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyInput
     /// The same sequence twice in one step (its rows would race for the same cache positions).
     case duplicateSequence(Int)
+    /// A step's logits came out infinite or NaN: the weights (or norms) hold non-finite values
+    /// or overflow float32.
+    case nonFiniteLogits(row: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +41,7 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badPositions(let s, let expected, let found): return "sequence \(s): positions must start at \(expected), found \(found)"
         case .badToken(let id, let vocab): return "token id \(id) outside vocabulary 0..<\(vocab)"
         case .emptyInput: return "no tokens given"
+        case .nonFiniteLogits(let row): return "the forward pass produced non-finite logits (row \(row)): the model's weights hold NaN or infinite values, or overflow float32"
         case .duplicateSequence(let s): return "sequence \(s) appears more than once in one step"
         }
     }

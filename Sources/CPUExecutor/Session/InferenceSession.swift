@@ -134,6 +134,7 @@ public final class InferenceSession {
             state.logitSourceRows[0] = end - start - 1
             step(rows: end - start, logitRows: 1)
             sequenceLengths[sequence] = positions.lowerBound + end
+            try checkFinite(rows: 1)
             start = end
         }
     }
@@ -166,6 +167,19 @@ public final class InferenceSession {
         }
         step(rows: tokens.count, logitRows: tokens.count)
         for s in sequences { sequenceLengths[s] += 1 }
+        try checkFinite(rows: tokens.count)
+    }
+
+    /// Throws when a logits row holds NaN or infinity (a model with non-finite weights); the
+    /// check reads each row once, a small fraction of the step that produced it.
+    func checkFinite(rows: Int) throws {
+        let n = model.config.vocabularySize
+        for r in 0 ..< rows {
+            let row = state.logits + r * n
+            var bad = false
+            for i in 0 ..< n where !row[i].isFinite { bad = true; break }
+            if bad { throw ExecutorError.nonFiniteLogits(row: r) }
+        }
     }
 
     /// One entry of a mixed step: `tokens` appended to `sequence` from `startPosition`, which must
@@ -224,6 +238,7 @@ public final class InferenceSession {
         }
         step(rows: rows, logitRows: entries.count)
         for e in entries { sequenceLengths[e.sequence] += e.tokens.count }
+        try checkFinite(rows: entries.count)
     }
 
     private func validate(_ tokens: [Int32]) throws {

@@ -16,7 +16,20 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// One line: control characters from the input (a newline inside a quoted value) are escaped.
     public var description: String {
-        location.isEmpty ? "\(file): \(message)" : "\(file): \(location): \(message)"
+        let line = location.isEmpty ? "\(file): \(message)" : "\(file): \(location): \(message)"
+        guard line.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return line }
+        var out = ""
+        for c in line.unicodeScalars {
+            switch c {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 || c.value == 0x7f { out += "\\u{" + String(c.value, radix: 16) + "}" } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
     }
 }

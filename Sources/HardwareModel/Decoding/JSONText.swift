@@ -37,4 +37,27 @@ public enum JSONText {
         fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
         return "\(sign)\(n / divisor).\(fraction)"
     }
+
+    /// A number as a person writes it in a message: integers plainly, others in `%g` style
+    /// (`1e+30` as `1e30`).
+    public static func shortNumber(_ x: Double) -> String {
+        if x.isFinite && x == x.rounded() && abs(x) < 1e15 {
+            let n = Int64(x)
+            // Round powers of ten and the like read better as 1e9 than 1000000000.
+            if abs(n) >= 1_000_000 && n % 1_000_000 == 0 {
+                var mantissa = n, exponent = 0
+                while mantissa % 10 == 0 { mantissa /= 10; exponent += 1 }
+                return "\(mantissa)e\(exponent)"
+            }
+            return String(n)
+        }
+        var s = String(describing: x)
+        if let e = s.firstIndex(of: "e") {
+            var exponent = String(s[s.index(after: e)...])
+            let sign = exponent.hasPrefix("-") ? "-" : ""
+            exponent = String(exponent.drop { $0 == "+" || $0 == "-" || $0 == "0" })
+            s = String(s[..<e]) + "e" + sign + (exponent.isEmpty ? "0" : exponent)
+        }
+        return s
+    }
 }

@@ -22,7 +22,7 @@ public enum NearestName {
 
     /// `unknown id "x"; did you mean "y"? known: a, b, c` (the suggestion only when there is one).
     public static func unknown(_ name: String, what: String = "id", known: [String]) -> String {
-        var s = "unknown \(what) \"\(name)\""
+        let s = "unknown \(what) \"\(name)\""
         if let near = suggestion(for: name, among: known) { return s + "; did you mean \"\(near)\"? known: " + known.joined(separator: ", ") }
         return s + "; known: " + known.joined(separator: ", ")
     }

@@ -288,25 +288,37 @@ extension KeyedDecodingContainer {
         let raw = try decode(String.self, forKey: key)
         guard let value = T(rawValue: raw) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription:
-                "unknown value \"\(raw)\"; known: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                NearestName.unknown(raw, what: "value", known: T.allCases.map(\.rawValue)))
         }
         return value
     }
 
-    /// Decodes a number that must be strictly positive, reporting the JSON path otherwise.
-    public func decodePositive(_ key: Key) throws -> Double {
+    /// The largest physical quantity any profile or scenario states (bytes, bytes/s, FLOP/s,
+    /// watts, seconds): 1e21. Larger values are refused where they are read, so that sums and
+    /// products of a few of them stay finite.
+    public static var largestQuantity: Double { 1e21 }
+
+    /// Decodes a number that must be strictly positive and at most `maximum`, reporting the JSON
+    /// path otherwise.
+    public func decodePositive(_ key: Key, atMost maximum: Double = KeyedDecodingContainer.largestQuantity) throws -> Double {
         let value = try decode(Double.self, forKey: key)
-        guard value.isFinite, value > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a number > 0, found \(value)")
+        guard value.isFinite, value > 0, value <= maximum else {
+            let expected = value > 0 ? "a number in (0, \(JSONText.shortNumber(maximum))]" : "a number > 0"
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected \(expected), found \(JSONText.shortNumber(value))")
         }
         return value
     }
 
-    /// Decodes an integer that must be ≥ `minimum`.
-    public func decodeInt(_ key: Key, atLeast minimum: Int) throws -> Int {
+    /// The default ceiling of integer fields: 2^40, far above any count a profile or scenario
+    /// holds, so that products of a few stay inside Int.
+    public static var largestCount: Int { 1 << 40 }
+
+    /// Decodes an integer in `minimum...maximum`.
+    public func decodeInt(_ key: Key, atLeast minimum: Int, atMost maximum: Int = KeyedDecodingContainer.largestCount) throws -> Int {
         let value = try decode(Int.self, forKey: key)
-        guard value >= minimum else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected an integer >= \(minimum), found \(value)")
+        guard value >= minimum, value <= maximum else {
+            let expected = value > maximum ? "an integer in \(minimum)...\(maximum)" : "an integer >= \(minimum)"
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected \(expected), found \(value)")
         }
         return value
     }

@@ -76,6 +76,8 @@ public struct SimulationReport: Sendable {
 /// Runs scenarios: builds the workload, resolves the hardware, simulates, summarises.
 public struct SimulationRunner: Sendable {
     public var resolve: ReplicaResolver
+    /// How request-latency percentiles are kept: a constant-memory sketch (default) or every sample.
+    public var percentiles: MetricsCollector.PercentileMode = .sketch
 
     public init(resolve: @escaping ReplicaResolver = ReplicaResolvers.catalog()) {
         self.resolve = resolve
@@ -119,12 +121,13 @@ public struct SimulationRunner: Sendable {
         let replica = try resolve(scenario, file)
         let configuration = try scenario.clusterConfiguration(replica: replica, file: file)
         let csv = try outputs.requestsCSV.map { try RequestCSVWriter(path: $0) }
-        var recorder = MetricsRecorder(requestsCSV: csv)
+        let slo = scenario.slo?.objectives ?? .none
+        var recorder = MetricsRecorder(collector: MetricsCollector(percentiles: percentiles, slo: slo), requestsCSV: csv)
         let outcome: SimulationOutcome
         do {
             outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
             if let error = recorder.writeError { throw error }
-            let summary = recorder.collector.summary(slo: scenario.slo?.objectives ?? .none, replicas: scenario.replicas,
+            let summary = recorder.collector.summary(slo: slo, replicas: scenario.replicas,
                                                      endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
             if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
             try csv?.commit()

@@ -6,8 +6,8 @@ extension KeyedDecodingContainer {
         try contains(key) ? decodeKnown(type, forKey: key) : nil
     }
 
-    func decodeIntIfPresent(_ key: Key, atLeast minimum: Int) throws -> Int? {
-        try contains(key) ? decodeInt(key, atLeast: minimum) : nil
+    func decodeIntIfPresent(_ key: Key, atLeast minimum: Int, atMost maximum: Int = KeyedDecodingContainer.largestCount) throws -> Int? {
+        try contains(key) ? decodeInt(key, atLeast: minimum, atMost: maximum) : nil
     }
 
     func decodePositiveIfPresent(_ key: Key) throws -> Double? {

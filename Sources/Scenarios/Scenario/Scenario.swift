@@ -375,7 +375,7 @@ public struct Scenario: Codable, Sendable, Hashable {
         hardware = try c.decode(String.self, forKey: .hardware)
         model = try c.decode(String.self, forKey: .model)
         parallelism = try c.decodeIfPresent(Parallelism.self, forKey: .parallelism) ?? Parallelism()
-        replicas = try c.decodeIntIfPresent(.replicas, atLeast: 1) ?? 1
+        replicas = try c.decodeIntIfPresent(.replicas, atLeast: 1, atMost: 65_536) ?? 1
         precision = try c.decodeIfPresent(PrecisionSpec.self, forKey: .precision) ?? PrecisionSpec()
         scheduler = try c.decode(SchedulerSpec.self, forKey: .scheduler)
         kvCache = try c.decodeIfPresent(KVCacheSpec.self, forKey: .kvCache) ?? KVCacheSpec(kind: .paged)

@@ -10,6 +10,9 @@
 ///   (Lewis & Shedler 1979) segment by segment with the segment's peak rate as the bound.
 ///   The process ends after the last segment.
 public enum ArrivalProcess: Sendable, Hashable {
+    /// The highest arrival rate a scenario may ask for, requests per second.
+    public static let maximumRate = 1e9
+
     case poisson(ratePerSecond: Double)
     case gamma(ratePerSecond: Double, coefficientOfVariation: Double)
     case constant(ratePerSecond: Double)
@@ -57,10 +60,10 @@ public struct RateSegment: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        durationSeconds = try c.decodePositiveNumber(.durationSeconds)
-        startRatePerSecond = try c.decodeNonNegativeNumber(.startRatePerSecond)
+        durationSeconds = try c.decodePositiveNumber(.durationSeconds, atMost: 1e9)
+        startRatePerSecond = try c.decodeNonNegativeNumber(.startRatePerSecond, atMost: ArrivalProcess.maximumRate)
         endRatePerSecond = try c.decodeIfPresent(Double.self, forKey: .endRatePerSecond)
-        if endRatePerSecond != nil { endRatePerSecond = try c.decodeNonNegativeNumber(.endRatePerSecond) }
+        if endRatePerSecond != nil { endRatePerSecond = try c.decodeNonNegativeNumber(.endRatePerSecond, atMost: ArrivalProcess.maximumRate) }
     }
 }
 

@@ -31,7 +31,7 @@ struct Azure2023Format {
             throw RowProblem(message: "expected 3 comma-separated fields, found \(n)")
         }
         guard let nanoseconds = FieldParsing.timestampNanoseconds(p, t.lo, t.hi) else {
-            throw RowProblem(message: "field 'TIMESTAMP': expected a time stamp like 2023-11-16 18:17:03.9799600, found \(FieldParsing.quoted(p, t.lo, t.hi))")
+            throw RowProblem(message: "field 'TIMESTAMP': expected a time stamp like 2023-11-16 18:17:03.9799600 (years 1970-2200), found \(FieldParsing.quoted(p, t.lo, t.hi))")
         }
         let prompt = try RowFields.count("ContextTokens", p, context.lo, context.hi, atLeast: 1)
         let output = try RowFields.count("GeneratedTokens", p, generated.lo, generated.hi, atLeast: 1)

@@ -148,7 +148,8 @@ enum FieldParsing {
             }
             return value
         }
-        guard let year = number(maxDigits: 4, terminator: minus),
+        // Years 1970-2200: nanoseconds since 1970 and any difference of two stay inside Int64.
+        guard let year = number(maxDigits: 4, terminator: minus), (1970...2200).contains(year),
               let month = number(maxDigits: 2, terminator: minus), (1...12).contains(month) else { return nil }
         guard let day = number(maxDigits: 2, terminator: nil), (1...31).contains(day),
               i < hi, p[i] == space || p[i] == 0x54 else { return nil }

@@ -113,7 +113,7 @@ public struct TraceWorkloadSpec: Codable, Sendable, Hashable {
             throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: "expected a file path, found an empty string")
         }
         rateMultiplier = try c.contains(.rateMultiplier) ? c.decodePositiveNumber(.rateMultiplier) : 1
-        repeatCount = try c.contains(.repeatCount) ? c.decodeInt(.repeatCount, atLeast: 1) : 1
+        repeatCount = try c.contains(.repeatCount) ? c.decodeInt(.repeatCount, atLeast: 1, atMost: 1_000_000) : 1
         limit = try c.contains(.limit) ? c.decodeInt(.limit, atLeast: 1) : nil
         skipBadRows = try c.decodeIfPresent(Bool.self, forKey: .skipBadRows) ?? false
     }
@@ -144,8 +144,8 @@ public struct GeneratorWorkloadSpec: Codable, Sendable, Hashable {
         arrivals = try c.decode(ArrivalProcess.self, forKey: .arrivals)
         promptTokens = try c.decode(LengthSpec.self, forKey: .promptTokens)
         outputTokens = try c.decode(LengthSpec.self, forKey: .outputTokens)
-        requests = try c.contains(.requests) ? c.decodeInt(.requests, atLeast: 1) : nil
-        durationSeconds = try c.contains(.durationSeconds) ? c.decodePositiveNumber(.durationSeconds) : nil
+        requests = try c.contains(.requests) ? c.decodeInt(.requests, atLeast: 1, atMost: 1_000_000_000) : nil
+        durationSeconds = try c.contains(.durationSeconds) ? c.decodePositiveNumber(.durationSeconds, atMost: 1e9) : nil
         if requests == nil && durationSeconds == nil {
             if case .piecewise = arrivals {} else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
@@ -249,10 +249,10 @@ extension ArrivalProcess: Codable {
         let (name, outer) = try OneOf.decode(decoder, options: ["poisson", "gamma", "constant", "piecewise"])
         let c = try outer.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey(name))
         switch name {
-        case "poisson": self = .poisson(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond")))
-        case "constant": self = .constant(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond")))
+        case "poisson": self = .poisson(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond"), atMost: ArrivalProcess.maximumRate))
+        case "constant": self = .constant(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond"), atMost: ArrivalProcess.maximumRate))
         case "gamma":
-            self = .gamma(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond")),
+            self = .gamma(ratePerSecond: try c.decodePositiveNumber(AnyKey("ratePerSecond"), atMost: ArrivalProcess.maximumRate),
                           coefficientOfVariation: try c.decodePositiveNumber(AnyKey("coefficientOfVariation")))
         default:
             let segments = try c.decode([RateSegment].self, forKey: AnyKey("segments"))
@@ -311,20 +311,17 @@ enum OneOf {
 }
 
 extension KeyedDecodingContainer {
-    /// A finite number > 0, or a decoding error naming the key's path.
-    func decodePositiveNumber(_ key: Key) throws -> Double {
-        let value = try decode(Double.self, forKey: key)
-        guard value.isFinite, value > 0 else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a number > 0, found \(value)")
-        }
-        return value
+    /// A finite number in (0, `maximum`], or a decoding error naming the key's path.
+    func decodePositiveNumber(_ key: Key, atMost maximum: Double = KeyedDecodingContainer.largestQuantity) throws -> Double {
+        try decodePositive(key, atMost: maximum)
     }
 
-    /// A finite number ≥ 0, or a decoding error naming the key's path.
-    func decodeNonNegativeNumber(_ key: Key) throws -> Double {
+    /// A finite number in [0, `maximum`], or a decoding error naming the key's path.
+    func decodeNonNegativeNumber(_ key: Key, atMost maximum: Double = KeyedDecodingContainer.largestQuantity) throws -> Double {
         let value = try decode(Double.self, forKey: key)
-        guard value.isFinite, value >= 0 else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a number >= 0, found \(value)")
+        guard value.isFinite, value >= 0, value <= maximum else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self,
+                debugDescription: "expected a number in [0, \(JSONText.shortNumber(maximum))], found \(JSONText.shortNumber(value))")
         }
         return value
     }

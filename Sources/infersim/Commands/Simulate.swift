@@ -17,19 +17,28 @@ struct Simulate: ParsableCommand {
     @Option(help: "Write the binned step timeline as CSV to this file.") var timelineCsv: String?
     @Flag(help: "Skip malformed trace rows (counted, with the first reasons, in the report) instead of failing; applies to every point of a sweep.")
     var skipBadRows = false
+    @OptionGroup var catalogOptions: CatalogOptions
+    @Flag(help: "Keep every request's latencies and report exact percentiles (memory grows with the run); by default a streaming sketch keeps memory constant, its percentiles within 0.2% of the exact nearest-rank ones.")
+    var exactPercentiles = false
+
+    var runner: SimulationRunner {
+        var r = SimulationRunner(resolve: ReplicaResolvers.catalog(root: catalogOptions.profiles))
+        r.percentiles = exactPercentiles ? .exact : .sketch
+        return r
+    }
 
     func run() throws {
         guard let scenario else {
-            let catalog = try ProfileCatalog.locate()
+            let catalog = try catalogOptions.locate()
             var (loaded, name) = try catalog.decode(Scenario.self, ProfileCatalog.quickstartFile)
             if skipBadRows { loaded.workload.skipBadRows() }
-            let report = try SimulationRunner().run(loaded, file: name, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
+            let report = try runner.run(loaded, file: name, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
             print(json ? report.renderedJSON() : report.renderedText(), terminator: json ? "\n" : "")
             return
         }
         var loaded = try Scenario.load(path: scenario)
         if skipBadRows { loaded.workload.skipBadRows() }
-        let runner = SimulationRunner()
+        let runner = self.runner
         if loaded.sweep != nil {
             guard requestsCsv == nil && timelineCsv == nil else {
                 throw ValidationError("--requests-csv and --timeline-csv take a single scenario, not a sweep")

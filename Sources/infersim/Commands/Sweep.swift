@@ -23,6 +23,15 @@ struct Sweep: ParsableCommand {
     var axes: [String] = []
     @Flag(help: "Print the table as a JSON array.") var json = false
     @Option(help: "Also write the table as CSV to this file (written whole or not at all).") var csv: String?
+    @OptionGroup var catalogOptions: CatalogOptions
+    @Flag(help: "Keep every request's latencies and report exact percentiles (memory grows with the run); by default a streaming sketch keeps memory constant, its percentiles within 0.2% of the exact nearest-rank ones.")
+    var exactPercentiles = false
+
+    var runner: SimulationRunner {
+        var r = SimulationRunner(resolve: ReplicaResolvers.catalog(root: catalogOptions.profiles))
+        r.percentiles = exactPercentiles ? .exact : .sketch
+        return r
+    }
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
 
     func run() throws {
@@ -31,7 +40,7 @@ struct Sweep: ParsableCommand {
             let (path, values) = try Self.parseAxis(spec)
             extra[path] = values
         }
-        let runner = SweepRunner(runner: SimulationRunner())
+        let runner = SweepRunner(runner: runner)
         let results = try runner.runPoints(file: scenario, extraAxes: extra, skipBadRows: skipBadRows)
         let loaded = try Scenario.load(path: scenario)
         let table = SweepTable(axes: SweepExpansion.axes(of: loaded, extraAxes: extra), results: results)
