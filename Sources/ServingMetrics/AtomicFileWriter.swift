@@ -24,6 +24,7 @@ public final class AtomicFileWriter {
     private var file: UnsafeMutablePointer<FILE>?
     private var buffer: [UInt8] = []
     private var done = false
+    private var slot: Int?
 
     /// - Throws: `MetricsOutputError` if the temporary file cannot be created.
     public init(path: String) throws {
@@ -33,6 +34,7 @@ public final class AtomicFileWriter {
             throw MetricsOutputError(path: path, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
         file = f
+        slot = PartialFiles.register(temporaryPath)
         buffer.reserveCapacity(1 << 16)
     }
 
@@ -73,6 +75,8 @@ public final class AtomicFileWriter {
             abandon()
             throw MetricsOutputError(path: path, "rename from \(temporaryPath) failed: \(reason)")
         }
+        PartialFiles.unregister(slot)
+        slot = nil
         done = true
     }
 
@@ -81,6 +85,8 @@ public final class AtomicFileWriter {
         if let file { fclose(file) }
         file = nil
         unlink(temporaryPath)
+        PartialFiles.unregister(slot)
+        slot = nil
         done = true
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HardwareModel
+import ServingMetrics
 
 @main
 struct InferSim: ParsableCommand {
@@ -14,6 +15,7 @@ struct InferSim: ParsableCommand {
 
     /// Runs the command; bad input of any kind prints one line on stderr and exits with code 2.
     static func main() {
+        PartialFiles.installSignalCleanup()
         let arguments = ArgumentRepair.joinNegativeValues(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)

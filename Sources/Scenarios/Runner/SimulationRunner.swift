@@ -116,6 +116,7 @@ public struct SimulationRunner: Sendable {
 
     /// Runs one scenario. `file` names it in errors and anchors relative trace paths.
     public func run(_ scenario: Scenario, file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
+        try OutputPaths.check([("--requests-csv", outputs.requestsCSV), ("--timeline-csv", outputs.timelineCSV)])
         let directory = (file as NSString).deletingLastPathComponent
         let source = try scenario.workload.makeSource(relativeTo: directory, seed: scenario.seed)
         let replica = try resolve(scenario, file)
@@ -129,8 +130,14 @@ public struct SimulationRunner: Sendable {
             if let error = recorder.writeError { throw error }
             let summary = recorder.collector.summary(slo: slo, replicas: scenario.replicas,
                                                      endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
-            if let timeline = outputs.timelineCSV { try recorder.collector.timeline.writeCSV(to: timeline) }
+            // Both outputs are complete in their temporary files before either is moved into place.
+            let timeline = try outputs.timelineCSV.map { path -> AtomicFileWriter in
+                let w = try AtomicFileWriter(path: path)
+                try w.write(recorder.collector.timeline.renderedCSV())
+                return w
+            }
             try csv?.commit()
+            try timeline?.commit()
             var report = SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
                                           summary: summary, outcome: outcome, skippedRows: outcome.skippedRows)
             report.techniques = Self.techniques(configuration, scenario)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HardwareModel
 import Scenarios
+import ServingMetrics
 import Validation
 
 /// `infersim calibrate`: measures this host and writes a device profile for it.
@@ -30,6 +31,7 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         let path = try output ?? Self.defaultOutput(ProfileCatalog.locate(explicit: profiles))
+        try OutputPaths.check([("--output", path)])
         let load = HostNoise.loadLine()
         FileHandle.standardError.write(Data((load + "\n").utf8))
         let calibration = try HostCalibrator(threads: threads).run()

@@ -35,6 +35,7 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
 
     func run() throws {
+        try OutputPaths.check([("--csv", csv)])
         var extra: [String: [JSONValue]] = [:]
         for spec in axes {
             let (path, values) = try Self.parseAxis(spec)

@@ -58,6 +58,7 @@ struct ValidateCommand: ParsableCommand {
     /// With `--calibrate` (or without a host profile) the host is calibrated in rounds that
     /// alternate with the measurement rounds, and the profile is written before predicting.
     private func runModel(_ path: String, catalog: ProfileCatalog) throws {
+        try OutputPaths.check([("--step-log", stepLog)])
         FileHandle.standardError.write(Data((HostNoise.loadLine() + "\n").utf8))
         let llama = try ValidationInputs.loadModel(path: path)
         let weights = DType(parsing: String(describing: llama.layers.first?.query.sourceType ?? .q4_1)) ?? .q4_1
