@@ -54,6 +54,14 @@ public enum PartialFiles {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A parent may start us with these signals blocked (the mask survives exec; some test
+        // harnesses and process launchers block them in their threads): unblock them, or a
+        // SIGTERM would wait until the run ends.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
     }
 }
 
