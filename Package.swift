@@ -7,6 +7,7 @@
 //   2  Serving              CPUExecutor
 //   1  ServingMetrics       CostModel
 //   0  DiscreteEvent        HardwareModel       GGUF      BundledResources
+//      (Diagnostics, the one input-error type and strict JSON decoding, sits below them all)
 // The simulator side and the executor side meet only in Validation.
 import PackageDescription
 
@@ -36,50 +37,52 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", .upToNextMinor(from: "1.6.0")),
     ],
     targets: [
+        // Support, below layer 0: InputError with its origin, strict JSON, "did you mean".
+        .target(name: "Diagnostics"),
         // Core: layer 0
         .target(name: "DiscreteEvent",
                 dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "HardwareModel"),
-        .target(name: "GGUF"),
+        .target(name: "HardwareModel", dependencies: ["Diagnostics"]),
+        .target(name: "GGUF", dependencies: ["Diagnostics"]),
         // The profiles and data files, built into the binary (see Plugins/EmbedResources).
         .target(name: "BundledResources", plugins: ["EmbedResources"]),
         .executableTarget(name: "embed-resources"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["embed-resources"]),
         // Core: layer 1
-        .target(name: "CostModel", dependencies: ["HardwareModel"]),
-        .target(name: "ServingMetrics", dependencies: ["DiscreteEvent", "HardwareModel"]),
+        .target(name: "CostModel", dependencies: ["Diagnostics", "HardwareModel"]),
+        .target(name: "ServingMetrics", dependencies: ["Diagnostics", "DiscreteEvent", "HardwareModel"]),
         // Core: layer 2
         .target(name: "Serving", dependencies: [
-            "DiscreteEvent", "CostModel", "HardwareModel", "ServingMetrics",
+            "Diagnostics", "DiscreteEvent", "CostModel", "HardwareModel", "ServingMetrics",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // Executor: layer 2
         .target(name: "CPUExecutor", dependencies: ["GGUF"], swiftSettings: nativeFlags),
         // Layer 3
-        .target(name: "Scenarios", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel", "BundledResources"]),
+        .target(name: "Scenarios", dependencies: ["Diagnostics", "Serving", "ServingMetrics", "CostModel", "HardwareModel", "BundledResources"]),
         .target(name: "Validation", dependencies: [
-            "CPUExecutor", "GGUF", "CostModel", "HardwareModel", "Serving", "ServingMetrics",
+            "Diagnostics", "CPUExecutor", "GGUF", "CostModel", "HardwareModel", "Serving", "ServingMetrics",
         ]),
         // Fuzzing entry points (one per parser), for Fuzz/ executables and the corpus replay tests.
-        .target(name: "FuzzTargets", dependencies: ["Scenarios", "Serving", "CostModel", "HardwareModel", "GGUF", "CPUExecutor"]),
+        .target(name: "FuzzTargets", dependencies: ["Diagnostics", "Scenarios", "Serving", "CostModel", "HardwareModel", "GGUF", "CPUExecutor"]),
         // CLI: layer 4
         .executableTarget(name: "infersim", dependencies: [
-            "Scenarios", "Validation", "HardwareModel", "CostModel", "Serving", "ServingMetrics",
+            "Diagnostics", "Scenarios", "Validation", "HardwareModel", "CostModel", "Serving", "ServingMetrics",
             "CPUExecutor", "GGUF", "BundledResources",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Tests
         .target(name: "TestSupport", dependencies: ["GGUF"], path: "Tests/TestSupport"),
         .testTarget(name: "DiscreteEventTests", dependencies: ["DiscreteEvent"]),
-        .testTarget(name: "HardwareModelTests", dependencies: ["HardwareModel"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
-        .testTarget(name: "CostModelTests", dependencies: ["CostModel", "HardwareModel"]),
-        .testTarget(name: "ServingMetricsTests", dependencies: ["ServingMetrics", "DiscreteEvent", "HardwareModel"]),
-        .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingMetrics", "CostModel", "HardwareModel", "DiscreteEvent"]),
+        .testTarget(name: "HardwareModelTests", dependencies: ["Diagnostics", "HardwareModel"]),
+        .testTarget(name: "GGUFTests", dependencies: ["Diagnostics", "GGUF", "TestSupport"]),
+        .testTarget(name: "CostModelTests", dependencies: ["Diagnostics", "CostModel", "HardwareModel"]),
+        .testTarget(name: "ServingMetricsTests", dependencies: ["Diagnostics", "ServingMetrics", "DiscreteEvent", "HardwareModel"]),
+        .testTarget(name: "ServingTests", dependencies: ["Diagnostics", "Serving", "ServingMetrics", "CostModel", "HardwareModel", "DiscreteEvent"]),
         .testTarget(name: "CPUExecutorTests", dependencies: ["CPUExecutor", "GGUF", "TestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
-        .testTarget(name: "ValidationTests", dependencies: ["Validation", "CPUExecutor", "CostModel", "HardwareModel", "TestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Diagnostics", "Scenarios", "Serving", "ServingMetrics", "CostModel", "HardwareModel"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Diagnostics", "Validation", "CPUExecutor", "CostModel", "HardwareModel", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "infersimTests", dependencies: ["infersim", "Validation", "CPUExecutor", "TestSupport", "GGUF"]),
     ],

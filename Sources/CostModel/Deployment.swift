@@ -163,8 +163,8 @@ public final class Deployment: Sendable {
                 hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9,
                 pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil) throws {
         let execution = device.executionModel(in: deviceClass)
-        guard tensorParallel >= 1 else { throw Problem.invalidParallelism("--tp must be at least 1, got \(tensorParallel)") }
-        guard pipelineParallel >= 1 else { throw Problem.invalidParallelism("--pp must be at least 1, got \(pipelineParallel)") }
+        guard tensorParallel >= 1 else { throw Problem.invalidParallelism("tensor parallelism must be at least 1, got \(tensorParallel)") }
+        guard pipelineParallel >= 1 else { throw Problem.invalidParallelism("pipeline parallelism must be at least 1, got \(pipelineParallel)") }
         guard model.heads % tensorParallel == 0 else {
             throw Problem.invalidParallelism("tensor parallelism \(tensorParallel) does not divide the \(model.heads) attention heads of \(model.name)")
         }
@@ -187,10 +187,10 @@ public final class Deployment: Sendable {
         }
         let spatial = execution == .sramPipeline || execution == .wafer
         if spatial && (tensorParallel > 1 || pipelineParallel > 1) {
-            throw Problem.invalidParallelism("\(device.name) lays the model out over its chips itself (\(execution.rawValue)): give a chip count (--chips) instead of --tp/--pp")
+            throw Problem.invalidParallelism("\(device.name) lays the model out over its chips itself (\(execution.rawValue)): give a chip count instead of tensor/pipeline parallelism")
         }
         if units != nil && !spatial {
-            throw Problem.invalidParallelism("a chip count applies only to sramPipeline and wafer devices; \(device.name) executes as \(execution.rawValue): use --tp/--pp")
+            throw Problem.invalidParallelism("a chip count applies only to sramPipeline and wafer devices; \(device.name) executes as \(execution.rawValue): use tensor/pipeline parallelism")
         }
         if let u = units, !(1...1_000_000).contains(u) {
             throw Problem.invalidParallelism("the chip count must be in 1...1000000, got \(u)")

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// Everything that can be wrong with a GGUF file, each case saying where.
 ///
 /// Offsets are absolute byte offsets from the start of the file. Errors thrown by
@@ -104,5 +106,34 @@ public indirect enum GGUFError: Error, Equatable, Sendable, CustomStringConverti
         case .typeMismatch(let key, let expected, let found):
             return "GGUF: metadata key \"\(key)\": expected \(expected), found \(found)"
         }
+    }
+}
+
+extension GGUFError {
+    /// The byte offset the problem is at, where the error knows one.
+    public var offset: Int? {
+        switch underlying {
+        case .badMagic: return 0
+        case .unexpectedEndOfFile(let o, _), .invalidString(let o), .unknownValueType(let o, _),
+             .implausibleCount(let o, _, _), .nestingTooDeep(let o): return o
+        case .misaligned(_, let o, _), .tensorOutOfBounds(_, let o, _, _): return o
+        default: return nil
+        }
+    }
+
+    /// The error as InferSim's one input-error type: at the byte offset of `file` where known,
+    /// else the file as a whole. `file` is used unless the error names its own path.
+    public func inputError(file: String) -> InputError {
+        var path = file
+        switch self {
+        case .inFile(let p, _), .fileNotFound(let p), .cannotRead(let p, _): path = p
+        default: break
+        }
+        var text = underlying.description
+        if text.hasPrefix("GGUF: ") { text.removeFirst(6) }
+        if case .fileNotFound = self { return InputError(file: path, "GGUF file not found") }
+        if case .cannotRead(_, let reason) = self { return InputError(file: path, "cannot read the GGUF file: \(reason)") }
+        if let offset { return InputError(file: path, offset: offset, text) }
+        return InputError(file: path, text)
     }
 }

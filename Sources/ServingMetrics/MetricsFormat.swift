@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// Column padding for the plain-text reports (numbers: `JSONText.number`).
 enum MetricsFormat {
     /// Right-aligns `s` in `width` columns.

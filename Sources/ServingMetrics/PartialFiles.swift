@@ -1,3 +1,4 @@
+import Diagnostics
 import HardwareModel
 #if canImport(Glibc)
 import Glibc
@@ -75,20 +76,20 @@ public enum OutputPaths {
         var seen: [String: String] = [:]
         for (option, path) in outputs {
             guard let path else { continue }
-            guard !path.isEmpty else { throw InputError(file: option, "expected a file path, found an empty string") }
+            guard !path.isEmpty else { throw InputError(option: option, "expected a file path, found an empty string") }
             var st = stat()
             if stat(path, &st) == 0 {
-                if (st.st_mode & S_IFMT) == S_IFDIR { throw InputError(file: option, "expected a file, found the directory \(path)") }
-                if access(path, W_OK) != 0 { throw InputError(file: option, "\(path) exists and is not writable") }
+                if (st.st_mode & S_IFMT) == S_IFDIR { throw InputError(option: option, "expected a file, found the directory \(path)") }
+                if access(path, W_OK) != 0 { throw InputError(option: option, "\(path) exists and is not writable") }
             }
             let directory = Self.directory(of: path)
             var dst = stat()
             guard stat(directory, &dst) == 0, (dst.st_mode & S_IFMT) == S_IFDIR else {
-                throw InputError(file: option, "the directory \(directory) of \(path) does not exist")
+                throw InputError(option: option, "the directory \(directory) of \(path) does not exist")
             }
-            guard access(directory, W_OK) == 0 else { throw InputError(file: option, "the directory \(directory) of \(path) is not writable") }
+            guard access(directory, W_OK) == 0 else { throw InputError(option: option, "the directory \(directory) of \(path) is not writable") }
             let key = canonical(path)
-            if let other = seen[key] { throw InputError(file: option, "\(path) is also the output of \(other); give each output its own file") }
+            if let other = seen[key] { throw InputError(option: option, "\(path) is also the output of \(other); give each output its own file") }
             seen[key] = option
         }
     }

@@ -1,3 +1,4 @@
+import Diagnostics
 import CPUExecutor
 import Foundation
 import GGUF
@@ -16,10 +17,18 @@ public enum ValidationInputs {
         }
         do {
             return try LlamaModel(path: path)
-        } catch let error as InputError {
-            throw error
         } catch {
-            throw InputError(file: path, "not a usable GGUF Llama model: \(error)")
+            throw inputError(error, model: path)
+        }
+    }
+
+    /// Any error from opening or running a GGUF model as one `InputError` naming the file: a
+    /// GGUF error at its byte offset, an executor or tokenizer error on the file as a whole.
+    public static func inputError(_ error: any Error, model path: String) -> InputError {
+        switch error {
+        case let e as InputError: return e
+        case let e as GGUFError: return e.inputError(file: path)
+        default: return InputError(file: path, "\(error)")
         }
     }
 
@@ -46,8 +55,7 @@ public enum ValidationInputs {
     /// - Throws: `InputError` naming the request (trace row) that does not fit.
     public static func checkFits(_ requests: [RequestSpec], model: LlamaModel, trace: String) throws {
         for r in requests where r.promptTokens + r.outputTokens > model.config.contextLength {
-            throw InputError(file: trace, location: "request \(r.id)",
-                             "prompt + output = \(r.promptTokens + r.outputTokens) tokens exceeds the model's context of \(model.config.contextLength)")
+            throw InputError(file: trace, "request \(r.id): prompt + output = \(r.promptTokens + r.outputTokens) tokens exceeds the model's context of \(model.config.contextLength)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import CPUExecutor
 import CostModel
 import DiscreteEvent
@@ -227,7 +228,7 @@ public struct ModelValidation {
             ("vocabSize", m.vocabSize, c.vocabularySize),
         ]
         for (key, profile, gguf) in pairs where profile != gguf {
-            throw InputError(file: "model profile \(m.name)", location: "$.\(key)", "expected \(gguf) (from the GGUF file), found \(profile)")
+            throw InputError(file: "model profile \(m.name)", jsonPath: "$.\(key)", "expected \(gguf) (from the GGUF file), found \(profile)")
         }
     }
 

@@ -1,5 +1,6 @@
+@testable import Diagnostics
 import Testing
-@testable import HardwareModel
+import HardwareModel
 
 @Test func nearestNameSuggestsPlausibleMisspellingsOnly() {
     let known = ["nvidia-h100-sxm", "nvidia-h100-pcie", "nvidia-h200", "llama-3-8b", "llama-3-70b"]

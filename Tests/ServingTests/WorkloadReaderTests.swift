@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Testing
 import DiscreteEvent
@@ -117,6 +118,15 @@ func firstError(_ text: String, _ format: TraceFormat) -> InputError? {
 
     let mooncakeMissing = try #require(firstError("{\"timestamp\": 0, \"input_length\": 5}\n", .mooncake))
     #expect(mooncakeMissing.message.contains("output_length") && mooncakeMissing.message.contains("missing"))
+
+    // A key given twice in a row is an error (a later value would silently win), in both JSONL formats.
+    let twice = try #require(firstError("{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 3, \"input_length\": 7}\n", .mooncake))
+    #expect(twice.location == "line 1" && twice.message == "duplicate key 'input_length'; give each key once")
+    let twiceJSONL = try #require(firstError("{\"arrival_s\": 0, \"prompt_tokens\": 5, \"output_tokens\": 3, \"arrival_s\": 1}\n", .jsonl))
+    #expect(twiceJSONL.message.contains("duplicate key 'arrival_s'"))
+    // A syntax error names its column.
+    let column = try #require(firstError("{\"timestamp\": 0 \"input_length\": 5}\n", .mooncake))
+    #expect(column.origin == .line(file: "fixture", line: 1, column: 17), "\(column)")
 
     let header2 = try #require(firstError("arrival,prompt_tokens,output_tokens\n1,1,1\n", .csv))
     #expect(header2.location == "line 1" && header2.message.contains("arrival_s"))

@@ -1,3 +1,4 @@
+import Diagnostics
 import CPUExecutor
 import Foundation
 import HardwareModel

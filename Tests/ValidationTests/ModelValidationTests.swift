@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import CPUExecutor
 import Foundation
@@ -71,7 +72,7 @@ import Testing
     let other = try ModelValidation.modelProfile(from: config, name: "other")
     let device = try HostProfileWriter.decode(HostProfileWriter.json(sampleCalibration()))
     let deployment = try Deployment(model: other, device: device, deviceClass: cpuClass)
-    #expect(throws: InputError(file: "model profile other", location: "$.ffnSize", "expected 128 (from the GGUF file), found 256")) {
+    #expect(throws: InputError(file: "model profile other", jsonPath: "$.ffnSize", "expected 128 (from the GGUF file), found 256")) {
         _ = try ModelValidation(deployment: deployment, model: model, threads: 1, trace: [])
     }
 }

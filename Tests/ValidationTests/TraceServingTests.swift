@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import CPUExecutor
 import DiscreteEvent
@@ -88,7 +89,7 @@ func theExecutorServesATraceToCompletionUnderTheSimulatorsScheduler(scheduler: S
             _ = try ExecutorStepRunner(model: model, configuration: configuration, contextLength: 64, threads: 1)
             Issue.record("expected an error for \(field)")
         } catch let error as InputError {
-            #expect(error.location == field)
+            #expect(error.location == "$." + field)
             #expect(!error.description.contains("\n"))
         }
     }

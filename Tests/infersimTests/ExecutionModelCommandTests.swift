@@ -12,7 +12,7 @@ import Testing
         expectScenarioError(try CLI.run(["simulate", file]), containing: [file + ": $.parallelism.chips: llama-2-70b at fp16 needs", "more chips"])
         // --tp/--pp do not apply: the layout is the machine's own.
         expectScenarioError(try CLI.run(["predict", "--hardware", "groq-lpu", "--model", "llama-2-7b", "--tp", "2"]),
-                            containing: ["groq-lpu lays the model out over its chips itself (sramPipeline): give a chip count (--chips)"])
+                            containing: ["groq-lpu lays the model out over its chips itself (sramPipeline): give a chip count instead of tensor/pipeline parallelism"])
     }
 
     @Test func aPIMPlacementOnADeviceWithoutPIM() throws {

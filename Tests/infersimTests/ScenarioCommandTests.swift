@@ -137,16 +137,16 @@ func jsonOutput(_ arguments: [String], sourceLocation: SourceLocation = #_source
     @Test func aSystemRefusesMoreDevicesThanItHas() throws {
         let tp16 = try ScenarioFiles.write(ScenarioFiles.json(hardware: "dgx-h100", model: "llama-3-70b", extra: ["parallelism": #"{"tp": 16}"#]))
         let r = try CLI.run(["simulate", tp16])
-        expectScenarioError(r, containing: [tp16 + ": $.parallelism: tp 16 × pp 1 = 16 devices exceeds the 8 devices of dgx-h100", "nvidia-h100-sxm"])
+        expectScenarioError(r, containing: [tp16 + ": $.parallelism: tensor parallelism 16 × pipeline parallelism 1 = 16 devices exceeds the 8 devices of dgx-h100", "nvidia-h100-sxm"])
         #expect(!r.stderr.contains("--tp"), "\(r.stderr)")
         let groq = try ScenarioFiles.write(ScenarioFiles.json(hardware: "groq-rack", extra: ["parallelism": #"{"tp": 8, "pp": 16}"#]))
-        expectScenarioError(try CLI.run(["simulate", groq]), containing: ["$.parallelism: tp 8 × pp 16 = 128 devices exceeds the 64 devices of groq-rack"])
+        expectScenarioError(try CLI.run(["simulate", groq]), containing: ["$.parallelism: tensor parallelism 8 × pipeline parallelism 16 = 128 devices exceeds the 64 devices of groq-rack"])
         let replicas = try ScenarioFiles.write(ScenarioFiles.json(hardware: "dgx-h100", model: "llama-3-70b",
                                                                   extra: ["parallelism": #"{"tp": 8}"#, "replicas": "2"]))
         expectScenarioError(try CLI.run(["simulate", replicas]),
                             containing: [replicas + ": $.replicas: expected at most 1 replicas of tp 8 × pp 1 on the 8 devices of dgx-h100, found 2"])
         expectScenarioError(try CLI.run(["predict", "--hardware", "dgx-h100", "--model", "llama-3-70b", "--tp", "16"]),
-                            containing: ["--tp/--pp: --tp 16 × --pp 1 = 16 devices exceeds the 8 devices of dgx-h100"])
+                            containing: ["--tp/--pp: tensor parallelism 16 × pipeline parallelism 1 = 16 devices exceeds the 8 devices of dgx-h100"])
         // The device id models any number of devices, and a system up to its own.
         #expect(try CLI.run(["predict", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-70b", "--tp", "16"]).status == 0)
         // An SRAM machine lays the model out itself, within the system's chips.

@@ -1,3 +1,4 @@
+import Diagnostics
 import HardwareModel
 
 /// A transformer's architecture as data, from `scenarios/models/ID.json`.

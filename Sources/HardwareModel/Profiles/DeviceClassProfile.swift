@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// How much of its peak a class of device achieves, and its fixed overheads.
 ///
 /// One entry per device class in `hardware-profiles/device-classes.json`, each documented with

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// One accelerator, CPU or memory-compute device, as read from `hardware-profiles/devices/ID.json`.
 ///
 /// Holds peak (datasheet) figures only; what a device achieves is a property of its

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// How a device executes a forward step, and so which pricer `CostModel` uses for it.
 ///
 /// A device profile names its model (`"executionModel"`), or inherits its class's. Each case has

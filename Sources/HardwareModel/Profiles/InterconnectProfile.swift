@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// A link between devices or to the host, from `hardware-profiles/interconnects/ID.json`.
 ///
 /// Collectives over it cost by the alpha-beta model: a message of `n` bytes takes

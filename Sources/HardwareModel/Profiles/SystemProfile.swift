@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// A composition of devices and links, from `hardware-profiles/systems/ID.json`: e.g. a DGX
 /// H100 is 8 × `nvidia-h100-sxm` joined by `nvlink4`, with `infiniband-ndr` between nodes.
 /// Refers to devices and links by id, so each number lives in one file only.

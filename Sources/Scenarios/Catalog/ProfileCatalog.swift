@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import Foundation
 import BundledResources
@@ -32,7 +33,7 @@ public struct ProfileCatalog: Sendable {
             return fm.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
         }
         if let explicit {
-            guard isDirectory(explicit) else { throw InputError(file: "--profiles", "expected a directory, found \"\(explicit)\"") }
+            guard isDirectory(explicit) else { throw InputError(option: "--profiles", "expected a directory, found \"\(explicit)\"") }
             return ProfileCatalog(root: explicit)
         }
         if let env = ProcessInfo.processInfo.environment["INFERSIM_HOME"], !env.isEmpty {
@@ -129,7 +130,7 @@ public struct ProfileCatalog: Sendable {
         }
         let (value, file) = try decode(T.self, directory + "/" + id + ".json")
         guard name(value) == id else {
-            throw InputError(file: file, location: "$.name", "expected \"\(id)\" (the file name), found \"\(name(value))\"")
+            throw InputError(file: file, jsonPath: "$.name", "expected \"\(id)\" (the file name), found \"\(name(value))\"")
         }
         return value
     }
@@ -163,10 +164,11 @@ public struct ProfileCatalog: Sendable {
     /// Resolves `hardware` (a device id or a system id) and `model` into a deployment.
     /// - Throws: `InputError` for unknown ids or bad files; `Deployment.Problem` as `InputError`
     ///   for parallelism the model or hardware cannot take, and for more devices (tp × pp) than a
-    ///   system (`hardware` naming a system) has; both with `file` `parallelismLabel`.
+    ///   system (`hardware` naming a system) has, placed at the setting's origin in `origins`.
     public func deployment(hardware: String, model modelID: String, tensorParallel: Int = 1, pipelineParallel: Int = 1,
                            precision: Precision = Precision(), memoryUtilization: Double = 0.9,
-                           pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil) throws -> Deployment {
+                           pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil,
+                           origins: SettingOrigins = .commandLine) throws -> Deployment {
         let device: DeviceProfile
         var scaleUp: String?, scaleOut: String?, host: String?
         var systemLimit: (name: String, devices: Int)?
@@ -174,8 +176,8 @@ public struct ProfileCatalog: Sendable {
             let s = try system(hardware)
             systemLimit = (s.name, s.deviceCount)
             if tensorParallel >= 1 && pipelineParallel >= 1 && tensorParallel * pipelineParallel > s.deviceCount {
-                throw InputError(file: Self.parallelismLabel,
-                                 "--tp \(tensorParallel) × --pp \(pipelineParallel) = \(tensorParallel * pipelineParallel) devices exceeds the \(s.deviceCount) devices of \(s.name) (\(s.devicesPerNode) per node × \(s.nodes) node\(s.nodes == 1 ? "" : "s")); name the device (\(s.device)) instead of the system to model a larger cluster")
+                throw InputError(origin: origins.parallelism,
+                                 "tensor parallelism \(tensorParallel) × pipeline parallelism \(pipelineParallel) = \(tensorParallel * pipelineParallel) devices exceeds the \(s.deviceCount) devices of \(s.name) (\(s.devicesPerNode) per node × \(s.nodes) node\(s.nodes == 1 ? "" : "s")); name the device (\(s.device)) instead of the system to model a larger cluster")
             }
             device = try self.device(s.device)
             scaleUp = s.scaleUp
@@ -196,31 +198,34 @@ public struct ProfileCatalog: Sendable {
                                   hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization,
                                   pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens)
             if let limit = systemLimit, let layout = d.layout, layout.units > limit.devices {
-                throw InputError(file: Self.chipsLabel,
+                throw InputError(origin: origins.chips,
                                  "\(model.name) needs \(layout.units) \(layout.unitName)s of \(device.name); \(limit.name) has \(limit.devices) (\(layout.derivation)); name the device (\(device.name)) to model more")
             }
             return d
         } catch let problem as Deployment.Problem {
             switch problem {
-            case .doesNotFit(let m): throw InputError(file: Self.chipsLabel, m)
-            case .invalidPlacement(let m): throw InputError(file: Self.placementLabel, m)
+            case .doesNotFit(let m): throw InputError(origin: origins.chips, m)
+            case .invalidPlacement(let m): throw InputError(origin: origins.placement, m)
             case .incompleteProfile(let m):
-                throw InputError(file: file(Self.devicesPath + "/" + device.name + ".json")?.name ?? hardware, location: "$", m)
-            default: throw InputError(file: Self.parallelismLabel, problem.description)
+                throw InputError(file: file(Self.devicesPath + "/" + device.name + ".json")?.name ?? hardware, jsonPath: "$", m)
+            default: throw InputError(origin: origins.parallelism, problem.description)
             }
         }
     }
 
-    /// The `file` of errors about the parallelism (`--tp/--pp` on the command line; scenario
-    /// runners re-label them `$.parallelism` with `scenarioWording`).
-    public static let parallelismLabel = "--tp/--pp"
-    /// The `file` of errors about an SRAM machine's chip count (`$.parallelism.chips` in a scenario).
-    public static let chipsLabel = "--chips"
-    /// The `file` of errors about a PIM placement (`$.parallelism.pimPlacement` in a scenario).
-    public static let placementLabel = "--pim-placement"
+    /// Where a deployment's settings came from, so that its errors point there: options on the
+    /// command line, or keys of a scenario file.
+    public struct SettingOrigins: Sendable {
+        public var parallelism: InputError.Origin
+        public var chips: InputError.Origin
+        public var placement: InputError.Origin
 
-    /// A parallelism error's text as a scenario reads it: `tp`/`pp` instead of the flags.
-    public static func scenarioWording(_ message: String) -> String {
-        message.replacingOccurrences(of: "--tp ", with: "tp ").replacingOccurrences(of: "--pp ", with: "pp ")
+        public static let commandLine = SettingOrigins(parallelism: .option("--tp/--pp"), chips: .option("--chips"),
+                                                       placement: .option("--pim-placement"))
+        public static func scenario(_ file: String) -> SettingOrigins {
+            SettingOrigins(parallelism: .jsonPath(file: file, path: "$.parallelism"),
+                           chips: .jsonPath(file: file, path: "$.parallelism.chips"),
+                           placement: .jsonPath(file: file, path: "$.parallelism.pimPlacement"))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import Foundation
 import HardwareModel
@@ -96,19 +97,19 @@ public struct Comparison: Codable, Sendable {
     }
 
     func check(file: String) throws {
-        guard schemaVersion == 1 else { throw InputError(file: file, location: "$.schemaVersion", "expected 1, found \(schemaVersion)") }
-        guard (1...1_000_000).contains(inputTokens) else { throw InputError(file: file, location: "$.inputTokens", "expected 1...1000000, found \(inputTokens)") }
-        guard (1...1_000_000).contains(outputTokens) else { throw InputError(file: file, location: "$.outputTokens", "expected 1...1000000, found \(outputTokens)") }
-        guard publishedRatio.isFinite, publishedRatio > 0 else { throw InputError(file: file, location: "$.publishedRatio", "expected a number > 0, found \(publishedRatio)") }
-        guard tolerance.isFinite, tolerance > 0, tolerance < 10 else { throw InputError(file: file, location: "$.tolerance", "expected a number in (0, 10), found \(tolerance)") }
+        guard schemaVersion == 1 else { throw InputError(file: file, jsonPath: "$.schemaVersion", "expected 1, found \(schemaVersion)") }
+        guard (1...1_000_000).contains(inputTokens) else { throw InputError(file: file, jsonPath: "$.inputTokens", "expected 1...1000000, found \(inputTokens)") }
+        guard (1...1_000_000).contains(outputTokens) else { throw InputError(file: file, jsonPath: "$.outputTokens", "expected 1...1000000, found \(outputTokens)") }
+        guard publishedRatio.isFinite, publishedRatio > 0 else { throw InputError(file: file, jsonPath: "$.publishedRatio", "expected a number > 0, found \(publishedRatio)") }
+        guard tolerance.isFinite, tolerance > 0, tolerance < 10 else { throw InputError(file: file, jsonPath: "$.tolerance", "expected a number in (0, 10), found \(tolerance)") }
         for (side, c) in [("baseline", baseline), ("system", system)] {
             for (key, v) in [("tp", c.tp), ("pp", c.pp)] where v.map({ !(1...4096).contains($0) }) ?? false {
-                throw InputError(file: file, location: "$.\(side).\(key)", "expected 1...4096, found \(v!)")
+                throw InputError(file: file, jsonPath: "$.\(side).\(key)", "expected 1...4096, found \(v!)")
             }
-            if let b = c.batch, !(1...1_000_000).contains(b) { throw InputError(file: file, location: "$.\(side).batch", "expected 1...1000000, found \(b)") }
+            if let b = c.batch, !(1...1_000_000).contains(b) { throw InputError(file: file, jsonPath: "$.\(side).batch", "expected 1...1000000, found \(b)") }
             for (key, v) in [("weights", c.weights), ("activations", c.activations), ("kv", c.kv)] {
                 if let v, DType(parsing: v) == nil {
-                    throw InputError(file: file, location: "$.\(side).\(key)", "unknown format \"\(v)\"; known: \(DType.knownNames)")
+                    throw InputError(file: file, jsonPath: "$.\(side).\(key)", "unknown format \"\(v)\"; known: \(DType.knownNames)")
                 }
             }
         }
@@ -132,7 +133,7 @@ public struct Comparison: Codable, Sendable {
                 return try catalog.deployment(hardware: c.hardware, model: model, tensorParallel: c.tp ?? 1, pipelineParallel: c.pp ?? 1,
                                               precision: precision, pimPlacement: c.pimPlacement ?? .none, onChipKVTokens: kvTokens)
             } catch let e as InputError {
-                throw InputError(file: file, location: "$.\(side)", e.description)
+                throw InputError(file: file, jsonPath: "$.\(side)", e.description)
             }
         }
         let perRequest = inputTokens + outputTokens
@@ -140,12 +141,12 @@ public struct Comparison: Codable, Sendable {
         var batch = c.batch ?? 0
         if c.batch == nil {
             batch = InferenceCostModel(deployment: d).maxBatch(inputTokens: inputTokens, outputTokens: outputTokens)
-            guard batch >= 1 else { throw InputError(file: file, location: "$.\(side)", "\(c.hardware) does not hold one request of \(model) (\(perRequest) tokens)") }
+            guard batch >= 1 else { throw InputError(file: file, jsonPath: "$.\(side)", "\(c.hardware) does not hold one request of \(model) (\(perRequest) tokens)") }
             if d.layout != nil { d = try deployment(kvTokens: batch * perRequest) }
         }
         let p = InferenceCostModel(deployment: d).predictStaticBatch(batch: batch, inputTokens: inputTokens, outputTokens: outputTokens)
         guard p.fits else {
-            throw InputError(file: file, location: "$.\(side).batch", "\(batch) requests of \(perRequest) tokens do not fit \(c.hardware); the largest batch that fits is \(p.maxBatch)")
+            throw InputError(file: file, jsonPath: "$.\(side).batch", "\(batch) requests of \(perRequest) tokens do not fit \(c.hardware); the largest batch that fits is \(p.maxBatch)")
         }
         let tokens = Double(batch * outputTokens)
         let joules = p.energy.value / tokens

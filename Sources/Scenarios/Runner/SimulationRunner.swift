@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import DiscreteEvent
 import Foundation
@@ -88,7 +89,7 @@ public struct SimulationRunner: Sendable {
     public func run(file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
         let scenario = try Scenario.load(path: file)
         if scenario.sweep != nil {
-            throw InputError(file: file, location: "$.sweep", "this scenario is a sweep; run it with `infersim sweep`")
+            throw InputError(file: file, jsonPath: "$.sweep", "this scenario is a sweep; run it with `infersim sweep`")
         }
         return try run(scenario, file: file, outputs: outputs)
     }
@@ -144,9 +145,7 @@ public struct SimulationRunner: Sendable {
             return report
         } catch {
             csv?.abandon()
-            if let e = error as? InputError, e.file == "workload" {
-                throw InputError(file: file, location: "$.workload" + (e.location.isEmpty ? "" : " (\(e.location))"), e.message)
-            }
+            if let e = error as? InputError { throw e.placedInWorkload(file: file) }
             throw error
         }
     }

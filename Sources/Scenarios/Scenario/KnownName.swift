@@ -1,3 +1,4 @@
+import Diagnostics
 import HardwareModel
 
 /// Optional variants of the strict decoders (`decodeKnown` lives in HardwareModel's `StrictJSON`).

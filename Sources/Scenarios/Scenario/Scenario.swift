@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import DiscreteEvent
 import Foundation
@@ -287,25 +288,25 @@ public struct Scenario: Codable, Sendable, Hashable {
             public func budget(context: Int, slidingWindow declared: Int?, model: String, file: String) throws -> KVBudget {
                 if let s = streamingLLM {
                     guard s.sinkTokens + s.windowTokens <= context else {
-                        throw InputError(file: file, location: "$.kvCache.budget.streamingLLM.windowTokens",
+                        throw InputError(file: file, jsonPath: "$.kvCache.budget.streamingLLM.windowTokens",
                                          "a window of \(s.sinkTokens) sink + \(s.windowTokens) tokens is larger than the context of \(context) tokens")
                     }
                     return .window(sinks: s.sinkTokens, window: s.windowTokens)
                 }
                 if slidingWindow != nil {
                     guard let w = declared else {
-                        throw InputError(file: file, location: "$.kvCache.budget.slidingWindow",
+                        throw InputError(file: file, jsonPath: "$.kvCache.budget.slidingWindow",
                                          "\(model) declares no sliding window (slidingWindowTokens); use streamingLLM or heavyHitter with a size")
                     }
                     guard w <= context else {
-                        throw InputError(file: file, location: "$.kvCache.budget.slidingWindow",
+                        throw InputError(file: file, jsonPath: "$.kvCache.budget.slidingWindow",
                                          "\(model)'s window of \(w) tokens is larger than the context of \(context) tokens")
                     }
                     return .window(sinks: 0, window: w)
                 }
                 if let h = heavyHitter {
                     guard h.budgetTokens <= context else {
-                        throw InputError(file: file, location: "$.kvCache.budget.heavyHitter.budgetTokens",
+                        throw InputError(file: file, jsonPath: "$.kvCache.budget.heavyHitter.budgetTokens",
                                          "a budget of \(h.budgetTokens) tokens is larger than the context of \(context) tokens")
                     }
                     return .heavyHitters(tokens: h.budgetTokens)
@@ -409,7 +410,7 @@ public struct Scenario: Codable, Sendable, Hashable {
     public func resolvedMaxSequenceTokens(replica: ReplicaModel, file: String) throws -> Int {
         guard let explicit = kvCache.maxSequenceTokens else { return replica.maxContextTokens ?? 8192 }
         if let context = replica.maxContextTokens, explicit > context {
-            throw InputError(file: file, location: "$.kvCache.maxSequenceTokens",
+            throw InputError(file: file, jsonPath: "$.kvCache.maxSequenceTokens",
                              "expected at most \(context) (the maxContextTokens of \(model)), found \(explicit); leave it out to use the model's context")
         }
         return explicit
@@ -420,7 +421,7 @@ public struct Scenario: Codable, Sendable, Hashable {
     public func clusterConfiguration(replica: ReplicaModel, file: String) throws -> ClusterConfiguration {
         var hostLink = kvCache.hostLinkBytesPerSecond ?? replica.hostLinkBytesPerSecond
         if kvCache.preemption == .swap && hostLink == nil {
-            throw InputError(file: file, location: "$.kvCache.preemption",
+            throw InputError(file: file, jsonPath: "$.kvCache.preemption",
                              "swap needs a host link: the hardware has none; set $.kvCache.hostLinkBytesPerSecond")
         }
         hostLink = hostLink ?? 1
@@ -432,7 +433,7 @@ public struct Scenario: Codable, Sendable, Hashable {
         kv.samples = sampling?.sequences ?? 1
         if let spec = kvCache.offload {
             guard let link = spec.linkBytesPerSecond ?? replica.hostLinkBytesPerSecond else {
-                throw InputError(file: file, location: "$.kvCache.offload",
+                throw InputError(file: file, jsonPath: "$.kvCache.offload",
                                  "an offload tier needs a host link and \(hardware) has none; set $.kvCache.offload.linkBytesPerSecond")
             }
             kv.offload = KVCacheConfiguration.OffloadTier(capacityBytes: spec.capacityBytes, linkBytesPerSecond: link)

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import HardwareModel
 
@@ -35,7 +36,7 @@ public enum SweepExpansion {
         base.removeValue(forKey: "sweep")
         let axes = sweep.keys.sorted()
         for axis in axes where sweep[axis]!.isEmpty {
-            throw InputError(file: file, location: "$.sweep.\(axis)", "expected at least one value, found an empty list")
+            throw InputError(file: file, jsonPath: "$.sweep.\(axis)", "expected at least one value, found an empty list")
         }
         var points: [SweepPoint] = []
         var index = Array(repeating: 0, count: axes.count)
@@ -70,7 +71,7 @@ public enum SweepExpansion {
     static func set(_ object: inout [String: Any], path: [String], value: Any, file: String, fullPath: [String]? = nil) throws {
         let full = fullPath ?? path
         guard let head = path.first, !head.isEmpty, !full.contains(where: \.isEmpty) else {
-            throw InputError(file: file, location: "$.sweep", "expected a dot-separated key path, found \"\(full.joined(separator: "."))\"")
+            throw InputError(file: file, jsonPath: "$.sweep", "expected a dot-separated key path, found \"\(full.joined(separator: "."))\"")
         }
         if path.count == 1 {
             object[head] = value
@@ -84,7 +85,7 @@ public enum SweepExpansion {
             child = existing
         case let other?:
             let parent = full.prefix(full.count - path.count + 1).joined(separator: ".")
-            throw InputError(file: file, location: "$.sweep.\(full.joined(separator: "."))",
+            throw InputError(file: file, jsonPath: "$.sweep.\(full.joined(separator: "."))",
                              "expected an object at $.\(parent) to set \(path.dropFirst().joined(separator: ".")) in, found \(StrictJSON.describeFound(other))")
         }
         try set(&child, path: Array(path.dropFirst()), value: value, file: file, fullPath: full)
@@ -120,8 +121,8 @@ public struct SweepRunner: Sendable {
         return try points.indices.map { i in
             do {
                 return (points[i], try results.get(i).get())
-            } catch let e as InputError where e.file == file && !points[i].label.isEmpty {
-                throw InputError(file: "\(file) [\(points[i].label)]", location: e.location, e.message)
+            } catch let e as InputError where !points[i].label.isEmpty {
+                throw e.renamingFile { $0 == file ? "\(file) [\(points[i].label)]" : $0 }
             }
         }
     }

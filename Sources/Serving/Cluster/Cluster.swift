@@ -1,3 +1,4 @@
+import Diagnostics
 import CostModel
 import DiscreteEvent
 import HardwareModel
@@ -60,17 +61,17 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     mutating func pullNextArrival(_ simulation: inout Simulation<ClusterEvent>) {
         let pulled: RequestSpec?
         do { pulled = try source.next() } catch let e as InputError { error = e; return } catch {
-            self.error = InputError(file: "workload", "\(error)")
+            self.error = InputError(origin: .workload(detail: nil), "\(error)")
             return
         }
         guard let next = pulled else { return }
         if next.arrival < lastArrival {
-            error = InputError(file: "workload", location: "request \(next.id)",
+            error = InputError(origin: .workload(detail: "request \(next.id)"),
                                "arrivals must not decrease: expected >= \(lastArrival.seconds) s, found \(next.arrival.seconds) s")
             return
         }
         guard next.promptTokens > 0, next.outputTokens > 0 else {
-            error = InputError(file: "workload", location: "request \(next.id)",
+            error = InputError(origin: .workload(detail: "request \(next.id)"),
                                "expected prompt and output tokens > 0, found \(next.promptTokens) and \(next.outputTokens)")
             return
         }

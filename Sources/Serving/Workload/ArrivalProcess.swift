@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// How request arrival times are drawn. Times are in seconds from the start of the run.
 ///
 /// - `poisson`: exponential inter-arrival gaps with mean `1/rate` (coefficient of variation 1).

@@ -16,6 +16,8 @@ struct FlatJSONObject {
     private var i = 0
     private var done = false
     private var members = 0
+    /// Bit k is set once the row's parser has read the key it numbers k (see `once`).
+    private var seen: UInt32 = 0
 
     init(_ line: UnsafeRawBufferPointer) throws(RowProblem) {
         p = line
@@ -30,7 +32,7 @@ struct FlatJSONObject {
 
     private func problem(_ text: String) -> RowProblem {
         let found = i < p.count ? FieldParsing.quoted(p, i, min(p.count, i + 12)) : "end of line"
-        return RowProblem(message: "column \(i + 1): \(text), found \(found)")
+        return RowProblem(message: "\(text), found \(found)", column: i + 1)
     }
 
     /// The next member (key byte range and value), or `nil` after the closing `}`.
@@ -84,6 +86,14 @@ struct FlatJSONObject {
         }
         members += 1
         return (keyLo, keyHi, value)
+    }
+
+    /// Marks key number `bit` (0..<32, the parser's own numbering) as read; a key given twice
+    /// in one row is an error, as in a JSON file (a later value would silently win).
+    mutating func once(_ bit: Int, _ name: String) throws(RowProblem) {
+        let mask: UInt32 = 1 << UInt32(bit)
+        guard seen & mask == 0 else { throw RowProblem(message: "duplicate key '\(name)'; give each key once") }
+        seen |= mask
     }
 
     private mutating func close() throws(RowProblem) -> (keyLo: Int, keyHi: Int, value: Value)? {

@@ -13,31 +13,38 @@ struct InferSimJSONLFormat {
         while let member = try object.next() {
             let (lo, hi) = (member.keyLo, member.keyHi)
             if FieldParsing.equals(p, lo, hi, "arrival_s") {
+                try object.once(0, "arrival_s")
                 arrival = try MooncakeFormat.number("arrival_s", member.value) { a, b throws(RowProblem) in
                     try RowFields.time("arrival_s", unit: "seconds", p, a, b, scaleDigits: 9)
                 }
             } else if FieldParsing.equals(p, lo, hi, "prompt_tokens") {
+                try object.once(1, "prompt_tokens")
                 prompt = try MooncakeFormat.number("prompt_tokens", member.value) { a, b throws(RowProblem) in
                     try RowFields.count("prompt_tokens", p, a, b, atLeast: 1)
                 }
             } else if FieldParsing.equals(p, lo, hi, "output_tokens") {
+                try object.once(2, "output_tokens")
                 output = try MooncakeFormat.number("output_tokens", member.value) { a, b throws(RowProblem) in
                     try RowFields.count("output_tokens", p, a, b, atLeast: 1)
                 }
             } else if FieldParsing.equals(p, lo, hi, "session") {
+                try object.once(3, "session")
                 row.session = try MooncakeFormat.number("session", member.value) { a, b throws(RowProblem) in
                     try RowFields.optionalInt("session", p, a, b)
                 } ?? nil
             } else if FieldParsing.equals(p, lo, hi, "priority") {
+                try object.once(4, "priority")
                 let priority: Int?? = try MooncakeFormat.number("priority", member.value) { a, b throws(RowProblem) in
                     try RowFields.optionalInt("priority", p, a, b)
                 }
                 row.priority = (priority ?? nil) ?? 0
             } else if FieldParsing.equals(p, lo, hi, "prefix_block_tokens") {
+                try object.once(5, "prefix_block_tokens")
                 blockTokens = try MooncakeFormat.number("prefix_block_tokens", member.value) { a, b throws(RowProblem) in
                     try RowFields.count("prefix_block_tokens", p, a, b, atLeast: 1)
                 }
             } else if FieldParsing.equals(p, lo, hi, "prefix_hashes") {
+                try object.once(6, "prefix_hashes")
                 switch member.value {
                 case .array(let a, let b): row.prefixHashes = try object.integers("prefix_hashes", lo: a, hi: b)
                 case .null: row.prefixHashes = []

@@ -1,3 +1,4 @@
+import Diagnostics
 import HardwareModel
 
 /// How prompt or output token counts are drawn. Every draw is an integer ≥ 1.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Diagnostics
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -110,7 +111,7 @@ final class LineReader {
         end += count
         if count == 0 {
             if ferror(file) != 0 {
-                throw InputError(file: name, location: "line \(lineNumber + 1)", "read error (\(String(cString: strerror(errno))))")
+                throw InputError(file: name, line: lineNumber + 1, "read error (\(String(cString: strerror(errno))))")
             }
             atEndOfInput = true
         }

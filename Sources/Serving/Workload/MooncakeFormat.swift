@@ -19,18 +19,22 @@ struct MooncakeFormat {
         while let member = try object.next() {
             let (lo, hi) = (member.keyLo, member.keyHi)
             if FieldParsing.equals(p, lo, hi, "timestamp") {
+                try object.once(0, "timestamp")
                 timestamp = try Self.number("timestamp", member.value) { a, b throws(RowProblem) in
                     try RowFields.time("timestamp", unit: "milliseconds", p, a, b, scaleDigits: 6)
                 }
             } else if FieldParsing.equals(p, lo, hi, "input_length") {
+                try object.once(1, "input_length")
                 input = try Self.number("input_length", member.value) { a, b throws(RowProblem) in
                     try RowFields.count("input_length", p, a, b, atLeast: 1)
                 }
             } else if FieldParsing.equals(p, lo, hi, "output_length") {
+                try object.once(2, "output_length")
                 output = try Self.number("output_length", member.value) { a, b throws(RowProblem) in
                     try RowFields.count("output_length", p, a, b, atLeast: 1)
                 }
             } else if FieldParsing.equals(p, lo, hi, "hash_ids") {
+                try object.once(3, "hash_ids")
                 switch member.value {
                 case .array(let a, let b): hashes = try object.integers("hash_ids", lo: a, hi: b)
                 case .null: hashes = []

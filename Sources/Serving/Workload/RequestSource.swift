@@ -1,3 +1,4 @@
+import Diagnostics
 import DiscreteEvent
 
 /// A stream of requests in arrival order: what the cluster replays.

@@ -1,3 +1,4 @@
+import Diagnostics
 import DiscreteEvent
 import HardwareModel
 
@@ -20,7 +21,7 @@ public enum TraceFormat: String, Codable, Sendable, CaseIterable {
 ///   All conversions are exact integer nanoseconds.
 /// - Ids are `0, 1, 2, …` over the rows actually yielded.
 /// - Bad rows (a missing, negative or non-numeric field, zero tokens, an arrival earlier than
-///   the previous row's) throw `InputError(file:, location: "line N", …)` naming the field and
+///   the previous row's) throw `InputError(file:line:column:_:)` naming the field and
 ///   expected vs found. With `skipBadRows: true` they are skipped and counted in `skippedRows`
 ///   (the first `keptReasons` errors are kept in `skipReasons`); rows skipped because their
 ///   arrival went backwards are also counted in `outOfOrderRows`. A wrong header is always an error.
@@ -102,7 +103,7 @@ public struct TraceReader: RequestSource {
                 guard let parsed = try parser.parse(line) else { continue }
                 row = parsed
             } catch let problem {
-                let error = InputError(file: file, location: "line \(lines.lineNumber)", problem.message)
+                let error = InputError(file: file, line: lines.lineNumber, column: problem.column, problem.message)
                 if problem.fatal || !skipBadRows { finished = true; throw error }
                 skip(error)
                 continue
@@ -110,7 +111,7 @@ public struct TraceReader: RequestSource {
             let base = format == .azure2023 ? (origin ?? row.arrivalNanoseconds) : 0
             let arrival = row.arrivalNanoseconds - base
             if arrival < previousArrival {
-                let error = InputError(file: file, location: "line \(lines.lineNumber)",
+                let error = InputError(file: file, line: lines.lineNumber,
                                        "arrival goes backwards: expected >= \(Self.seconds(previousArrival)) s (the previous row), found \(Self.seconds(arrival)) s")
                 if !skipBadRows { finished = true; throw error }
                 outOfOrderRows += 1

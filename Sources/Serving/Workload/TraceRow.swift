@@ -15,6 +15,8 @@ struct TraceRow {
 struct RowProblem: Error {
     var message: String
     var fatal = false
+    /// The 1-based byte column in the line, where the parser knows it.
+    var column: Int? = nil
 }
 
 /// Splits a CSV line at commas without allocating (no quoting: none of the supported

@@ -1,3 +1,4 @@
+import Diagnostics
 import DiscreteEvent
 import HardwareModel
 
@@ -21,7 +22,7 @@ public struct TimeScaled: RequestSource {
         if rateMultiplier != 1 {
             let scaled = (Double(r.arrival.nanoseconds) / rateMultiplier).rounded()
             guard scaled < 4.0e18 else {
-                throw InputError(file: "workload", location: "request \(r.id)",
+                throw InputError(origin: .workload(detail: "request \(r.id)"),
                                  "arrival \(r.arrival.seconds) s divided by rateMultiplier \(rateMultiplier) exceeds the simulated clock's range")
             }
             r.arrival = SimInstant(nanoseconds: Int64(scaled))
@@ -79,7 +80,7 @@ public struct Repeated: RequestSource {
                 }
                 let (shifted, overflow) = r.arrival.nanoseconds.addingReportingOverflow(offset)
                 guard !overflow, shifted < 4_000_000_000_000_000_000 else {
-                    throw InputError(file: "workload", location: "copy \(pass + 1) of \(times)",
+                    throw InputError(origin: .workload(detail: "copy \(pass + 1) of \(times)"),
                                      "repeated arrivals exceed the simulated clock's range; use fewer repeats")
                 }
                 r.arrival = SimInstant(nanoseconds: shifted)

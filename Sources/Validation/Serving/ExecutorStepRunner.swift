@@ -1,3 +1,4 @@
+import Diagnostics
 import CPUExecutor
 import CostModel
 import HardwareModel
@@ -46,7 +47,7 @@ public struct ExecutorStepRunner: StepRunner {
     public init(model: LlamaModel, configuration: ClusterConfiguration, contextLength: Int, threads: Int,
                 clock: any ExecutorClock = MonotonicClock()) throws {
         if let (field, message) = Self.unsupported(configuration) {
-            throw InputError(file: "serving configuration", location: field, message)
+            throw InputError(file: "serving configuration", jsonPath: "$." + field, message)
         }
         let limits = configuration.limits
         // Every step fits one pass: the token budget, or a whole prompt that unchunked schedulers

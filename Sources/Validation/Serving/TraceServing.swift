@@ -1,3 +1,4 @@
+import Diagnostics
 import CPUExecutor
 import CostModel
 import DiscreteEvent

@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import CPUExecutor
 import Foundation
@@ -38,7 +39,7 @@ struct BenchExecutor: ParsableCommand {
 
     func run() throws {
         let llama: LlamaModel
-        do { llama = try LlamaModel(path: model) } catch { throw InputError(file: model, "\(error)") }
+        do { llama = try LlamaModel(path: model) } catch { throw ValidationInputs.inputError(error, model: model) }
         let bench = ExecutorBenchmark(model: llama, repetitions: repetitions)
         let reference = loadReference()
         let load = HostNoise.loadLine()

@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import Foundation
 import HardwareModel
@@ -23,7 +24,7 @@ struct Calibrate: ParsableCommand {
     /// under `~/.infersim` (created) when there is none.
     static func defaultOutput(_ catalog: ProfileCatalog) throws -> String {
         guard let dir = catalog.writableDevicesDirectory else {
-            throw InputError(file: "--output", "no profiles directory and no $HOME; give --output FILE or --profiles DIR")
+            throw InputError(option: "--output", "no profiles directory and no $HOME; give --output FILE or --profiles DIR")
         }
         if catalog.root == nil { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         return dir + "/\(HostProfileWriter.defaultID).json"

@@ -1,8 +1,10 @@
+import Diagnostics
 import ArgumentParser
 import CPUExecutor
 import Foundation
 import GGUF
 import HardwareModel
+import Validation
 
 /// `infersim run`: generate text with the CPU executor from a GGUF model.
 struct Run: ParsableCommand {
@@ -59,11 +61,9 @@ struct Run: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "prefill %.1f tok/s, decode %.1f tok/s\n",
                     result.prefillTokensPerSecond, result.decodeTokensPerSecond).utf8))
             }
-        } catch let error as InputError {
-            throw error
         } catch {
             // GGUF, model and tokenizer errors: one line naming the file.
-            throw InputError(file: model, "\(error)")
+            throw ValidationInputs.inputError(error, model: model)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import CPUExecutor
 import CostModel
@@ -78,18 +79,18 @@ struct ServeTrace: ParsableCommand {
     static func loadScenario(_ path: String, model: LlamaModel) throws -> ([RequestSpec], ClusterConfiguration) {
         let scenario = try Scenario.load(path: path)
         if scenario.sweep != nil {
-            throw InputError(file: path, location: "$.sweep", "serve-trace runs one configuration; remove the sweep")
+            throw InputError(file: path, jsonPath: "$.sweep", "serve-trace runs one configuration; remove the sweep")
         }
         var source = try scenario.workload.makeSource(relativeTo: (path as NSString).deletingLastPathComponent, seed: scenario.seed)
         let requests: [RequestSpec]
         do {
             requests = try source.collectAll(limit: scenarioRequestLimit + 1)
-        } catch let e as InputError where e.file == "workload" {
-            throw InputError(file: path, location: "$.workload" + (e.location.isEmpty ? "" : " (\(e.location))"), e.message)
+        } catch let e as InputError {
+            throw e.placedInWorkload(file: path)
         }
-        guard !requests.isEmpty else { throw InputError(file: path, location: "$.workload", "the workload has no requests") }
+        guard !requests.isEmpty else { throw InputError(file: path, jsonPath: "$.workload", "the workload has no requests") }
         guard requests.count <= scenarioRequestLimit else {
-            throw InputError(file: path, location: "$.workload",
+            throw InputError(file: path, jsonPath: "$.workload",
                              "every request runs on the executor: expected at most \(scenarioRequestLimit) requests, found more (set a request limit)")
         }
         try ValidationInputs.checkFits(requests, model: model, trace: path)
@@ -105,7 +106,7 @@ struct ServeTrace: ParsableCommand {
         var configuration = try scenario.clusterConfiguration(replica: replica, file: path)
         configuration.kvCache.maxSequenceTokens = context
         if let (field, message) = ExecutorStepRunner.unsupported(configuration) {
-            throw InputError(file: path, location: "$.\(field)", message)
+            throw InputError(file: path, jsonPath: "$.\(field)", message)
         }
         return (requests, configuration)
     }

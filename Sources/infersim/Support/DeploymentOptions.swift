@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import CostModel
 import HardwareModel
@@ -77,7 +78,7 @@ struct BatchOptions: ParsableArguments {
     /// Refuses a prompt plus output longer than the model's context, as `simulate` does.
     func checkContext(_ model: ModelProfile) throws {
         guard input + output <= model.maxContextTokens else {
-            throw InputError(file: "--input/--output",
+            throw InputError(option: "--input/--output",
                              "expected a prompt plus output of at most \(model.maxContextTokens) tokens (\(model.name)'s context), found \(input) + \(output) = \(input + output)")
         }
     }

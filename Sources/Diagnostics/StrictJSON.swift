@@ -12,10 +12,12 @@ public enum StrictJSON {
     /// Decodes `T` from `data`, rejecting unknown keys.
     /// - Throws: `InputError` naming `file` and the JSON path.
     public static func decode<T: Codable>(_ type: T.Type, from data: Data, file: String) throws -> T {
+        try JSONSyntax.check(data, file: file)
         let raw: Any
         do {
             raw = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
+            // The syntax passed JSONSyntax: what is left is, e.g., text that is not UTF-8.
             throw InputError(file: file, "not valid JSON (\(syntaxHint(error, data: data)))")
         }
         let value: T
@@ -30,7 +32,7 @@ public enum StrictJSON {
         }
         let reencoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value), options: [.fragmentsAllowed])
         if let path = firstUnknownKey(input: raw, known: reencoded, path: "$") {
-            throw InputError(file: file, location: path, "unknown key (not part of the schema; check the spelling)")
+            throw InputError(file: file, jsonPath: path, "unknown key (not part of the schema; check the spelling)")
         }
         return value
     }
@@ -81,26 +83,26 @@ public enum StrictJSON {
     static func inputError(_ error: DecodingError, file: String, raw: Any?, type: (any Decodable.Type)?) -> InputError {
         switch error {
         case .keyNotFound(let key, let context):
-            return InputError(file: file, location: render(context.codingPath + [key]), "missing required key")
+            return InputError(file: file, jsonPath: render(context.codingPath + [key]), "missing required key")
         case .typeMismatch(let expected, let context):
             let found = raw.flatMap { value(at: context.codingPath, in: $0) }.map(describeFound)
-            return InputError(file: file, location: render(context.codingPath),
+            return InputError(file: file, jsonPath: render(context.codingPath),
                               "expected \(describe(expected)), found \(found ?? mismatchNoun(context.debugDescription))")
         case .valueNotFound(let type, let context):
-            return InputError(file: file, location: render(context.codingPath), "expected \(describe(type)), found null")
+            return InputError(file: file, jsonPath: render(context.codingPath), "expected \(describe(type)), found null")
         case .dataCorrupted(let context):
             if let underlying = context.underlyingError as? InputError {
-                return InputError(file: file, location: render(context.codingPath), underlying.message)
+                return InputError(file: file, jsonPath: render(context.codingPath), underlying.message)
             }
             if context.codingPath.isEmpty, context.underlyingError == nil, let raw, let type {
                 if let located = locateUnrepresentableNumber(raw: raw, type: type, file: file) { return located }
                 if context.debugDescription.contains("not valid JSON") {
                     // The input parsed, so this is the decoder's pathless number error.
-                    return InputError(file: file, location: "$",
+                    return InputError(file: file, jsonPath: "$",
                                       "a number does not fit the type expected at its key (a negative or fractional number where a non-negative integer is expected?)")
                 }
             }
-            return InputError(file: file, location: render(context.codingPath), context.debugDescription)
+            return InputError(file: file, jsonPath: render(context.codingPath), context.debugDescription)
         @unknown default:
             return InputError(file: file, "\(error)")
         }
@@ -131,7 +133,7 @@ public enum StrictJSON {
             } catch DecodingError.typeMismatch(let expected, let context) {
                 guard render(context.codingPath) == render(path), let integer = describeInteger(expected),
                       !fits(number, in: expected) else { continue }
-                return InputError(file: file, location: render(path), "expected \(integer), found \(numberText(number))")
+                return InputError(file: file, jsonPath: render(path), "expected \(integer), found \(numberText(number))")
             } catch {
                 continue
             }
