@@ -24,6 +24,10 @@ public struct LatencyHistogram: Hashable, Sendable {
 
     public init() {}
 
+    /// Buckets allocated: bounded by the range of values seen (about 256 per power of two), not
+    /// by how many were added.
+    public var bucketCount: Int { counts.count }
+
     @inline(__always)
     static func index(of v: Int64) -> Int {
         let value = UInt64(max(v, 0))

@@ -110,6 +110,15 @@ public struct MetricsCollector: Sendable {
         if lastArrival == nil || instant > lastArrival! { lastArrival = instant }
     }
 
+    /// Values the collector holds (per-request samples, sketch buckets, timeline bins): with
+    /// `.sketch` it depends on the range of the latencies and of the run's length in bins, both
+    /// bounded, not on how many requests completed; with `.exact` it grows by five a request.
+    public var retainedValues: Int {
+        arrivalNanoseconds.count + ttftNanoseconds.count + tpotNanoseconds.count + e2eNanoseconds.count + queueingNanoseconds.count
+            + ttftSketch.bucketCount + tpotSketch.bucketCount + e2eSketch.bucketCount + queueingSketch.bucketCount
+            + ttftByArrival.bucketCount + interTokenLatency.bucketCount + timeline.bins.count
+    }
+
     /// Records a completed request.
     /// - Complexity: O(1) amortised.
     public mutating func record(_ t: RequestTimeline) {

@@ -96,6 +96,9 @@ struct ArrivalBinnedLatency: Sendable {
     private(set) var width: Int64 = 1_000_000_000
     private(set) var bins: [LatencyHistogram] = []
 
+    /// Buckets held over all bins.
+    var bucketCount: Int { bins.reduce(0) { $0 + $1.bucketCount } }
+
     mutating func add(arrival: SimInstant, _ ttft: SimDuration) {
         let a = max(0, arrival.nanoseconds)
         while a / width >= Int64(Self.maxBins) {

@@ -283,3 +283,29 @@ enum SimulatorRejection: String, RejectionCause { case queueFull, tooLong }
     // Without idle power the energy is the steps' alone.
     #expect(c.summary(replicas: 2, endedAt: at(4_000)).energyJoules == 500)
 }
+
+/// With the sketch, what the collector holds does not grow with the requests completed: 20k and
+/// 400k requests over a long run hold the same bounded number of values; exact mode grows.
+@Test func sketchMemoryDoesNotGrowWithCompletedRequests() {
+    func collector(_ n: Int, _ mode: MetricsCollector.PercentileMode) -> MetricsCollector {
+        var c = MetricsCollector(percentiles: mode)
+        var rng = TestRNG(state: 7)
+        for i in 0..<n {
+            // Arrivals spread over a run 20× longer for the larger count (bins must merge).
+            let arrival = Int64(i) * 50_000_000
+            let r = rng.next()
+            let ttft = Int64(20_000_000 + r % 2_000_000_000), e2e = ttft + Int64(r >> 40)
+            c.recordArrival(at: SimInstant(nanoseconds: arrival))
+            c.record(RequestTimeline(id: i, arrival: SimInstant(nanoseconds: arrival), scheduled: SimInstant(nanoseconds: arrival + 1_000),
+                                     firstToken: SimInstant(nanoseconds: arrival + ttft), completion: SimInstant(nanoseconds: arrival + e2e),
+                                     promptTokens: 100, outputTokens: 1 + Int(r % 64)))
+        }
+        return c
+    }
+    let small = collector(20_000, .sketch).retainedValues, large = collector(400_000, .sketch).retainedValues
+    #expect(large <= small + 4_096 + 2_048, "sketch held \(small) values for 20k requests, \(large) for 400k")
+    // The bound itself: 4 latency sketches, the ITL sketch and 64 arrival bins of ~6k buckets
+    // each for latencies up to seconds, and at most 4,096 timeline bins: under 4 MB.
+    #expect(large < 500_000, "\(large)")
+    #expect(collector(20_000, .exact).retainedValues >= 5 * 20_000)
+}

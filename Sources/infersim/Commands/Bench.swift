@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import Serving
+import ServingMetrics
 
 /// `infersim bench`: how fast the simulator itself runs (simulated requests per wall second).
 struct Bench: ParsableCommand {
@@ -15,14 +16,23 @@ struct Bench: ParsableCommand {
     @Option(help: "Step pricing: 'roofline' (InferenceCostModel from the H100 and Llama-3-8B profiles) or 'closedForm' (a fixed linear formula, to time the simulator without the cost model).")
     var pricing: ServingBenchmark.Pricing = .roofline
     @Flag(help: "Print one JSON object (schema: schemas/bench.schema.json).") var json = false
+    @Flag(help: "Instead: measure peak RSS of `simulate` on a long Azure-format trace file and a longer trace streamed through a pipe, and the sketch percentiles against exact ones.")
+    var memory = false
+    @Option(help: "With --memory: requests in the trace file.") var fileRequests = 10_000_000
+    @Option(help: "With --memory: requests in the streamed trace.") var streamRequests = 100_000_000
+    @Option(help: "With --memory: requests of the sketch-versus-exact comparison.") var agreementRequests = 1_000_000
 
     func validate() throws {
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1, got \(requests)") }
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1, got \(replicas)") }
         guard rateMultiplier > 0 else { throw ValidationError("--rate-multiplier must be > 0, got \(rateMultiplier)") }
+        for (name, value) in [("--file-requests", fileRequests), ("--stream-requests", streamRequests), ("--agreement-requests", agreementRequests)] {
+            guard (1...1_000_000_000).contains(value) else { throw ValidationError("\(name) must be in 1...1000000000, got \(value)") }
+        }
     }
 
     func run() throws {
+        if memory { return try runMemory() }
         let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace)
         let start = DispatchTime.now().uptimeNanoseconds
         let runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
@@ -55,6 +65,35 @@ struct Bench: ParsableCommand {
         print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
         print("simulated tokens (prompt + output) per wall second: \(String(format: "%.3g", tokens / wall))")
         print("peak RSS (VmHWM): \(rss.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "unavailable")")
+    }
+
+    func runMemory() throws {
+        let bench = MemoryBench(fileRequests: fileRequests, streamRequests: streamRequests, agreementRequests: agreementRequests)
+        let outcome = try bench.run { if !json { FileHandle.standardError.write(Data(("… " + $0 + "\n").utf8)) } }
+        let bound = LatencyHistogram.relativeError
+        if json {
+            var w = JSONWriter()
+            w.add("file_requests", outcome.file.requests)
+            w.add("file_completed", outcome.file.completed)
+            w.add("file_trace_bytes", outcome.file.traceBytes ?? 0)
+            w.add("file_peak_rss_bytes", outcome.file.peakRSSBytes)
+            w.add("file_wall_s", outcome.file.wallSeconds)
+            w.add("stream_requests", outcome.stream.requests)
+            w.add("stream_completed", outcome.stream.completed)
+            w.add("stream_peak_rss_bytes", outcome.stream.peakRSSBytes)
+            w.add("stream_wall_s", outcome.stream.wallSeconds)
+            w.add("agreement_requests", agreementRequests)
+            w.add("agreement_worst_relative_difference", outcome.agreement.worst)
+            w.add("agreement_worst_at", outcome.agreement.at)
+            w.add("agreement_bound", bound)
+            print(w.rendered())
+            return
+        }
+        func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+        print("memory in the length of the trace (Llama-3-8B on 16 H100 SXM, Azure-2023-format rows at 400 req/s, `simulate` in a child process)")
+        print("trace file, \(outcome.file.requests) requests (\(mb(outcome.file.traceBytes ?? 0))): peak RSS \(mb(outcome.file.peakRSSBytes)), \(outcome.file.completed) completed, \(String(format: "%.1f", outcome.file.wallSeconds)) s wall")
+        print("streamed through a pipe, \(outcome.stream.requests) requests: peak RSS \(mb(outcome.stream.peakRSSBytes)), \(outcome.stream.completed) completed, \(String(format: "%.1f", outcome.stream.wallSeconds)) s wall")
+        print("sketch vs exact percentiles, \(agreementRequests) requests: largest difference \(String(format: "%.4f%%", outcome.agreement.worst * 100)) (\(outcome.agreement.at)), documented bound \(String(format: "%.4f%%", bound * 100))")
     }
 
     /// Peak resident set size from `/proc/self/status` (Linux), kilobytes.
