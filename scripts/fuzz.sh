@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser with libFuzzer (ASan + libFuzzer instrumentation).
 #
-#   scripts/fuzz.sh [--seconds S | --runs N] [TARGET ...]
+#   scripts/fuzz.sh [--seconds S | --runs N] [--seed N] [TARGET ...]
 #
 # TARGETs: scenario device model interconnect trace-azure trace-mooncake trace-csv trace-jsonl
 # gguf tokenizer (default: all). Each target's seed corpus is the repository's own files of
@@ -9,15 +9,18 @@
 # and Fuzz/regressions/TARGET; what libFuzzer finds goes to .build-fuzz/corpus/TARGET. A crash is
 # saved to .build-fuzz/crashes/ and fails the script; add it to Fuzz/regressions/TARGET so the
 # corpus replay test (FuzzRegressionTests) keeps it fixed. CI runs `--seconds 60`; the long run
-# quoted in the README is `--runs 1000000`.
+# quoted in the README is `--runs 1000000`. libFuzzer's seed is fixed (default 1) so that a run
+# can be repeated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=(-max_total_time=60)
+fuzz_seed=1
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) limit=(-max_total_time="$2"); shift 2 ;;
         --runs) limit=(-runs="$2"); shift 2 ;;
+        --seed) fuzz_seed="$2"; shift 2 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
@@ -50,7 +53,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "Fuzz/corpus/$t" "Fuzz/regressions/$t"
     seed "$t" "$corpus"
     log=.build-fuzz/$t.log
-    if SWIFT_BACKTRACE=enable=no INFERSIM_FUZZ_TOKENIZER=Fuzz/corpus/gguf/tiny-llama.gguf "$bin/fuzz-$t" "${limit[@]}" -timeout=10 -rss_limit_mb=4096 \
+    if SWIFT_BACKTRACE=enable=no INFERSIM_FUZZ_TOKENIZER=Fuzz/corpus/gguf/tiny-llama.gguf "$bin/fuzz-$t" "${limit[@]}" -seed="$fuzz_seed" -timeout=10 -rss_limit_mb=4096 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix=".build-fuzz/crashes/$t-" \
         "$corpus" "Fuzz/corpus/$t" "Fuzz/regressions/$t" > "$log" 2>&1; then
         result=ok

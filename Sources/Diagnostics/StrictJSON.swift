@@ -31,8 +31,9 @@ public enum StrictJSON {
             throw InputError(file: file, "\(error)")
         }
         let reencoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value), options: [.fragmentsAllowed])
-        if let path = firstUnknownKey(input: raw, known: reencoded, path: "$") {
-            throw InputError(file: file, jsonPath: path, "unknown key (not part of the schema; check the spelling)")
+        if let (path, key, siblings) = firstUnknownKey(input: raw, known: reencoded, path: "$") {
+            let hint = NearestName.suggestion(for: key, among: siblings).map { "; did you mean \"\($0)\"?" } ?? "; check the spelling"
+            throw InputError(file: file, jsonPath: path, "unknown key (not part of the schema\(hint))")
         }
         return value
     }
@@ -45,13 +46,15 @@ public enum StrictJSON {
         return try decode(type, from: data, file: path)
     }
 
-    static func firstUnknownKey(input: Any, known: Any, path: String) -> String? {
+    /// The path of the first key in `input` that `known` lacks, the key, and the keys `known`
+    /// has at that level (for a suggestion).
+    static func firstUnknownKey(input: Any, known: Any, path: String) -> (String, String, [String])? {
         if let object = input as? [String: Any] {
             let knownObject = known as? [String: Any] ?? [:]
             for key in object.keys.sorted() {
                 let child = object[key]!
                 if child is NSNull { continue }
-                guard let knownChild = knownObject[key] else { return "\(path).\(key)" }
+                guard let knownChild = knownObject[key] else { return ("\(path).\(key)", key, knownObject.keys.sorted()) }
                 if let found = firstUnknownKey(input: child, known: knownChild, path: "\(path).\(key)") { return found }
             }
         } else if let array = input as? [Any], let knownArray = known as? [Any] {
@@ -83,7 +86,11 @@ public enum StrictJSON {
     static func inputError(_ error: DecodingError, file: String, raw: Any?, type: (any Decodable.Type)?) -> InputError {
         switch error {
         case .keyNotFound(let key, let context):
-            return InputError(file: file, jsonPath: render(context.codingPath + [key]), "missing required key")
+            // A misspelled required key shows up as a missing one: name the near miss found beside it.
+            let present = (raw.flatMap { value(at: context.codingPath, in: $0) } as? [String: Any]).map { Array($0.keys).sorted() } ?? []
+            let nearMiss = present.first { $0 != key.stringValue && NearestName.suggestion(for: $0, among: [key.stringValue]) != nil }
+            return InputError(file: file, jsonPath: render(context.codingPath + [key]),
+                              "missing required key" + (nearMiss.map { " (found \"\($0)\": a misspelling of \"\(key.stringValue)\"?)" } ?? ""))
         case .typeMismatch(let expected, let context):
             let found = raw.flatMap { value(at: context.codingPath, in: $0) }.map(describeFound)
             return InputError(file: file, jsonPath: render(context.codingPath),

@@ -116,3 +116,27 @@ import HardwareModel
         #expect(other.renamingFile { $0 + " [x=1]" }.description == "t.csv [x=1]: line 2: bad")
     }
 }
+
+/// Unknown and misspelled keys name the key they were probably meant to be.
+@Suite struct StrictJSONKeySuggestionTests {
+    struct Link: Codable { var bandwidthBytesPerSecond: Double; var latencySeconds: Double = 0; var name: String? }
+
+    func error(_ json: String) -> InputError? {
+        do { _ = try StrictJSON.decode(Link.self, from: Data(json.utf8), file: "l.json"); return nil } catch let e as InputError {
+            return e
+        } catch { return nil }
+    }
+
+    @Test func anUnknownKeySuggestsTheNearestKnownOne() {
+        let e = error(#"{"bandwidthBytesPerSecond": 1, "latencySecond": 2}"#)
+        #expect(e?.origin == .jsonPath(file: "l.json", path: "$.latencySecond"))
+        #expect(e?.message == #"unknown key (not part of the schema; did you mean "latencySeconds"?)"#)
+        #expect(error(#"{"bandwidthBytesPerSecond": 1, "zzz": 2}"#)?.message == "unknown key (not part of the schema; check the spelling)")
+    }
+
+    @Test func aMisspelledRequiredKeyIsNamedBesideTheMissingOne() {
+        let e = error(#"{"bandwithBytesPerSecond": 1}"#)
+        #expect(e?.origin == .jsonPath(file: "l.json", path: "$.bandwidthBytesPerSecond"))
+        #expect(e?.message == #"missing required key (found "bandwithBytesPerSecond": a misspelling of "bandwidthBytesPerSecond"?)"#)
+    }
+}

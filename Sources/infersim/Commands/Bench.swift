@@ -82,6 +82,8 @@ struct Bench: ParsableCommand {
             w.add("stream_completed", outcome.stream.completed)
             w.add("stream_peak_rss_bytes", outcome.stream.peakRSSBytes)
             w.add("stream_wall_s", outcome.stream.wallSeconds)
+            w.add("stream_ttft_p50_ms", outcome.stream.ttftP50Milliseconds)
+            w.add("stream_ttft_p99_ms", outcome.stream.ttftP99Milliseconds)
             w.add("agreement_requests", agreementRequests)
             w.add("agreement_worst_relative_difference", outcome.agreement.worst)
             w.add("agreement_worst_at", outcome.agreement.at)
@@ -91,8 +93,8 @@ struct Bench: ParsableCommand {
         }
         func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
         print("memory in the length of the trace (Llama-3-8B on 16 H100 SXM, Azure-2023-format rows at 400 req/s, `simulate` in a child process)")
-        print("trace file, \(outcome.file.requests) requests (\(mb(outcome.file.traceBytes ?? 0))): peak RSS \(mb(outcome.file.peakRSSBytes)), \(outcome.file.completed) completed, \(String(format: "%.1f", outcome.file.wallSeconds)) s wall")
-        print("streamed through a pipe, \(outcome.stream.requests) requests: peak RSS \(mb(outcome.stream.peakRSSBytes)), \(outcome.stream.completed) completed, \(String(format: "%.1f", outcome.stream.wallSeconds)) s wall")
+        print("trace file, \(outcome.file.requests) requests (\(mb(outcome.file.traceBytes ?? 0))): peak RSS \(mb(outcome.file.peakRSSBytes)), \(outcome.file.completed) completed, \(String(format: "%.1f", outcome.file.wallSeconds)) s wall, TTFT p50 \(String(format: "%.1f", outcome.file.ttftP50Milliseconds)) ms, p99 \(String(format: "%.1f", outcome.file.ttftP99Milliseconds)) ms")
+        print("streamed through a pipe, \(outcome.stream.requests) requests: peak RSS \(mb(outcome.stream.peakRSSBytes)), \(outcome.stream.completed) completed, \(String(format: "%.1f", outcome.stream.wallSeconds)) s wall, TTFT p50 \(String(format: "%.1f", outcome.stream.ttftP50Milliseconds)) ms, p99 \(String(format: "%.1f", outcome.stream.ttftP99Milliseconds)) ms")
         print("sketch vs exact percentiles, \(agreementRequests) requests: largest difference \(String(format: "%.4f%%", outcome.agreement.worst * 100)) (\(outcome.agreement.at)), documented bound \(String(format: "%.4f%%", bound * 100))")
     }
 

@@ -21,6 +21,10 @@ struct MemoryBench {
         var peakRSSBytes: Int
         var wallSeconds: Double
         var traceBytes: Int?
+        /// The run's TTFT p50 and p99, ms: the load is meant to be sustainable (a queue that grew
+        /// without end would be memory growing with the trace, for a different reason).
+        var ttftP50Milliseconds = 0.0
+        var ttftP99Milliseconds = 0.0
     }
 
     struct Outcome {
@@ -65,7 +69,8 @@ struct MemoryBench {
         let exact = try exactRunner.run(scenario, file: "bench").summary
         let agreement = TraceScaleBenchmark.percentileAgreement(sketch: sketch, exact: exact)
         return Outcome(file: Run(requests: fileRequests, completed: fileRun.completed, peakRSSBytes: fileRun.peakRSSBytes,
-                                 wallSeconds: fileRun.wallSeconds, traceBytes: traceBytes),
+                                 wallSeconds: fileRun.wallSeconds, traceBytes: traceBytes,
+                                 ttftP50Milliseconds: fileRun.ttftP50Milliseconds, ttftP99Milliseconds: fileRun.ttftP99Milliseconds),
                        stream: streamRun, agreement: agreement)
     }
 
@@ -111,7 +116,10 @@ struct MemoryBench {
         }
         let data = FileManager.default.contents(atPath: out) ?? Data()
         let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let completed = ((root?["summary"] as? [String: Any])?["requests_completed"] as? Int) ?? -1
-        return Run(requests: bench.requests, completed: completed, peakRSSBytes: result.peakRSSBytes, wallSeconds: result.wallSeconds, traceBytes: nil)
+        let summary = root?["summary"] as? [String: Any]
+        let completed = (summary?["requests_completed"] as? Int) ?? -1
+        let ttft = summary?["ttft_ms"] as? [String: Any]
+        return Run(requests: bench.requests, completed: completed, peakRSSBytes: result.peakRSSBytes, wallSeconds: result.wallSeconds,
+                   traceBytes: nil, ttftP50Milliseconds: (ttft?["p50"] as? Double) ?? .nan, ttftP99Milliseconds: (ttft?["p99"] as? Double) ?? .nan)
     }
 }
