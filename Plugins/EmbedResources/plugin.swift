@@ -8,7 +8,7 @@ import PackagePlugin
 @main
 struct EmbedResources: BuildToolPlugin {
     /// Directories (every `.json` file inside, recursively) and single files, relative to the package root.
-    static let directories = ["hardware-profiles", "scenarios/models", "scenarios/comparisons", "data/validation"]
+    static let directories = ["hardware-profiles", "scenarios/models", "scenarios/comparisons", "data/validation", "data/prices"]
     static let files = ["scenarios/quickstart.json", "scenarios/traces/executor-trace.csv"]
 
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

@@ -309,3 +309,25 @@ enum SimulatorRejection: String, RejectionCause { case queueFull, tooLong }
     #expect(large < 500_000, "\(large)")
     #expect(collector(20_000, .exact).retainedValues >= 5 * 20_000)
 }
+
+/// Shards of a sweep or a split trace merge their sketches: the merge of two halves is the sketch
+/// of the whole, bucket for bucket, so merged percentiles keep the same error bound.
+@Test func sketchesOfShardsMergeIntoTheSketchOfTheWhole() {
+    var rng = TestRNG(state: 3)
+    var whole = LatencyHistogram(), first = LatencyHistogram(), second = LatencyHistogram()
+    var samples: [Int64] = []
+    for i in 0..<50_000 {
+        let v = Int64(rng.next() % 3_000_000_000)
+        samples.append(v)
+        whole.add(SimDuration(nanoseconds: v), weight: 1)
+        if i % 3 == 0 { first.add(SimDuration(nanoseconds: v), weight: 1) } else { second.add(SimDuration(nanoseconds: v), weight: 1) }
+    }
+    first.merge(second)
+    #expect(first == whole)
+    samples.sort()
+    for p in [0.5, 0.9, 0.99] {
+        let exact = Double(samples[Int((p * Double(samples.count)).rounded(.up)) - 1])
+        let merged = Double(first.percentile(p)!.nanoseconds)
+        #expect(abs(merged - exact) / exact <= LatencyHistogram.relativeError, "p\(p): \(merged) vs \(exact)")
+    }
+}

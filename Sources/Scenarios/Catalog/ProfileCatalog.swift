@@ -71,6 +71,7 @@ public struct ProfileCatalog: Sendable {
     public static let publishedFile = "data/validation/published.json"
     public static let executorTraceFile = "scenarios/traces/executor-trace.csv"
     public static let quickstartFile = "scenarios/quickstart.json"
+    public static let pricesFile = "data/prices/cloud-gpu-prices.json"
 
     /// Where this catalog writes a device profile (a host calibration): the user's directory,
     /// or `~/.infersim` when there is none.

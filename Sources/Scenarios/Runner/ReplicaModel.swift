@@ -50,70 +50,76 @@ public enum ReplicaResolvers {
     /// hardware cannot take (including more devices than a named system has), `$.replicas` for
     /// more replicas than a named system holds, `$.model` when the weights do not fit.
     public static func catalog(root: String? = nil) -> ReplicaResolver {
-        { scenario, file in
-            let catalog = try ProfileCatalog.locate(explicit: root)
-            let isSystem = catalog.systemIDs.contains(scenario.hardware)
-            guard isSystem || catalog.deviceIDs.contains(scenario.hardware) else {
-                throw InputError(file: file, jsonPath: "$.hardware",
-                                 NearestName.unknown(scenario.hardware, what: "hardware id", known: catalog.deviceIDs + catalog.systemIDs))
-            }
-            guard catalog.modelIDs.contains(scenario.model) else {
-                throw InputError(file: file, jsonPath: "$.model", NearestName.unknown(scenario.model, what: "model id", known: catalog.modelIDs))
-            }
-            let tp = scenario.parallelism.tp, pp = scenario.parallelism.pp
-            if isSystem {
-                let system = try catalog.system(scenario.hardware)
-                let devices = tp * pp * scenario.replicas
-                if tp * pp <= system.deviceCount && devices > system.deviceCount {
-                    throw InputError(file: file, jsonPath: "$.replicas",
-                                     "expected at most \(system.deviceCount / (tp * pp)) replicas of tp \(tp) × pp \(pp) on the \(system.deviceCount) devices of \(system.name), found \(scenario.replicas) (\(devices) devices); name the device (\(system.device)) instead of the system to model a larger cluster")
-                }
-            }
-            let deployment = try catalog.deployment(hardware: scenario.hardware, model: scenario.model,
-                                                    tensorParallel: tp, pipelineParallel: pp,
-                                                    precision: scenario.precision.precision,
-                                                    memoryUtilization: scenario.memoryUtilization,
-                                                    pimPlacement: scenario.parallelism.pimPlacement, chips: scenario.parallelism.chips,
-                                                    onChipKVTokens: scenario.parallelism.onChipKVTokens ?? scenario.scheduler.maxBatchSize
-                                                        * min(scenario.kvCache.maxSequenceTokens ?? 4096, try catalog.model(scenario.model).maxContextTokens),
-                                                    origins: .scenario(file))
-            let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
-                                             maxLogitRows: scenario.scheduler.maxBatchSize)
-            guard plan.weightsFit, plan.kvCapacityPerDevice.value > 0 else {
-                func gb(_ q: Double) -> String { JSONText.number(q, decimals: 2) }
-                throw InputError(file: file, jsonPath: "$.model",
-                                 "\(scenario.model) does not fit on \(scenario.hardware) with tp \(tp) × pp \(pp): short by \(gb(plan.shortfall.gigabytes)) GB per device (weights \(gb(plan.weightsPerDevice.gigabytes)) GB, usable \(gb(plan.usablePerDevice.gigabytes)) GB)")
-            }
-            let host = deployment.hostLink.map { $0.bandwidth.value * $0.achievableFraction }
-            let target = InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize)
-            var costModel: any StepCostModel = target
-            var kvCapacity = plan.kvCapacityPerDevice.value
-            if let spec = scenario.speculative {
-                let drafter: SpeculativeDecoding.Drafter
-                do {
-                    drafter = try SpeculationSetup.drafter(catalog: catalog, target: deployment, draftModel: spec.draftModel,
-                                                           draftHardware: spec.draftHardware, label: "speculative")
-                } catch let e as InputError {
-                    throw InputError(file: file, jsonPath: spec.draftHeads ? "$.speculative.draftHeads" : "$.speculative.draftModel", e.message)
-                }
-                // A drafter on the replica's own devices keeps its weights beside the target's.
-                if spec.draftHardware == nil || spec.draftHardware == scenario.hardware {
-                    switch drafter {
-                    case .model(let m), .heads(let m): kvCapacity -= m.deployment.weightsPerDevice.value
-                    }
-                    guard kvCapacity > 0 else {
-                        throw InputError(file: file, jsonPath: "$.speculative", "the drafter's weights leave no room for the KV cache on \(scenario.hardware)")
-                    }
-                }
-                costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens))
-            }
-            return ReplicaModel(costModel: costModel,
-                                kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
-                                kvCapacityBytes: kvCapacity,
-                                idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
-                                hostLinkBytesPerSecond: host,
-                                maxContextTokens: deployment.model.maxContextTokens,
-                                slidingWindowTokens: deployment.model.slidingWindowTokens)
+        { scenario, file in try resolve(scenario, file: file, catalog: try ProfileCatalog.locate(explicit: root)) }
+    }
+
+    /// Resolves through a catalog already located (a plan or sweep locates it once per process).
+    public static func catalog(_ catalog: ProfileCatalog) -> ReplicaResolver {
+        { scenario, file in try resolve(scenario, file: file, catalog: catalog) }
+    }
+
+    static func resolve(_ scenario: Scenario, file: String, catalog: ProfileCatalog) throws -> ReplicaModel {
+        let isSystem = catalog.systemIDs.contains(scenario.hardware)
+        guard isSystem || catalog.deviceIDs.contains(scenario.hardware) else {
+            throw InputError(file: file, jsonPath: "$.hardware",
+                             NearestName.unknown(scenario.hardware, what: "hardware id", known: catalog.deviceIDs + catalog.systemIDs))
         }
+        guard catalog.modelIDs.contains(scenario.model) else {
+            throw InputError(file: file, jsonPath: "$.model", NearestName.unknown(scenario.model, what: "model id", known: catalog.modelIDs))
+        }
+        let tp = scenario.parallelism.tp, pp = scenario.parallelism.pp
+        if isSystem {
+            let system = try catalog.system(scenario.hardware)
+            let devices = tp * pp * scenario.replicas
+            if tp * pp <= system.deviceCount && devices > system.deviceCount {
+                throw InputError(file: file, jsonPath: "$.replicas",
+                                 "expected at most \(system.deviceCount / (tp * pp)) replicas of tp \(tp) × pp \(pp) on the \(system.deviceCount) devices of \(system.name), found \(scenario.replicas) (\(devices) devices); name the device (\(system.device)) instead of the system to model a larger cluster")
+            }
+        }
+        let deployment = try catalog.deployment(hardware: scenario.hardware, model: scenario.model,
+                                                tensorParallel: tp, pipelineParallel: pp,
+                                                precision: scenario.precision.precision,
+                                                memoryUtilization: scenario.memoryUtilization,
+                                                pimPlacement: scenario.parallelism.pimPlacement, chips: scenario.parallelism.chips,
+                                                onChipKVTokens: scenario.parallelism.onChipKVTokens ?? scenario.scheduler.maxBatchSize
+                                                    * min(scenario.kvCache.maxSequenceTokens ?? 4096, try catalog.model(scenario.model).maxContextTokens),
+                                                origins: .scenario(file))
+        let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
+                                         maxLogitRows: scenario.scheduler.maxBatchSize)
+        guard plan.weightsFit, plan.kvCapacityPerDevice.value > 0 else {
+            func gb(_ q: Double) -> String { JSONText.number(q, decimals: 2) }
+            throw InputError(file: file, jsonPath: "$.model",
+                             "\(scenario.model) does not fit on \(scenario.hardware) with tp \(tp) × pp \(pp): short by \(gb(plan.shortfall.gigabytes)) GB per device (weights \(gb(plan.weightsPerDevice.gigabytes)) GB, usable \(gb(plan.usablePerDevice.gigabytes)) GB)")
+        }
+        let host = deployment.hostLink.map { $0.bandwidth.value * $0.achievableFraction }
+        let target = InferenceCostModel(deployment: deployment, decodeBatchTable: scenario.scheduler.maxBatchSize)
+        var costModel: any StepCostModel = target
+        var kvCapacity = plan.kvCapacityPerDevice.value
+        if let spec = scenario.speculative {
+            let drafter: SpeculativeDecoding.Drafter
+            do {
+                drafter = try SpeculationSetup.drafter(catalog: catalog, target: deployment, draftModel: spec.draftModel,
+                                                       draftHardware: spec.draftHardware, label: "speculative")
+            } catch let e as InputError {
+                throw InputError(file: file, jsonPath: spec.draftHeads ? "$.speculative.draftHeads" : "$.speculative.draftModel", e.message)
+            }
+            // A drafter on the replica's own devices keeps its weights beside the target's.
+            if spec.draftHardware == nil || spec.draftHardware == scenario.hardware {
+                switch drafter {
+                case .model(let m), .heads(let m): kvCapacity -= m.deployment.weightsPerDevice.value
+                }
+                guard kvCapacity > 0 else {
+                    throw InputError(file: file, jsonPath: "$.speculative", "the drafter's weights leave no room for the KV cache on \(scenario.hardware)")
+                }
+            }
+            costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens))
+        }
+        return ReplicaModel(costModel: costModel,
+                            kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
+                            kvCapacityBytes: kvCapacity,
+                            idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
+                            hostLinkBytesPerSecond: host,
+                            maxContextTokens: deployment.model.maxContextTokens,
+                            slidingWindowTokens: deployment.model.slidingWindowTokens)
     }
 }
