@@ -119,7 +119,19 @@ import HardwareModel
 
 /// Unknown and misspelled keys name the key they were probably meant to be.
 @Suite struct StrictJSONKeySuggestionTests {
-    struct Link: Codable { var bandwidthBytesPerSecond: Double; var latencySeconds: Double = 0; var name: String? }
+    /// Like the profiles: a required key, a key with a default (always written back), an optional one.
+    struct Link: Codable {
+        var bandwidthBytesPerSecond: Double
+        var latencySeconds: Double
+        var name: String?
+        enum CodingKeys: String, CodingKey { case bandwidthBytesPerSecond, latencySeconds, name }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            bandwidthBytesPerSecond = try c.decode(Double.self, forKey: .bandwidthBytesPerSecond)
+            latencySeconds = try c.decodeIfPresent(Double.self, forKey: .latencySeconds) ?? 0
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+        }
+    }
 
     func error(_ json: String) -> InputError? {
         do { _ = try StrictJSON.decode(Link.self, from: Data(json.utf8), file: "l.json"); return nil } catch let e as InputError {

@@ -22,7 +22,7 @@ import Testing
         let chosen = dir + "/chosen.json"
         let r = try CLI.run(["plan", "--model", "llama-3-70b", "--workload", Self.trace, "--rate", "10",
                              "--slo", "ttft_p99_ms=2000,tpot_p99_ms=100", "--requests", "400", "--keep", "1",
-                             "--hardware", "nvidia-h100-sxm,nvidia-a100-sxm-80gb", "--max-devices", "4", "--scenario-out", chosen, "--json"])
+                             "--hardware", "nvidia-h100-sxm,nvidia-a100-sxm-80gb", "--scenario-out", chosen, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         try CLISurfaceTests.expectMatches(r.stdout, schema: "plan", "plan")
         let plan = try Self.object(r.stdout)
@@ -59,7 +59,7 @@ import Testing
         // The text report names the price and its source.
         let text = try CLI.run(["plan", "--model", "llama-3-70b", "--workload", Self.trace, "--rate", "10",
                                 "--slo", "ttft_p99_ms=2000,tpot_p99_ms=100", "--requests", "200", "--keep", "1",
-                                "--hardware", "nvidia-h100-sxm", "--max-devices", "4"])
+                                "--hardware", "nvidia-h100-sxm"])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("/h, $") && text.stdout.contains("per million tokens") && text.stdout.contains("price of nvidia-h100-sxm"), "\(text.stdout)")
     }

@@ -55,8 +55,8 @@ public struct CapacityPlanner: Sendable {
         /// Dollars per million tokens (prompt + output) and per million output tokens at the target rate.
         public var usdPerMillionTokens: Double?
         public var usdPerMillionOutputTokens: Double?
-        /// The scenario that reproduces the run (`infersim simulate` on it).
-        public var scenario: Scenario
+        /// The scenario file that reproduces the run (`infersim simulate` on it).
+        public var scenarioJSON: String
     }
 
     public struct Plan: Sendable {
@@ -151,20 +151,23 @@ public struct CapacityPlanner: Sendable {
         prices.price(of: c.hardware).map { $0.usdPerDeviceHour * Double(c.devices) }
     }
 
-    /// The scenario of a candidate at `rate` requests per second.
-    public func scenario(_ c: Candidate, rate: Double) throws -> Scenario {
-        let json = """
+    /// The scenario file of a candidate at `rate` requests per second (what `infersim simulate` reads).
+    public func scenarioJSON(_ c: Candidate, rate: Double) -> String {
+        var workload = "\"format\": \"\(trace.format.rawValue)\", \"path\": \(JSONText.quoted(trace.path)), \"rateMultiplier\": \(rate / traceRate)"
+        if trace.repeatCount > 1 { workload += ", \"repeat\": \(trace.repeatCount)" }
+        if let limit = trace.limit { workload += ", \"limit\": \(limit)" }
+        return """
         {"name": "plan", "hardware": \(JSONText.quoted(c.hardware)), "model": \(JSONText.quoted(model)), "replicas": \(c.replicas),
          "parallelism": {"tp": \(c.tp), "pp": \(c.pp)},
          "scheduler": {"kind": "\(c.scheduler.rawValue)", "maxBatchSize": \(c.maxBatchSize), "maxTokensPerStep": \(maxTokensPerStep)},
          "kvCache": {"kind": "paged", "blockSize": 16}, "router": "leastOutstanding",
-         "workload": {"trace": {"format": "csv", "path": "x"}}, "seed": \(seed)}
+         "workload": {"trace": {\(workload)}}, "seed": \(seed)}
         """
-        var s = try StrictJSON.decode(Scenario.self, from: Data(json.utf8), file: "plan")
-        var t = trace
-        t.rateMultiplier = rate / traceRate
-        s.workload = .trace(t)
-        return s
+    }
+
+    /// The scenario of a candidate at `rate` requests per second.
+    public func scenario(_ c: Candidate, rate: Double) throws -> Scenario {
+        try StrictJSON.decode(Scenario.self, from: Data(scenarioJSON(c, rate: rate).utf8), file: "plan")
     }
 
     /// Judges a candidate by its analytical bounds: nil if it may meet the SLO at `rate`.
@@ -272,7 +275,7 @@ public struct CapacityPlanner: Sendable {
             choices.append(Choice(evaluation: e, headroomRate: headroom,
                                   usdPerMillionTokens: cost.flatMap { tokens > 0 ? $0 / tokens * 1e6 : nil },
                                   usdPerMillionOutputTokens: cost.flatMap { outputs > 0 ? $0 / outputs * 1e6 : nil },
-                                  scenario: try scenario(e.candidate, rate: rate)))
+                                  scenarioJSON: scenarioJSON(e.candidate, rate: rate)))
         }
         evaluations.sort { ($0.usdPerHour ?? .infinity, $0.candidate.label) < ($1.usdPerHour ?? .infinity, $1.candidate.label) }
         return Plan(rate: rate, slo: slo, evaluations: evaluations, choices: choices, simulations: simulations)

@@ -84,7 +84,7 @@ struct Plan: ParsableCommand {
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if let scenarioOut, let best = plan.choices.first {
             let writer = try AtomicFileWriter(path: scenarioOut)
-            try writer.write(Self.scenarioJSON(best.scenario) + "\n")
+            try writer.write(best.scenarioJSON + "\n")
             try writer.commit()
         }
         print(json ? Self.renderedJSON(plan, planner: planner, priceFile: priceFile) : Self.renderedText(plan, planner: planner, priceFile: priceFile))
@@ -131,12 +131,6 @@ struct Plan: ParsableCommand {
             throw InputError(file: path, "expected a .csv or .jsonl trace or a .json scenario")
         }
         return TraceWorkloadSpec(format: format, path: absolute)
-    }
-
-    static func scenarioJSON(_ scenario: Scenario) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return String(decoding: try encoder.encode(scenario), as: UTF8.self)
     }
 
     static func money(_ x: Double?) -> String { x.map { "$" + JSONText.number($0, decimals: 2) } ?? "no price" }
