@@ -246,28 +246,53 @@ public struct CapacityPlanner: Sendable {
         survivors.sort { ($0.1, $0.0.devices, $0.0.label) < ($1.1, $1.0.devices, $1.0.label) }
         var met: [Evaluation] = []
         var simulations = 0
-        for (i, (c, price)) in survivors.enumerated() {
+        // Simulated in batches of one candidate per core, judged in price order; a batch's
+        // candidates past the `keep`-th that meets are dropped as if never run, so the plan is
+        // the same on any number of cores.
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var next = 0
+        while next < survivors.count {
             if met.count >= keep {
-                evaluations.append(Evaluation(candidate: c, usdPerHour: price,
-                                              rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO")))
-                continue
+                for (c, price) in survivors[next...] {
+                    evaluations.append(Evaluation(candidate: c, usdPerHour: price,
+                                                  rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO")))
+                }
+                break
             }
-            let (summary, misses) = try simulate(c, rate: rate, runner: runner)
-            simulations += 1
-            progress(simulations, survivors.count - i - 1)
-            if misses.isEmpty {
-                let e = Evaluation(candidate: c, usdPerHour: price, rejection: nil, summary: summary)
-                met.append(e)
-                evaluations.append(e)
-            } else {
-                let reason: Reason = summary.overloaded || summary.requestsRejected > 0 ? .throughput : .latency
-                evaluations.append(Evaluation(candidate: c, usdPerHour: price, rejection: (reason, "simulated: " + misses.joined(separator: "; ")),
-                                              summary: summary))
+            let batch = Array(survivors[next..<min(survivors.count, next + width)])
+            let outcomes = Self.parallel(batch.count) { i in try self.simulate(batch[i].0, rate: rate, runner: runner) }
+            for (i, outcome) in outcomes.enumerated() {
+                let (c, price) = batch[i]
+                if met.count >= keep {
+                    evaluations.append(Evaluation(candidate: c, usdPerHour: price,
+                                                  rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO")))
+                    continue
+                }
+                let (summary, misses) = try outcome.get()
+                simulations += 1
+                if misses.isEmpty {
+                    let e = Evaluation(candidate: c, usdPerHour: price, rejection: nil, summary: summary)
+                    met.append(e)
+                    evaluations.append(e)
+                } else {
+                    let reason: Reason = summary.overloaded || summary.requestsRejected > 0 ? .throughput : .latency
+                    evaluations.append(Evaluation(candidate: c, usdPerHour: price, rejection: (reason, "simulated: " + misses.joined(separator: "; ")),
+                                                  summary: summary))
+                }
             }
+            next += batch.count
+            progress(simulations, survivors.count - next)
+        }
+        let winners = met.map(\.candidate)
+        let headrooms = Self.parallel(winners.count) { i in
+            var n = 0
+            let h = try self.headroom(winners[i], from: rate, runner: runner, simulations: &n)
+            return (h, n)
         }
         var choices: [Choice] = []
-        for e in met {
-            let headroom = try self.headroom(e.candidate, from: rate, runner: runner, simulations: &simulations)
+        for (e, outcome) in zip(met, headrooms) {
+            let (headroom, n) = try outcome.get()
+            simulations += n
             let s = e.summary!
             let hours = s.simulatedSeconds / 3600
             let tokens = Double(s.promptTokens + s.outputTokens), outputs = Double(s.outputTokens)
@@ -279,6 +304,13 @@ public struct CapacityPlanner: Sendable {
         }
         evaluations.sort { ($0.usdPerHour ?? .infinity, $0.candidate.label) < ($1.usdPerHour ?? .infinity, $1.candidate.label) }
         return Plan(rate: rate, slo: slo, evaluations: evaluations, choices: choices, simulations: simulations)
+    }
+
+    /// Runs `body(0..<count)` on all cores; results in index order.
+    static func parallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
+        let box = ResultSlots<T>(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { i in box.set(i, Result { try body(i) }) }
+        return (0..<count).map { box.get($0) }
     }
 
     /// The highest rate a configuration serves within the SLO: doubling from `rate` (which it
@@ -314,4 +346,13 @@ public struct CapacityPlanner: Sendable {
         }
         return best.map { (candidate: $0.0, rate: $0.1, usdPerHour: $0.2) }
     }
+}
+
+/// Results written from several threads, read after they finish.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private var slots: [Result<T, any Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<T, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
+    func get(_ i: Int) -> Result<T, any Error> { lock.lock(); defer { lock.unlock() }; return slots[i]! }
 }
