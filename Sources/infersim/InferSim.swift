@@ -11,7 +11,7 @@ struct InferSim: ParsableCommand {
         abstract: "Predict and simulate LLM inference on hardware you do not have to own.",
         version: InferSimVersion.string,
         subcommands: [Predict.self, Explain.self, Profiles.self, ValidateCommand.self, Run.self, BenchExecutor.self,
-                      Simulate.self, Sweep.self, Bench.self, Calibrate.self, ServeTrace.self, Compare.self, Speculate.self, Plan.self]
+                      Simulate.self, Sweep.self, Bench.self, Calibrate.self, ServeTrace.self, Compare.self, Speculate.self, Plan.self, Merge.self]
     )
 
     /// Runs the command; bad input of any kind prints one line on stderr and exits with code 2.

@@ -107,24 +107,34 @@ public struct SweepRunner: Sendable {
     /// Every point with its report, in grid order. An error from a point's run that names the
     /// scenario file is reported with the point's label (`s.json [tp=16]: $.parallelism: …`).
     public func runPoints(file: String, extraAxes: [String: [JSONValue]] = [:], skipBadRows: Bool = false) throws -> [(point: SweepPoint, report: SimulationReport)] {
-        var points = try SweepExpansion.expand(file: file, extraAxes: extraAxes)
+        try runIndexed(file: file, extraAxes: extraAxes, skipBadRows: skipBadRows).results.map { ($0.point, $0.report) }
+    }
+
+    /// The points of `shard` (all points without one) not in `skipping`, with their grid
+    /// indices, and the grid's size.
+    public func runIndexed(file: String, extraAxes: [String: [JSONValue]] = [:], skipBadRows: Bool = false,
+                           shard: SweepShard? = nil, skipping: Set<Int> = []) throws
+        -> (total: Int, results: [(index: Int, point: SweepPoint, report: SimulationReport)]) {
+        var all = try SweepExpansion.expand(file: file, extraAxes: extraAxes)
         if skipBadRows {
-            for i in points.indices { points[i].scenario.workload.skipBadRows() }
+            for i in all.indices { all[i].scenario.workload.skipBadRows() }
         }
-        let results = ResultBox(count: points.count)
+        let chosen = all.indices.filter { (shard?.contains($0) ?? true) && !skipping.contains($0) }
+        let results = ResultBox(count: chosen.count)
         let runner = self.runner
-        let expanded = points
-        DispatchQueue.concurrentPerform(iterations: expanded.count) { i in
-            let result = Result { try runner.run(expanded[i].scenario, file: file) }
+        let points = chosen.map { all[$0] }
+        DispatchQueue.concurrentPerform(iterations: points.count) { i in
+            let result = Result { try runner.run(points[i].scenario, file: file) }
             results.set(i, result)
         }
-        return try points.indices.map { i in
+        let out = try points.indices.map { i in
             do {
-                return (points[i], try results.get(i).get())
+                return (chosen[i], points[i], try results.get(i).get())
             } catch let e as InputError where !points[i].label.isEmpty {
                 throw e.renamingFile { $0 == file ? "\(file) [\(points[i].label)]" : $0 }
             }
         }
+        return (all.count, out)
     }
 }
 

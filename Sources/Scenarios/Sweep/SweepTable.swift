@@ -89,16 +89,23 @@ public struct SweepTable: Sendable {
 
     /// CSV with a header row; axis columns are named by their paths.
     public func renderedCSV() -> String {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        let header = (axes + Self.metrics.map(\.key) + ["skipped_rows"]).map(field).joined(separator: ",")
-        let body = rows.map { r -> String in
-            (r.values.map(\.description) + Self.metrics.map { m in m.key == "overloaded" ? (r.summary.overloaded ? "true" : "false") : m.value(r.summary) }
-                + ["\(r.skippedRows)"])
-                .map(field).joined(separator: ",")
-        }
-        return ([header] + body).joined(separator: "\n") + "\n"
+        ([csvHeader] + rows.map(csvRecord)).joined(separator: "\n") + "\n"
+    }
+
+    /// The CSV header line (no newline).
+    public var csvHeader: String {
+        (axes + Self.metrics.map(\.key) + ["skipped_rows"]).map(Self.csvField).joined(separator: ",")
+    }
+
+    /// One row as a CSV record (no trailing newline; a quoted field may hold one).
+    public func csvRecord(_ r: Row) -> String {
+        (r.values.map(\.description) + Self.metrics.map { m in m.key == "overloaded" ? (r.summary.overloaded ? "true" : "false") : m.value(r.summary) }
+            + ["\(r.skippedRows)"])
+            .map(Self.csvField).joined(separator: ",")
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// A JSON array: one object per point with `"point"` (axis path → value) and the metric keys.

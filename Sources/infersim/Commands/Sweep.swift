@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import HardwareModel
 import Scenarios
@@ -33,6 +34,9 @@ struct Sweep: ParsableCommand {
         return r
     }
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
+    @Option(help: "Run only this worker's share of the points, I/N (I from 0): points whose grid index k has k % N == I. Needs --csv, which then holds a shard file for `infersim merge`.")
+    var shard: String?
+    @Flag(help: "With --shard: keep the points already in the --csv shard file and run only the others.") var resume = false
 
     func run() throws {
         try OutputPaths.check([("--csv", csv)])
@@ -42,15 +46,50 @@ struct Sweep: ParsableCommand {
             extra[path] = values
         }
         let runner = SweepRunner(runner: runner)
-        let results = try runner.runPoints(file: scenario, extraAxes: extra, skipBadRows: skipBadRows)
         let loaded = try Scenario.load(path: scenario)
-        let table = SweepTable(axes: SweepExpansion.axes(of: loaded, extraAxes: extra), results: results)
+        let axisPaths = SweepExpansion.axes(of: loaded, extraAxes: extra)
+        if let shard {
+            try runShard(try SweepShard.parse(shard), runner: runner, extra: extra, axes: axisPaths)
+            return
+        }
+        guard !resume else { throw ValidationError("--resume needs --shard (use --shard 0/1 for a single resumable run)") }
+        let results = try runner.runPoints(file: scenario, extraAxes: extra, skipBadRows: skipBadRows)
+        let table = SweepTable(axes: axisPaths, results: results)
         if let csv {
             let writer = try AtomicFileWriter(path: csv)
             try writer.write(table.renderedCSV())
             try writer.commit()
         }
         print(json ? table.renderedJSON() : table.renderedText(), terminator: "")
+    }
+
+    /// Runs one shard and writes its shard file (keeping, with --resume, the points already there).
+    func runShard(_ shard: SweepShard, runner: SweepRunner, extra: [String: [JSONValue]], axes: [String]) throws {
+        guard let csv else { throw ValidationError("--shard needs --csv FILE for the shard file") }
+        var kept: [Int: String] = [:]
+        if resume, FileManager.default.fileExists(atPath: csv) {
+            let existing = try SweepShardFile.read(csv)
+            guard existing.shard == shard else {
+                throw InputError(file: csv, line: 1, "is shard \(existing.shard), not \(shard); resume a shard from its own file")
+            }
+            kept = existing.records
+        }
+        let (total, results) = try runner.runIndexed(file: scenario, extraAxes: extra, skipBadRows: skipBadRows, shard: shard,
+                                                     skipping: Set(kept.keys))
+        let table = SweepTable(axes: axes, results: results.map { ($0.point, $0.report) })
+        if resume, !kept.isEmpty, let any = try? SweepShardFile.read(csv), any.header != table.csvHeader || any.points != total {
+            throw InputError(file: csv, line: 2, "was written for another sweep (different axes, metrics or number of points); remove it or drop --resume")
+        }
+        var records = kept
+        for (result, row) in zip(results, table.rows) { records[result.index] = table.csvRecord(row) }
+        let file = SweepShardFile(shard: shard, points: total, header: table.csvHeader, records: records)
+        let writer = try AtomicFileWriter(path: csv)
+        try writer.write(file.rendered())
+        try writer.commit()
+        print(json ? table.renderedJSON() : table.renderedText(), terminator: "")
+        if !json {
+            print("shard \(shard): \(records.count) of the \(total) points are in \(csv) (\(results.count) run now, \(kept.count) kept)")
+        }
     }
 
     /// `path=v1,v2` → the path and its values; each value is JSON if it parses as JSON, else a string.
