@@ -3,6 +3,8 @@ import ArgumentParser
 import CostModel
 import Foundation
 import HardwareModel
+import Scenarios
+import ServingMetrics
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,10 +14,25 @@ struct Explain: ParsableCommand {
     @OptionGroup var shape: BatchOptions
     @Flag(help: "Print one JSON object (schema: schemas/explain.schema.json).")
     var json = false
+    @Option(help: "Also draw the device's roofline with the prefill and decode operators as an SVG file.") var plot: String?
 
     func run() throws {
+        try OutputPaths.check([("--plot", plot)])
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         try shape.checkContext(d.model)
+        if let plot {
+            let model = InferenceCostModel(deployment: d)
+            var prefill = StepWorkload(), decode = StepWorkload()
+            for _ in 0..<shape.batch {
+                prefill.addPrefillChunk(tokens: shape.input, contextBefore: 0)
+                decode.addDecode(contextLength: shape.input + 1)
+            }
+            let chart = Plots.roofline(d, prefill: model.breakdown(of: prefill), decode: model.breakdown(of: decode),
+                                       title: "\(d.model.name) on \(d.device.name): batch \(shape.batch), \(shape.input)-token prompts")
+            let writer = try AtomicFileWriter(path: plot)
+            try writer.write(chart.rendered())
+            try writer.commit()
+        }
         print(json ? ExplainReport.json(d, hardware: deployment.hardware, batch: shape.batch, input: shape.input, output: shape.output)
                    : ExplainReport.text(d, batch: shape.batch, input: shape.input, output: shape.output))
     }

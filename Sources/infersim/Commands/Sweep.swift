@@ -34,12 +34,14 @@ struct Sweep: ParsableCommand {
         return r
     }
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
+    @Option(help: "Also draw latency (TTFT and TPOT p99) against throughput over the points as an SVG file, with the scenario's SLO lines.")
+    var plot: String?
     @Option(help: "Run only this worker's share of the points, I/N (I from 0): points whose grid index k has k % N == I. Needs --csv, which then holds a shard file for `infersim merge`.")
     var shard: String?
     @Flag(help: "With --shard: keep the points already in the --csv shard file and run only the others.") var resume = false
 
     func run() throws {
-        try OutputPaths.check([("--csv", csv)])
+        try OutputPaths.check([("--csv", csv), ("--plot", plot)])
         var extra: [String: [JSONValue]] = [:]
         for spec in axes {
             let (path, values) = try Self.parseAxis(spec)
@@ -58,6 +60,12 @@ struct Sweep: ParsableCommand {
         if let csv {
             let writer = try AtomicFileWriter(path: csv)
             try writer.write(table.renderedCSV())
+            try writer.commit()
+        }
+        if let plot {
+            let chart = Plots.latencyThroughput(table, title: "\(loaded.name ?? loaded.model): latency against throughput", slo: loaded.slo)
+            let writer = try AtomicFileWriter(path: plot)
+            try writer.write(chart.rendered())
             try writer.commit()
         }
         print(json ? table.renderedJSON() : table.renderedText(), terminator: "")
