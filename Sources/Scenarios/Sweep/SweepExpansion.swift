@@ -97,7 +97,14 @@ public enum SweepExpansion {
 /// returns their reports in grid order.
 public struct SweepRunner: Sendable {
     public var runner: SimulationRunner
-    public init(runner: SimulationRunner = SimulationRunner()) { self.runner = runner }
+    /// Points run at once: nil for one per core.
+    public var jobs: Int?
+    /// Called (from worker threads, serialised) after each point with (points done, points to run).
+    public var progress: (@Sendable (Int, Int) -> Void)?
+    public init(runner: SimulationRunner = SimulationRunner(), jobs: Int? = nil) {
+        self.runner = runner
+        self.jobs = jobs
+    }
 
     /// - Parameter skipBadRows: skip malformed trace rows at every point (as `simulate --skip-bad-rows`).
     public func run(file: String, extraAxes: [String: [JSONValue]] = [:], skipBadRows: Bool = false) throws -> [(label: String, report: SimulationReport)] {
@@ -123,9 +130,16 @@ public struct SweepRunner: Sendable {
         let results = ResultBox(count: chosen.count)
         let runner = self.runner
         let points = chosen.map { all[$0] }
-        DispatchQueue.concurrentPerform(iterations: points.count) { i in
-            let result = Result { try runner.run(points[i].scenario, file: file) }
-            results.set(i, result)
+        // Workers take the next point from a shared counter, so `jobs` bounds the concurrency.
+        let workers = max(1, min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, points.count))
+        let counter = PointCounter()
+        let progress = self.progress
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = counter.next(below: points.count) {
+                let result = Result { try runner.run(points[i].scenario, file: file) }
+                results.set(i, result)
+                if let progress { counter.finished { progress($0, points.count) } }
+            }
         }
         let out = try points.indices.map { i in
             do {
@@ -145,4 +159,22 @@ final class ResultBox: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ r: Result<SimulationReport, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
     func get(_ i: Int) -> Result<SimulationReport, any Error> { lock.lock(); defer { lock.unlock() }; return slots[i]! }
+}
+
+/// The next point index for a worker, and a serialised count of finished points.
+final class PointCounter: @unchecked Sendable {
+    private var taken = 0
+    private var done = 0
+    private let lock = NSLock()
+    func next(below count: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard taken < count else { return nil }
+        taken += 1
+        return taken - 1
+    }
+    func finished(_ report: (Int) -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        report(done)
+    }
 }

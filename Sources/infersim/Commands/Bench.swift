@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import Scenarios
 import Serving
@@ -18,6 +19,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object (schema: schemas/bench.schema.json).") var json = false
     @Flag(help: "Instead: measure peak RSS of `simulate` on a long Azure-format trace file and a longer trace streamed through a pipe, and the sketch percentiles against exact ones.")
     var memory = false
+    @Flag(help: "Instead: time a 100-point sweep of the built-in quickstart scenario on one core and on every core.")
+    var sweep = false
+    @Option(help: "With --sweep: points of the sweep.") var points = 100
+    @Option(help: "With --sweep: requests per point (the quickstart's own 3,000 by default).") var sweepRequests = 3000
     @Option(help: "With --memory: requests in the trace file.") var fileRequests = 10_000_000
     @Option(help: "With --memory: requests in the streamed trace.") var streamRequests = 100_000_000
     @Option(help: "With --memory: requests of the sketch-versus-exact comparison.") var agreementRequests = 1_000_000
@@ -33,6 +38,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if memory { return try runMemory() }
+        if sweep { return try runSweep() }
         let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace)
         let start = DispatchTime.now().uptimeNanoseconds
         let runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
@@ -65,6 +71,47 @@ struct Bench: ParsableCommand {
         print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
         print("simulated tokens (prompt + output) per wall second: \(String(format: "%.3g", tokens / wall))")
         print("peak RSS (VmHWM): \(rss.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "unavailable")")
+    }
+
+    func runSweep() throws {
+        let catalog = try ProfileCatalog.locate(explicit: nil)
+        guard let (data, _) = catalog.file(ProfileCatalog.quickstartFile) else { throw BenchFailure("the built-in quickstart scenario is missing") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infersim-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/quickstart.json"
+        try data.write(to: URL(fileURLWithPath: file))
+        // Arrival rates 0.5, 1.0, … req/s.
+        guard (2...10_000).contains(points) else { throw ValidationError("--points must be in 2...10000, got \(points)") }
+        let rates = (1...points).map { JSONValue.number(Double($0) / 2) }
+        guard (1...1_000_000).contains(sweepRequests) else { throw ValidationError("--sweep-requests must be in 1...1000000, got \(sweepRequests)") }
+        let axes = ["workload.generator.arrivals.poisson.ratePerSecond": rates, "workload.generator.requests": [JSONValue.number(Double(sweepRequests))]]
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var walls: [Int: Double] = [:]
+        var outputs: [Int: String] = [:]
+        for jobs in [1, cores, 1, cores] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let results = try SweepRunner(runner: SimulationRunner(resolve: ReplicaResolvers.catalog(catalog)), jobs: jobs)
+                .runPoints(file: file, extraAxes: axes)
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            walls[jobs] = min(walls[jobs] ?? .infinity, wall)
+            let csv = SweepTable(axes: axes.keys.sorted(), results: results).renderedCSV()
+            if let previous = outputs[jobs == 1 ? cores : 1], previous != csv { throw BenchFailure("the sweep's table differs between 1 and \(cores) jobs") }
+            outputs[jobs] = csv
+        }
+        let one = walls[1]!, all = walls[cores]!
+        if json {
+            var w = JSONWriter()
+            w.add("points", points)
+            w.add("cores", cores)
+            w.add("wall_s_one_job", one)
+            w.add("wall_s_all_cores", all)
+            w.add("speedup", one / all)
+            print(w.rendered())
+        } else {
+            print("\(points)-point sweep of the quickstart scenario (rates 0.5 to \(JSONText.shortNumber(Double(points) / 2)) req/s), best of 2 alternated runs; tables identical")
+            print("1 job: \(String(format: "%.2f", one)) s; \(cores) jobs: \(String(format: "%.2f", all)) s; speedup \(String(format: "%.2f", one / all))×")
+        }
     }
 
     func runMemory() throws {

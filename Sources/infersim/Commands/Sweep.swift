@@ -36,6 +36,7 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
     @Option(help: "Also draw latency (TTFT and TPOT p99) against throughput over the points as an SVG file, with the scenario's SLO lines.")
     var plot: String?
+    @Option(help: "Points to run at once (default: one per core).") var jobs: Int?
     @Option(help: "Run only this worker's share of the points, I/N (I from 0): points whose grid index k has k % N == I. Needs --csv, which then holds a shard file for `infersim merge`.")
     var shard: String?
     @Flag(help: "With --shard: keep the points already in the --csv shard file and run only the others.") var resume = false
@@ -47,7 +48,9 @@ struct Sweep: ParsableCommand {
             let (path, values) = try Self.parseAxis(spec)
             extra[path] = values
         }
-        let runner = SweepRunner(runner: runner)
+        if let jobs { guard (1...1024).contains(jobs) else { throw ValidationError("--jobs must be in 1...1024, got \(jobs)") } }
+        var runner = SweepRunner(runner: runner, jobs: jobs)
+        runner.progress = Self.progressReporter()
         let loaded = try Scenario.load(path: scenario)
         let axisPaths = SweepExpansion.axes(of: loaded, extraAxes: extra)
         if let shard {
@@ -69,6 +72,19 @@ struct Sweep: ParsableCommand {
             try writer.commit()
         }
         print(json ? table.renderedJSON() : table.renderedText(), terminator: "")
+    }
+
+    /// On a terminal, a progress line on stderr (points done, ETA) rewritten in place; otherwise nothing.
+    static func progressReporter() -> (@Sendable (Int, Int) -> Void)? {
+        guard isatty(2) != 0 else { return nil }
+        let start = DispatchTime.now().uptimeNanoseconds
+        return { done, total in
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let eta = elapsed / Double(done) * Double(total - done)
+            let bar = String(repeating: "#", count: 30 * done / total) + String(repeating: ".", count: 30 - 30 * done / total)
+            let line = done == total ? "\r\u{1B}[K" : "\r\u{1B}[K[\(bar)] \(done)/\(total) points, ETA \(Int(eta.rounded())) s"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     }
 
     /// Runs one shard and writes its shard file (keeping, with --resume, the points already there).
