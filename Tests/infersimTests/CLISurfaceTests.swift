@@ -32,6 +32,7 @@ import TestSupport
         (["explain", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-70b", "--tp", "2", "--json"], "explain"),
         (["explain", "--hardware", "samsung-hbm-pim", "--model", "llama-2-7b", "--pim-placement", "decodeInMemory", "--json"], "explain"),
         (["explain", "--hardware", "xilinx-u280", "--model", "llama-2-7b", "--json"], "explain"),
+        (["explain", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--step", "prefill=512@1024,decode=64@1024", "--json"], "explain-step"),
         (["profiles", "list", "--json"], "profiles-list"),
         (["profiles", "show", "nvidia-h200", "--json"], "profiles-show"),
         (["profiles", "show", "llama-3-8b", "--json"], "profiles-show"),

@@ -64,3 +64,18 @@ import Testing
         }
     }
 }
+
+/// `explain --step`: one mixed step priced on its own, between its parts and their sum.
+@Test func aMixedStepIsPricedBetweenItsPartsAndTheirSum() throws {
+    func ms(_ step: String) throws -> Double {
+        let r = try CLI.run(["explain", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--step", step, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return try #require((o["breakdown"] as? [String: Any])?["time_ms"] as? Double)
+    }
+    let chunk = try ms("prefill=512@1024"), decodes = try ms("decode=64@1024"), mixed = try ms("prefill=512@1024,decode=64@1024")
+    // Sharing one pass over the weights, the mixed step costs more than either part and less than both.
+    #expect(mixed > max(chunk, decodes) && mixed < chunk + decodes, "chunk \(chunk), decodes \(decodes), mixed \(mixed)")
+    let bad = try CLI.run(["explain", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--step", "decode=64"])
+    #expect(bad.status == 2 && bad.stderr.contains("--step: expected decode=B@C"), "\(bad.stderr)")
+}

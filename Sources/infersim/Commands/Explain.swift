@@ -14,10 +14,36 @@ struct Explain: ParsableCommand {
     @OptionGroup var shape: BatchOptions
     @Flag(help: "Print one JSON object (schema: schemas/explain.schema.json).")
     var json = false
+    @Option(help: "Price one arbitrary step instead: comma-separated prefill=S[@C] (a chunk of S tokens after C in the cache) and decode=B@C (B sequences at context C), e.g. prefill=512@1024,decode=64@1024.")
+    var step: String?
     @Option(help: "Also draw the device's roofline with the prefill and decode operators as an SVG file.") var plot: String?
 
     func run() throws {
         try OutputPaths.check([("--plot", plot)])
+        if let step {
+            let (workload, maxContext) = try StepSpec.parse(step)
+            let d = try deployment.makeDeployment(kvTokens: workload.decodeContextTokens + workload.prefillContextTokens)
+            guard maxContext <= d.model.maxContextTokens else {
+                throw InputError(option: "--step", "a context of \(maxContext) tokens exceeds the \(d.model.maxContextTokens) of \(d.model.name)")
+            }
+            let b = InferenceCostModel(deployment: d).breakdown(of: workload)
+            if json {
+                var w = JSONWriter()
+                w.add("hardware", deployment.hardware)
+                w.add("device", d.device.name)
+                w.add("model", d.model.name)
+                w.add("tp", d.tensorParallel)
+                w.add("pp", d.pipelineParallel)
+                w.add("step", step)
+                w.add("ridge_flops_per_byte", ExplainReport.ridgePoint(d))
+                w.addRaw("breakdown", ExplainReport.stepJSON(b, d, description: step))
+                print(w.rendered())
+            } else {
+                print([PredictReport.header(d), "", "Step: \(step) (\(workload.prefillTokens) prefill tokens in \(workload.prefillSequences) chunk(s), \(workload.decodeTokens) decode(s))",
+                       ExplainReport.table(b, d)].joined(separator: "\n"))
+            }
+            return
+        }
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         try shape.checkContext(d.model)
         if let plot {
