@@ -112,8 +112,12 @@ public final class Deployment: Sendable {
     public let tensorParallel: Int
     public let pipelineParallel: Int
     public let precision: Precision
-    /// Link used by tensor-parallel collectives (nil when `tensorParallel == 1`).
+    /// Link used by tensor-parallel collectives (nil when `tensorParallel == 1`): the scale-up
+    /// link inside a node, the scale-out link for a group that spans nodes.
     public let tensorLink: InterconnectProfile?
+    /// For a tensor-parallel group that spans nodes: the scale-up link inside each node and the
+    /// group's ranks per node, so that its all-reduce runs hierarchically (nil otherwise).
+    public let tensorNodeLink: (link: InterconnectProfile, ranksPerNode: Int)?
     /// Link used between pipeline stages (nil when `pipelineParallel == 1`).
     public let pipelineLink: InterconnectProfile?
     /// Link to host memory, for KV swap (nil if the device has none).
@@ -224,6 +228,11 @@ public final class Deployment: Sendable {
             return l
         }
         self.tensorLink = try link(spanning: ranks, what: spatial ? "a layer's chips" : "tensor parallelism")
+        if !spatial, ranks > perNode, perNode > 1, let up = scaleUpLink, ranks % perNode == 0 {
+            self.tensorNodeLink = (up, perNode)
+        } else {
+            self.tensorNodeLink = nil
+        }
         // Stages sit on consecutive devices: they cross nodes once the replica spans more than one node.
         self.pipelineLink = try link(spanning: devices > perNode ? devices : hops + 1, what: spatial ? "the layer pipeline" : "pipeline parallelism")
         self.executionModel = execution

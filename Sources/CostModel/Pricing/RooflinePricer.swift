@@ -9,7 +9,11 @@ import HardwareModel
 /// peak times the class's fraction and its transfer fall-off `b / (b + b½)` (`DeviceClassProfile`).
 ///
 /// Ring all-reduce over `n` devices sends `2(n−1)/n` of the data per device in `2(n−1)`
-/// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message.
+/// latency-bound steps (Patarasuk & Yuan, JPDC 2009); a pipeline transfer is one message. A
+/// tensor-parallel group that spans nodes (`g` ranks in each of `m` nodes) all-reduces
+/// hierarchically, as NCCL does: a reduce-scatter inside each node on the scale-up link, a ring
+/// all-reduce of each rank's `1/g` share across the nodes on the scale-out link (each rank on
+/// its own NIC), and an all-gather inside each node.
 public struct RooflinePricer: ExecutionPricer {
     public init() {}
 
@@ -46,7 +50,17 @@ public struct RooflinePricer: ExecutionPricer {
             return .zero
         }
         let time: Seconds
-        if op.kind == .allReduce {
+        if op.kind == .allReduce, let (up, g) = d.tensorNodeLink {
+            let bytes = op.communicationBytes.value
+            let ranks = Double(g), nodes = n / Double(g)
+            let upRate = up.bandwidthBytesPerSecondPerDirection * up.achievableFraction
+            let outRate = link.bandwidthBytesPerSecondPerDirection * link.achievableFraction
+            // Reduce-scatter and all-gather inside the node: (g−1) steps of bytes/g each, twice.
+            let inside = 2 * ((ranks - 1) * up.latencySeconds + (ranks - 1) / ranks * bytes / upRate)
+            // Ring all-reduce of bytes/g across the nodes.
+            let across = 2 * (nodes - 1) * link.latencySeconds + 2 * (nodes - 1) / nodes * (bytes / ranks) / outRate
+            time = Seconds(inside + across)
+        } else if op.kind == .allReduce {
             let steps = 2 * (n - 1)
             time = Seconds(steps * link.latencySeconds
                 + steps / n * op.communicationBytes.value / (link.bandwidthBytesPerSecondPerDirection * link.achievableFraction))
