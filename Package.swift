@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // Executor: layer 2
-        .target(name: "CPUExecutor", dependencies: ["GGUF"], swiftSettings: nativeFlags),
+        .target(name: "CPUExecutor", dependencies: ["Diagnostics", "GGUF"], swiftSettings: nativeFlags),
         // Layer 3
         .target(name: "Scenarios", dependencies: ["Diagnostics", "Serving", "ServingMetrics", "CostModel", "HardwareModel", "BundledResources"]),
         .target(name: "Validation", dependencies: [

@@ -89,10 +89,17 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     /// One line: control characters from the input (a newline inside a quoted value) are escaped.
     public var description: String {
         let location = self.location
-        let line = location.isEmpty ? "\(file): \(message)" : "\(file): \(location): \(message)"
-        guard line.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return line }
+        return (location.isEmpty ? "\(file): \(message)" : "\(file): \(location): \(message)").escapingControlCharacters
+    }
+}
+
+extension String {
+    /// The text on one line: newlines, tabs and other control characters written as escapes
+    /// (`\n`, `\t`, `\u{1}`), for messages that quote names read from an input file.
+    public var escapingControlCharacters: String {
+        guard unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return self }
         var out = ""
-        for c in line.unicodeScalars {
+        for c in unicodeScalars {
             switch c {
             case "\n": out += "\\n"
             case "\r": out += "\\r"

@@ -55,7 +55,11 @@ public indirect enum GGUFError: Error, Equatable, Sendable, CustomStringConverti
         return self
     }
 
-    public var description: String {
+    /// One line: names and keys read from the file are quoted as they are, so control characters
+    /// in them (a newline inside a tensor name) are escaped here.
+    public var description: String { rawDescription.escapingControlCharacters }
+
+    var rawDescription: String {
         switch self {
         case .fileNotFound(let path):
             return "GGUF: file not found: \(path)"

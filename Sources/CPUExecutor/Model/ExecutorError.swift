@@ -1,3 +1,4 @@
+import Diagnostics
 /// Everything that can go wrong loading a model or running it, each case saying where.
 public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The GGUF file lacks a tensor the architecture needs.
@@ -28,7 +29,10 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     /// or overflow float32.
     case nonFiniteLogits(row: Int)
 
-    public var description: String {
+    /// One line: names read from the file are quoted as they are, with control characters escaped.
+    public var description: String { rawDescription.escapingControlCharacters }
+
+    var rawDescription: String {
         switch self {
         case .missingTensor(let name): return "model is missing tensor '\(name)'"
         case .unsupportedTensorType(let name, let type): return "tensor '\(name)' has unsupported type \(type)"

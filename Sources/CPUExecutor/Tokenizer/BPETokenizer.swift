@@ -1,3 +1,4 @@
+import Diagnostics
 import GGUF
 
 /// GPT-2-style byte-level BPE tokenizer built from a GGUF file's `tokenizer.ggml.*` metadata.
@@ -315,7 +316,10 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     /// A `tokenizer.*` key is missing or has the wrong shape.
     case invalidMetadata(key: String, reason: String)
 
-    public var description: String {
+    /// One line: names read from the file are quoted as they are, with control characters escaped.
+    public var description: String { rawDescription.escapingControlCharacters }
+
+    var rawDescription: String {
         switch self {
         case .unsupportedModel(let m):
             return "Tokenizer: tokenizer.ggml.model is \"\(m)\"; only \"gpt2\" (byte-level BPE) is supported"
