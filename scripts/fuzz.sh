@@ -8,7 +8,7 @@
 # that kind (profiles, models, scenarios, trace heads, a tiny GGUF) plus Fuzz/corpus/TARGET
 # and Fuzz/regressions/TARGET; what libFuzzer finds goes to .build-fuzz/corpus/TARGET. A crash is
 # saved to .build-fuzz/crashes/ and fails the script; add it to Fuzz/regressions/TARGET so the
-# corpus replay test (FuzzRegressionTests) keeps it fixed. CI runs `--seconds 60`; the long run
+# corpus replay test (FuzzRegressionTests) keeps it fixed. CI runs `--runs 50000` (deterministic with the fixed seed); the long run
 # quoted in the README is `--runs 1000000`. libFuzzer's seed is fixed (default 1) so that a run
 # can be repeated.
 set -euo pipefail
