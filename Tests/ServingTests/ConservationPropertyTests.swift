@@ -43,32 +43,41 @@ func randomScenario(seed: UInt64) -> (ClusterConfiguration, [RequestSpec]) {
     return (config, requests)
 }
 
+/// The books every run keeps: each request arrives, and completes (with exactly its tokens, in
+/// time order) or is rejected, once; no replica holds more KV than it has, and none holds any at
+/// the end; a replica's steps never overlap or go back in time.
+func expectConserved(_ outcome: SimulationOutcome, _ run: RecordingRecorder, _ requests: [RequestSpec], _ context: String,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(outcome.arrived == requests.count, "\(context)", sourceLocation: sourceLocation)
+    #expect(run.completions.count + run.rejections.count == requests.count, "\(context)", sourceLocation: sourceLocation)
+    let ids = run.completions.map(\.id) + run.rejections.map(\.id)
+    #expect(Set(ids).count == requests.count, "\(context): a request was reported twice or never", sourceLocation: sourceLocation)
+    for done in run.completions {
+        let spec = requests[done.id]
+        #expect(done.outputTokens == spec.outputTokens && done.promptTokens == spec.promptTokens, "\(context)", sourceLocation: sourceLocation)
+        #expect(done.arrival == spec.arrival && done.scheduled >= done.arrival, "\(context)", sourceLocation: sourceLocation)
+        #expect(done.firstToken > done.scheduled && done.completion >= done.firstToken, "\(context)", sourceLocation: sourceLocation)
+    }
+    for replica in outcome.replicas {
+        #expect(replica.kvCache.peakUsedBlocks <= replica.kvCache.totalBlocks, "\(context)", sourceLocation: sourceLocation)
+        #expect(replica.finalPinnedBlocks == 0, "\(context): KV still held at the end", sourceLocation: sourceLocation)
+    }
+    var lastEnd: [Int: SimInstant] = [:]
+    for step in run.steps {
+        #expect(step.start >= lastEnd[step.replica, default: .zero], "\(context)", sourceLocation: sourceLocation)
+        lastEnd[step.replica] = step.start + step.duration
+    }
+}
+
 @Test func everyRequestCompletesOrIsRejectedAndKVReturnsToZero() throws {
     var preempted = 0, rejected = 0, completed = 0
     for seed in UInt64(0)..<120 {
         let (config, requests) = randomScenario(seed: seed)
         let (outcome, run) = try simulate(config, requests)
         let context = "seed \(seed): \(config.scheduler.kind) \(config.kvCache.kind) \(config.kvCache.preemption)"
-        #expect(outcome.arrived == requests.count, "\(context)")
-        #expect(run.completions.count + run.rejections.count == requests.count, "\(context)")
-        let ids = run.completions.map(\.id) + run.rejections.map(\.id)
-        #expect(Set(ids).count == requests.count, "\(context): a request was reported twice or never")
-        for done in run.completions {
-            let spec = requests[done.id]
-            #expect(done.outputTokens == spec.outputTokens && done.promptTokens == spec.promptTokens, "\(context)")
-            #expect(done.arrival == spec.arrival && done.scheduled >= done.arrival, "\(context)")
-            #expect(done.firstToken > done.scheduled && done.completion >= done.firstToken, "\(context)")
-        }
+        expectConserved(outcome, run, requests, context)
         for replica in outcome.replicas {
-            #expect(replica.kvCache.peakUsedBlocks <= replica.kvCache.totalBlocks, "\(context)")
-            #expect(replica.finalPinnedBlocks == 0, "\(context): KV still held at the end")
             #expect(replica.statistics.decodeTokens + replica.statistics.prefillTokens > 0 || replica.statistics.steps == 0)
-        }
-        // Steps of one replica never overlap and never go back in time.
-        var lastEnd: [Int: SimInstant] = [:]
-        for step in run.steps {
-            #expect(step.start >= lastEnd[step.replica, default: .zero], "\(context)")
-            lastEnd[step.replica] = step.start + step.duration
         }
         // Tokens: every completed request's output was produced exactly once per token,
         // except tokens recomputed after a preemption (which are prefill, not decode).

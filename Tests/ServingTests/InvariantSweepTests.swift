@@ -85,24 +85,7 @@ import Testing
                         && a.priority == b.priority, "\(context): request \(b.id) read back differently")
             }
             let (outcome, run) = try simulate(config, requests)
-            #expect(outcome.arrived == requests.count, "\(context)")
-            #expect(run.completions.count + run.rejections.count == requests.count, "\(context)")
-            #expect(Set(run.completions.map(\.id) + run.rejections.map(\.id)).count == requests.count, "\(context)")
-            for done in run.completions {
-                let spec = requests[done.id]
-                #expect(done.outputTokens == spec.outputTokens && done.promptTokens == spec.promptTokens, "\(context)")
-                #expect(done.arrival == spec.arrival && done.scheduled >= done.arrival, "\(context)")
-                #expect(done.firstToken > done.scheduled && done.completion >= done.firstToken, "\(context)")
-            }
-            for replica in outcome.replicas {
-                #expect(replica.kvCache.peakUsedBlocks <= replica.kvCache.totalBlocks, "\(context)")
-                #expect(replica.finalPinnedBlocks == 0, "\(context): KV still held at the end")
-            }
-            var lastEnd: [Int: SimInstant] = [:]
-            for step in run.steps {
-                #expect(step.start >= lastEnd[step.replica, default: .zero], "\(context)")
-                lastEnd[step.replica] = step.start + step.duration
-            }
+            expectConserved(outcome, run, requests, context)
             // The request table never holds more slots than requests.
             #expect(outcome.peakInFlight <= requests.count, "\(context)")
             seen.insert("\(config.scheduler.kind) \(config.kvCache.kind) \(format)")

@@ -250,13 +250,14 @@ public struct CapacityPlanner: Sendable {
         // candidates past the `keep`-th that meets are dropped as if never run, so the plan is
         // the same on any number of cores.
         let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        func tooExpensive(_ c: Candidate, _ price: Double) -> Evaluation {
+            Evaluation(candidate: c, usdPerHour: price,
+                       rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO"))
+        }
         var next = 0
         while next < survivors.count {
             if met.count >= keep {
-                for (c, price) in survivors[next...] {
-                    evaluations.append(Evaluation(candidate: c, usdPerHour: price,
-                                                  rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO")))
-                }
+                for (c, price) in survivors[next...] { evaluations.append(tooExpensive(c, price)) }
                 break
             }
             let batch = Array(survivors[next..<min(survivors.count, next + width)])
@@ -264,8 +265,7 @@ public struct CapacityPlanner: Sendable {
             for (i, outcome) in outcomes.enumerated() {
                 let (c, price) = batch[i]
                 if met.count >= keep {
-                    evaluations.append(Evaluation(candidate: c, usdPerHour: price,
-                                                  rejection: (.cost, "costs \(JSONText.number(price, decimals: 2)) $/h; \(keep) cheaper configurations meet the SLO")))
+                    evaluations.append(tooExpensive(c, price))
                     continue
                 }
                 let (summary, misses) = try outcome.get()
@@ -308,7 +308,7 @@ public struct CapacityPlanner: Sendable {
 
     /// Runs `body(0..<count)` on all cores; results in index order.
     static func parallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
-        let box = ResultSlots<T>(count: count)
+        let box = ResultBox<T>(count: count)
         DispatchQueue.concurrentPerform(iterations: count) { i in box.set(i, Result { try body(i) }) }
         return (0..<count).map { box.get($0) }
     }
@@ -348,11 +348,3 @@ public struct CapacityPlanner: Sendable {
     }
 }
 
-/// Results written from several threads, read after they finish.
-final class ResultSlots<T: Sendable>: @unchecked Sendable {
-    private var slots: [Result<T, any Error>?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<T, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
-    func get(_ i: Int) -> Result<T, any Error> { lock.lock(); defer { lock.unlock() }; return slots[i]! }
-}

@@ -127,7 +127,7 @@ public struct SweepRunner: Sendable {
             for i in all.indices { all[i].scenario.workload.skipBadRows() }
         }
         let chosen = all.indices.filter { (shard?.contains($0) ?? true) && !skipping.contains($0) }
-        let results = ResultBox(count: chosen.count)
+        let results = ResultBox<SimulationReport>(count: chosen.count)
         let runner = self.runner
         let points = chosen.map { all[$0] }
         // Workers take the next point from a shared counter, so `jobs` bounds the concurrency.
@@ -152,13 +152,13 @@ public struct SweepRunner: Sendable {
     }
 }
 
-/// Results written by concurrent workers, one slot each, under a lock.
-final class ResultBox: @unchecked Sendable {
-    private var slots: [Result<SimulationReport, any Error>?]
+/// Results written by concurrent workers, one slot each, under a lock; read after they finish.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private var slots: [Result<T, any Error>?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<SimulationReport, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
-    func get(_ i: Int) -> Result<SimulationReport, any Error> { lock.lock(); defer { lock.unlock() }; return slots[i]! }
+    func set(_ i: Int, _ r: Result<T, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
+    func get(_ i: Int) -> Result<T, any Error> { lock.lock(); defer { lock.unlock() }; return slots[i]! }
 }
 
 /// The next point index for a worker, and a serialised count of finished points.

@@ -167,6 +167,21 @@ struct Plan: ParsableCommand {
         return out.hasSuffix("\n") ? String(out.dropLast()) : out
     }
 
+    /// A candidate's configuration and price, the leading fields of both `choices` and `rejected`.
+    static func candidateJSON(_ e: CapacityPlanner.Evaluation, devices: Bool) -> JSONWriter {
+        var o = JSONWriter()
+        o.add("configuration", e.candidate.label)
+        o.add("hardware", e.candidate.hardware)
+        o.add("tp", e.candidate.tp)
+        o.add("pp", e.candidate.pp)
+        o.add("replicas", e.candidate.replicas)
+        if devices { o.add("devices", e.candidate.devices) }
+        o.add("max_batch_size", e.candidate.maxBatchSize)
+        o.add("scheduler", e.candidate.scheduler.rawValue)
+        o.add("usd_per_hour", e.usdPerHour)
+        return o
+    }
+
     static func renderedJSON(_ plan: CapacityPlanner.Plan, planner: CapacityPlanner, priceFile: String) -> String {
         var w = JSONWriter()
         w.add("model", planner.model)
@@ -178,16 +193,7 @@ struct Plan: ParsableCommand {
         w.add("simulations", plan.simulations)
         w.add("prices", priceFile)
         w.addRaw("choices", JSONWriter.array(plan.choices.map { c in
-            var o = JSONWriter()
-            o.add("configuration", c.evaluation.candidate.label)
-            o.add("hardware", c.evaluation.candidate.hardware)
-            o.add("tp", c.evaluation.candidate.tp)
-            o.add("pp", c.evaluation.candidate.pp)
-            o.add("replicas", c.evaluation.candidate.replicas)
-            o.add("devices", c.evaluation.candidate.devices)
-            o.add("max_batch_size", c.evaluation.candidate.maxBatchSize)
-            o.add("scheduler", c.evaluation.candidate.scheduler.rawValue)
-            o.add("usd_per_hour", c.evaluation.usdPerHour)
+            var o = candidateJSON(c.evaluation, devices: true)
             o.add("usd_per_million_tokens", c.usdPerMillionTokens)
             o.add("usd_per_million_output_tokens", c.usdPerMillionOutputTokens)
             o.add("headroom_rate_per_s", c.headroomRate)
@@ -197,15 +203,7 @@ struct Plan: ParsableCommand {
             return o.rendered(indent: "  ")
         }))
         w.addRaw("rejected", JSONWriter.array(plan.evaluations.filter { $0.rejection != nil }.map { e in
-            var o = JSONWriter()
-            o.add("configuration", e.candidate.label)
-            o.add("hardware", e.candidate.hardware)
-            o.add("tp", e.candidate.tp)
-            o.add("pp", e.candidate.pp)
-            o.add("replicas", e.candidate.replicas)
-            o.add("max_batch_size", e.candidate.maxBatchSize)
-            o.add("scheduler", e.candidate.scheduler.rawValue)
-            o.add("usd_per_hour", e.usdPerHour)
+            var o = candidateJSON(e, devices: false)
             o.add("reason", e.rejection!.reason.rawValue)
             o.add("detail", e.rejection!.detail)
             o.add("simulated", e.simulated)

@@ -90,18 +90,18 @@ struct Sweep: ParsableCommand {
     /// Runs one shard and writes its shard file (keeping, with --resume, the points already there).
     func runShard(_ shard: SweepShard, runner: SweepRunner, extra: [String: [JSONValue]], axes: [String]) throws {
         guard let csv else { throw ValidationError("--shard needs --csv FILE for the shard file") }
-        var kept: [Int: String] = [:]
+        var existing: SweepShardFile?
         if resume, FileManager.default.fileExists(atPath: csv) {
-            let existing = try SweepShardFile.read(csv)
-            guard existing.shard == shard else {
-                throw InputError(file: csv, line: 1, "is shard \(existing.shard), not \(shard); resume a shard from its own file")
+            existing = try SweepShardFile.read(csv)
+            guard existing!.shard == shard else {
+                throw InputError(file: csv, line: 1, "is shard \(existing!.shard), not \(shard); resume a shard from its own file")
             }
-            kept = existing.records
         }
+        let kept = existing?.records ?? [:]
         let (total, results) = try runner.runIndexed(file: scenario, extraAxes: extra, skipBadRows: skipBadRows, shard: shard,
                                                      skipping: Set(kept.keys))
         let table = SweepTable(axes: axes, results: results.map { ($0.point, $0.report) })
-        if resume, !kept.isEmpty, let any = try? SweepShardFile.read(csv), any.header != table.csvHeader || any.points != total {
+        if let existing, !kept.isEmpty, existing.header != table.csvHeader || existing.points != total {
             throw InputError(file: csv, line: 2, "was written for another sweep (different axes, metrics or number of points); remove it or drop --resume")
         }
         var records = kept

@@ -36,13 +36,17 @@ struct MemoryBench {
     func run(progress: (String) -> Void) throws -> Outcome {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infersim-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var slots: [Int?] = []
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            for slot in slots { PartialFiles.unregister(slot) }
+        }
 
         // 1. A trace file of `fileRequests` rows.
         let fileBench = TraceScaleBenchmark(requests: fileRequests)
         let tracePath = dir + "/trace.csv"
         progress("writing a \(fileRequests)-request Azure-format trace to \(tracePath)")
-        try write(fileBench, to: tracePath)
+        try write(fileBench, to: tracePath, slots: &slots)
         let traceBytes = (try FileManager.default.attributesOfItem(atPath: tracePath)[.size] as? Int) ?? 0
         progress("simulating it (a child process)")
         let fileRun = try simulate(fileBench, trace: tracePath, in: dir, name: "file", feed: nil)
@@ -58,7 +62,7 @@ struct MemoryBench {
         // 3. Sketch against exact percentiles on one run.
         let small = TraceScaleBenchmark(requests: agreementRequests)
         let smallPath = dir + "/agreement.csv"
-        try write(small, to: smallPath)
+        try write(small, to: smallPath, slots: &slots)
         progress("comparing sketch and exact percentiles on \(agreementRequests) requests")
         let scenario = try StrictJSON.decode(Scenario.self, from: Data(small.scenarioJSON(tracePath: smallPath).utf8), file: "bench")
         var sketchRunner = SimulationRunner()
@@ -74,9 +78,10 @@ struct MemoryBench {
                        stream: streamRun, agreement: agreement)
     }
 
-    func write(_ bench: TraceScaleBenchmark, to path: String) throws {
+    func write(_ bench: TraceScaleBenchmark, to path: String, slots: inout [Int?]) throws {
         guard let f = fopen(path, "wb") else { throw BenchFailure("cannot create \(path): \(String(cString: strerror(errno)))") }
-        PartialFiles.register(path)
+        // Removed on SIGINT/SIGTERM until the run's directory is removed (`run`'s defer).
+        slots.append(PartialFiles.register(path))
         let ok = bench.write(to: f)
         guard fclose(f) == 0, ok else { throw BenchFailure("writing \(path) failed (disk full?)") }
     }
