@@ -133,10 +133,11 @@ extension TimelineBins {
     /// The timeline as CSV text, one row per bin (header `csvHeader`).
     public func renderedCSV() -> String {
         var out = Self.csvHeader
-        for (i, b) in bins.enumerated() {
+        for (i, bin) in bins.enumerated() {
+            let b = bin.step
             let start = Double(Int64(i) * width.nanoseconds) * 1e-9
             let end = Double(Int64(i + 1) * width.nanoseconds) * 1e-9
-            out += "\(JSONText.number(start, decimals: 3)),\(JSONText.number(end, decimals: 3)),\(b.arrivals),\(b.completions),\(b.steps),"
+            out += "\(JSONText.number(start, decimals: 3)),\(JSONText.number(end, decimals: 3)),\(bin.arrivals),\(bin.completions),\(b.steps),"
             out += "\(JSONText.number(Double(b.busyNanoseconds) * 1e-9, decimals: 6)),\(JSONText.number(b.batchSizeMean, decimals: 3)),\(b.batchSizeMax),"
             out += "\(b.prefillTokens),\(b.decodeTokens),\(JSONText.number(b.kvUtilizationMean, decimals: 4)),\(JSONText.number(b.kvUtilizationMax, decimals: 4)),"
             out += "\(JSONText.number(b.energyJoules, decimals: 3))\n"

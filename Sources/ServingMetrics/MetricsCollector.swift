@@ -7,7 +7,10 @@ import DiscreteEvent
 /// - `recordArrival(at:)` when a request arrives (counts arrivals and the arrival window),
 /// - `record(_:)` when a request completes (its `RequestTimeline`),
 /// - `reject(id:reason:)` when a request is refused,
-/// - `recordStep(at:duration:…)` after every batch step of every replica.
+/// - `recordStep(at:duration:…)` after every batch step of every replica, for what depends on
+///   when steps ran: inter-token latency and the timeline bins.
+/// Step totals (steps, busy time, batch sizes, energy, KV utilisation) are not kept here: each
+/// replica keeps its own `StepTotals`, and `summary(steps:…)` takes their sum.
 ///
 /// Storage depends on `percentiles`:
 /// - `.sketch` (what `simulate` uses): every request latency goes to a `LatencyHistogram`, a
@@ -60,15 +63,6 @@ public struct MetricsCollector: Sendable {
     public private(set) var cachedPromptTokens = 0
     public private(set) var preemptions = 0
 
-    public private(set) var steps = 0
-    public private(set) var busyNanoseconds: Int64 = 0
-    private var batchSizeSum = 0
-    public private(set) var batchSizeMax = 0
-    private var kvUtilizationTimeProduct = 0.0
-    public private(set) var kvUtilizationMax = 0.0
-    public private(set) var energyJoules = 0.0
-    public private(set) var prefillTokensProcessed = 0
-    public private(set) var decodeTokensProcessed = 0
     public private(set) var lastStepEnd: SimInstant?
     public private(set) var interTokenLatency = LatencyHistogram()
     public private(set) var timeline: TimelineBins
@@ -158,40 +152,23 @@ public struct MetricsCollector: Sendable {
     /// Records one batch step of one replica: it started at `start` and took `duration`.
     ///
     /// Every request that decoded a token in the step sees an inter-token latency of
-    /// `duration`: the ITL histogram gets `duration` with weight `decodeTokens`.
-    /// KV utilisation is `kvBlocksUsed / kvBlocksTotal` during the step, weighted by `duration`.
+    /// `duration`: the ITL histogram gets `duration` with weight `decodeTokens`. The step also
+    /// goes to the timeline bin of its start; the run's totals are the replicas' (`summary(steps:)`).
     /// - Complexity: O(1) amortised.
     public mutating func recordStep(at start: SimInstant, duration: SimDuration, batchSize: Int, prefillTokens: Int,
-                                    decodeTokens: Int, kvBlocksUsed: Int, kvBlocksTotal: Int, energyJoules: Double = 0) {
-        let d = duration.nanoseconds
-        let utilization = kvBlocksTotal > 0 ? Double(kvBlocksUsed) / Double(kvBlocksTotal) : 0
-        steps += 1
-        busyNanoseconds += d
-        batchSizeSum += batchSize
-        batchSizeMax = max(batchSizeMax, batchSize)
-        kvUtilizationTimeProduct += utilization * Double(d)
-        kvUtilizationMax = max(kvUtilizationMax, utilization)
-        self.energyJoules += energyJoules
-        prefillTokensProcessed += prefillTokens
-        decodeTokensProcessed += decodeTokens
+                                    decodeTokens: Int, kvUtilization: Double, energyJoules: Double = 0) {
         let end = start + duration
         if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
         interTokenLatency.add(duration, weight: decodeTokens)
         timeline.withBin(at: start) { bin in
-            bin.steps += 1
-            bin.busyNanoseconds += d
-            bin.batchSizeSum += batchSize
-            bin.batchSizeMax = max(bin.batchSizeMax, batchSize)
-            bin.prefillTokens += prefillTokens
-            bin.decodeTokens += decodeTokens
-            bin.kvUtilizationTimeProduct += utilization * Double(d)
-            bin.kvUtilizationMax = max(bin.kvUtilizationMax, utilization)
-            bin.energyJoules += energyJoules
+            bin.step.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+                         energyJoules: energyJoules, kvUtilization: kvUtilization)
         }
     }
 
     /// Summarises the run.
     /// - Parameters:
+    ///   - steps: the run's step totals, summed over its replicas.
     ///   - slo: targets for goodput (none: every completed request counts).
     ///   - replicas: number of replicas, for the busy fraction.
     ///   - endedAt: the simulated end of the run; defaults to the last completion or step end.
@@ -204,7 +181,7 @@ public struct MetricsCollector: Sendable {
     ///   from the samples); with `.sketch`, goodput was counted against the collector's `slo` as
     ///   requests completed, and `slo` must be that one.
     /// - Complexity: O(n log n) in completed requests with `.exact` (sorting); O(1) in them with `.sketch`.
-    public func summary(slo: ServiceLevelObjectives? = nil, replicas: Int = 1, endedAt: SimInstant? = nil,
+    public func summary(steps: StepTotals, slo: ServiceLevelObjectives? = nil, replicas: Int = 1, endedAt: SimInstant? = nil,
                         overloadRule: OverloadRule = OverloadRule(), idlePowerWatts: Double = 0) -> MetricsSummary {
         let slo = slo ?? self.slo
         let end = endedAt ?? max(lastCompletion ?? .zero, lastStepEnd ?? .zero, lastArrival ?? .zero)
@@ -245,14 +222,14 @@ public struct MetricsCollector: Sendable {
         s.slo = slo
         s.requestsMeetingSLO = good
         s.goodputRequestsPerSecond = perSecond(Double(good))
-        s.batchSizeMean = steps > 0 ? Double(batchSizeSum) / Double(steps) : 0
-        s.batchSizeMax = batchSizeMax
-        s.steps = steps
-        s.kvUtilizationMean = busyNanoseconds > 0 ? kvUtilizationTimeProduct / Double(busyNanoseconds) : 0
-        s.kvUtilizationMax = kvUtilizationMax
-        s.busyFraction = seconds > 0 ? Double(busyNanoseconds) * 1e-9 / (seconds * Double(max(replicas, 1))) : 0
-        let idleSeconds = max(0, seconds * Double(max(replicas, 1)) - Double(busyNanoseconds) * 1e-9)
-        s.stepEnergyJoules = energyJoules
+        s.batchSizeMean = steps.batchSizeMean
+        s.batchSizeMax = steps.batchSizeMax
+        s.steps = steps.steps
+        s.kvUtilizationMean = steps.kvUtilizationMean
+        s.kvUtilizationMax = steps.kvUtilizationMax
+        s.busyFraction = seconds > 0 ? Double(steps.busyNanoseconds) * 1e-9 / (seconds * Double(max(replicas, 1))) : 0
+        let idleSeconds = max(0, seconds * Double(max(replicas, 1)) - Double(steps.busyNanoseconds) * 1e-9)
+        s.stepEnergyJoules = steps.energyJoules
         s.idleEnergyJoules = idlePowerWatts * idleSeconds
         s.energyJoules = s.stepEnergyJoules + s.idleEnergyJoules
         s.energyJoulesPerOutputToken = outputTokens > 0 ? s.energyJoules / Double(outputTokens) : 0

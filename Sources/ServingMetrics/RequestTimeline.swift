@@ -35,9 +35,11 @@ public struct RequestTimeline: Hashable, Sendable {
     public var cachedPromptTokens: Int
     /// Which replica served it (0 for a single replica).
     public var replica: Int
+    /// Its priority class (0 is the most urgent).
+    public var priority: Int
 
     public init(id: Int, arrival: SimInstant, scheduled: SimInstant, firstToken: SimInstant, completion: SimInstant,
-                promptTokens: Int, outputTokens: Int, preemptions: Int = 0, cachedPromptTokens: Int = 0, replica: Int = 0) {
+                promptTokens: Int, outputTokens: Int, preemptions: Int = 0, cachedPromptTokens: Int = 0, replica: Int = 0, priority: Int = 0) {
         precondition(arrival <= scheduled && scheduled <= firstToken && firstToken <= completion,
                      "request \(id): instants must satisfy arrival <= scheduled <= firstToken <= completion")
         precondition(outputTokens >= 1 && promptTokens >= 0 && cachedPromptTokens >= 0 && preemptions >= 0,
@@ -52,6 +54,7 @@ public struct RequestTimeline: Hashable, Sendable {
         self.preemptions = preemptions
         self.cachedPromptTokens = cachedPromptTokens
         self.replica = replica
+        self.priority = priority
     }
 
     /// TTFT `= firstToken − arrival`.

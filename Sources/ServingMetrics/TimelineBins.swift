@@ -44,39 +44,17 @@ public struct TimelineBins: Hashable, Sendable {
     }
 }
 
-/// What happened in one time bin.
+/// What happened in one time bin: the steps that started in it, arrivals and completions.
 public struct TimelineBin: Hashable, Sendable {
-    public var steps = 0
-    public var busyNanoseconds: Int64 = 0
-    public var batchSizeSum = 0
-    public var batchSizeMax = 0
-    public var prefillTokens = 0
-    public var decodeTokens = 0
-    /// `Σ (kvBlocksUsed / kvBlocksTotal) · stepDuration`, in nanoseconds.
-    public var kvUtilizationTimeProduct: Double = 0
-    public var kvUtilizationMax: Double = 0
-    public var energyJoules: Double = 0
+    public var step = StepTotals()
     public var arrivals = 0
     public var completions = 0
 
     public init() {}
 
     mutating func merge(_ o: TimelineBin) {
-        steps += o.steps
-        busyNanoseconds += o.busyNanoseconds
-        batchSizeSum += o.batchSizeSum
-        batchSizeMax = max(batchSizeMax, o.batchSizeMax)
-        prefillTokens += o.prefillTokens
-        decodeTokens += o.decodeTokens
-        kvUtilizationTimeProduct += o.kvUtilizationTimeProduct
-        kvUtilizationMax = max(kvUtilizationMax, o.kvUtilizationMax)
-        energyJoules += o.energyJoules
+        step.merge(o.step)
         arrivals += o.arrivals
         completions += o.completions
     }
-
-    /// Mean batch size over the bin's steps (0 if none).
-    public var batchSizeMean: Double { steps > 0 ? Double(batchSizeSum) / Double(steps) : 0 }
-    /// Busy-time-weighted mean KV utilisation (0 if idle).
-    public var kvUtilizationMean: Double { busyNanoseconds > 0 ? kvUtilizationTimeProduct / Double(busyNanoseconds) : 0 }
 }

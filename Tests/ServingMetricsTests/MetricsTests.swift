@@ -96,28 +96,38 @@ func referenceQuantile(_ values: [Int64], _ p: Double) -> Double {
     #expect(small.percentile(0.5)?.nanoseconds == 3 && small.percentile(1)?.nanoseconds == 255)
 }
 
+/// Records a step in the collector (its time-resolved views) and in the run's totals, as a replica does.
+func recordStep(_ c: inout MetricsCollector, _ totals: inout StepTotals, at start: SimInstant, duration: SimDuration,
+                batchSize: Int, prefillTokens: Int, decodeTokens: Int, kvUtilization: Double, energyJoules: Double) {
+    c.recordStep(at: start, duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+                 kvUtilization: kvUtilization, energyJoules: energyJoules)
+    totals.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+               energyJoules: energyJoules, kvUtilization: kvUtilization)
+}
+
 /// Two requests and three steps, every number worked out by hand.
-func handBuiltCollector() -> MetricsCollector {
+func handBuiltCollector() -> (collector: MetricsCollector, steps: StepTotals) {
     var c = MetricsCollector(expectedRequests: 4)
+    var t = StepTotals()
     for ms: Int64 in [0, 500, 900] { c.recordArrival(at: at(ms)) }
     c.record(RequestTimeline(id: 0, arrival: at(0), scheduled: at(0), firstToken: at(200), completion: at(1_200),
                              promptTokens: 1000, outputTokens: 11, cachedPromptTokens: 200))
     c.record(RequestTimeline(id: 1, arrival: at(500), scheduled: at(600), firstToken: at(1_500), completion: at(2_000),
                              promptTokens: 3000, outputTokens: 1, preemptions: 2, cachedPromptTokens: 0))
     c.reject(id: 2, reason: .exceedsMaxSequenceLength)
-    c.recordStep(at: at(0), duration: .milliseconds(200), batchSize: 1, prefillTokens: 1000, decodeTokens: 0,
-                 kvBlocksUsed: 10, kvBlocksTotal: 100, energyJoules: 50)
-    c.recordStep(at: at(200), duration: .milliseconds(100), batchSize: 2, prefillTokens: 0, decodeTokens: 2,
-                 kvBlocksUsed: 50, kvBlocksTotal: 100, energyJoules: 20)
-    c.recordStep(at: at(300), duration: .milliseconds(700), batchSize: 3, prefillTokens: 3000, decodeTokens: 1,
-                 kvBlocksUsed: 80, kvBlocksTotal: 100, energyJoules: 30)
-    return c
+    recordStep(&c, &t, at: at(0), duration: .milliseconds(200), batchSize: 1, prefillTokens: 1000, decodeTokens: 0,
+               kvUtilization: 0.1, energyJoules: 50)
+    recordStep(&c, &t, at: at(200), duration: .milliseconds(100), batchSize: 2, prefillTokens: 0, decodeTokens: 2,
+               kvUtilization: 0.5, energyJoules: 20)
+    recordStep(&c, &t, at: at(300), duration: .milliseconds(700), batchSize: 3, prefillTokens: 3000, decodeTokens: 1,
+               kvUtilization: 0.8, energyJoules: 30)
+    return (c, t)
 }
 
 @Test func summaryComputesThroughputGoodputUtilisationAndEnergy() {
-    let c = handBuiltCollector()
+    let (c, steps) = handBuiltCollector()
     let slo = ServiceLevelObjectives(timeToFirstToken: .milliseconds(500))
-    let s = c.summary(slo: slo, replicas: 2, endedAt: at(4_000))
+    let s = c.summary(steps: steps, slo: slo, replicas: 2, endedAt: at(4_000))
     #expect(s.requestsArrived == 3 && s.requestsCompleted == 2 && s.requestsRejected == 1 && s.requestsUnfinished == 0)
     #expect(s.rejectionsByReason == [RejectionCount(reason: "exceedsMaxSequenceLength", count: 1)])
     #expect(s.simulatedSeconds == 4)
@@ -159,10 +169,10 @@ func handBuiltCollector() -> MetricsCollector {
         growing.record(RequestTimeline(id: Int(i), arrival: arrival, scheduled: arrival + wait, firstToken: arrival + wait + .milliseconds(80),
                                        completion: arrival + wait + .milliseconds(500), promptTokens: 10, outputTokens: 5))
     }
-    let s = stable.summary()
+    let s = stable.summary(steps: StepTotals())
     #expect(s.overloaded == false)
     #expect(s.overloadReason.contains("median TTFT"))
-    let g = growing.summary()
+    let g = growing.summary(steps: StepTotals())
     #expect(g.overloaded == true)
     #expect(g.overloadReason.contains("keeps growing"))
 
@@ -172,17 +182,18 @@ func handBuiltCollector() -> MetricsCollector {
         unfinished.record(RequestTimeline(id: Int(i), arrival: at(i), scheduled: at(i), firstToken: at(i + 1), completion: at(i + 2),
                                           promptTokens: 1, outputTokens: 2))
     }
-    let u = unfinished.summary()
+    let u = unfinished.summary(steps: StepTotals())
     #expect(u.overloaded && u.overloadReason.contains("50 of 100 requests") && u.overloadReason.contains("unfinished"))
 
     var shed = MetricsCollector()
     for i in 0..<10 { shed.recordArrival(at: at(Int64(i))); shed.reject(id: i, reason: .queueFull) }
-    #expect(shed.summary().overloaded)
+    #expect(shed.summary(steps: StepTotals()).overloaded)
 }
 
 @Test func jsonOutputIsStableAndHasTheDocumentedKeys() throws {
-    let a = handBuiltCollector().summary(slo: ServiceLevelObjectives(timeToFirstToken: .milliseconds(500)), endedAt: at(4_000))
-    let b = handBuiltCollector().summary(slo: ServiceLevelObjectives(timeToFirstToken: .milliseconds(500)), endedAt: at(4_000))
+    let (ca, sa) = handBuiltCollector(), (cb, sb) = handBuiltCollector()
+    let a = ca.summary(steps: sa, slo: ServiceLevelObjectives(timeToFirstToken: .milliseconds(500)), endedAt: at(4_000))
+    let b = cb.summary(steps: sb, slo: ServiceLevelObjectives(timeToFirstToken: .milliseconds(500)), endedAt: at(4_000))
     let json = a.renderedJSON()
     #expect(json == b.renderedJSON())
     let object = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
@@ -216,12 +227,12 @@ func handBuiltCollector() -> MetricsCollector {
 @Test func timelineBinsCoarsenToStayBounded() {
     var bins = TimelineBins(width: .seconds(1), maxBins: 8)
     for s in Int64(0)..<20 {
-        bins.withBin(at: at(s * 1000)) { $0.steps += 1; $0.busyNanoseconds += 1_000 }
+        bins.withBin(at: at(s * 1000)) { $0.step.add(duration: SimDuration(nanoseconds: 1_000), batchSize: 1, prefillTokens: 0, decodeTokens: 1, energyJoules: 0, kvUtilization: 0) }
     }
     #expect(bins.bins.count <= 8)
     #expect(bins.width == .seconds(4))
-    #expect(bins.bins.reduce(0) { $0 + $1.steps } == 20)
-    #expect(bins.bins[0].steps == 4)
+    #expect(bins.bins.reduce(0) { $0 + $1.step.steps } == 20)
+    #expect(bins.bins[0].step.steps == 4)
     let csv = bins.renderedCSV()
     #expect(csv.hasPrefix(TimelineBins.csvHeader))
     #expect(csv.split(separator: "\n").count == 1 + bins.bins.count)
@@ -248,7 +259,7 @@ func handBuiltCollector() -> MetricsCollector {
     #expect(!FileManager.default.fileExists(atPath: abandoned) && !FileManager.default.fileExists(atPath: abandoned + ".partial"))
 
     let timelinePath = dir.appendingPathComponent("timeline.csv").path
-    try handBuiltCollector().timeline.writeCSV(to: timelinePath)
+    try handBuiltCollector().collector.timeline.writeCSV(to: timelinePath)
     #expect(try String(contentsOfFile: timelinePath, encoding: .utf8).hasPrefix(TimelineBins.csvHeader))
 
     #expect(throws: MetricsOutputError.self) { _ = try RequestCSVWriter(path: dir.appendingPathComponent("no/such/dir.csv").path) }
@@ -263,25 +274,26 @@ enum SimulatorRejection: String, RejectionCause { case queueFull, tooLong }
     var c = MetricsCollector()
     for i in 0..<10 { c.recordArrival(at: at(Int64(i))) }
     for i in 0..<10 { c.reject(id: i, reason: SimulatorRejection.tooLong) }
-    #expect(!c.summary().overloaded) // refusing over-long prompts is not overload
+    #expect(!c.summary(steps: StepTotals()).overloaded) // refusing over-long prompts is not overload
     c.reject(id: 10, reason: SimulatorRejection.queueFull)
     c.reject(id: 11, reason: NamedRejectionCause("queueFull"))
-    #expect(c.summary().rejectionsByReason == [RejectionCount(reason: "queueFull", count: 2), RejectionCount(reason: "tooLong", count: 10)])
+    #expect(c.summary(steps: StepTotals()).rejectionsByReason == [RejectionCount(reason: "queueFull", count: 2), RejectionCount(reason: "tooLong", count: 10)])
 }
 
 @Test func energyAddsIdlePowerOverEveryReplicasTimeWithoutAStep() {
     var c = MetricsCollector()
+    var t = StepTotals()
     c.recordArrival(at: at(0))
-    c.recordStep(at: at(0), duration: .milliseconds(1_000), batchSize: 1, prefillTokens: 10, decodeTokens: 0,
-                 kvBlocksUsed: 1, kvBlocksTotal: 10, energyJoules: 500)
+    recordStep(&c, &t, at: at(0), duration: .milliseconds(1_000), batchSize: 1, prefillTokens: 10, decodeTokens: 0,
+               kvUtilization: 0.1, energyJoules: 500)
     c.record(RequestTimeline(id: 0, arrival: at(0), scheduled: at(0), firstToken: at(1_000), completion: at(1_000),
                              promptTokens: 10, outputTokens: 1))
     // 2 replicas over 4 s = 8 replica-seconds, 1 of them busy: 7 s × 100 W idle on top of the step's 500 J.
-    let s = c.summary(replicas: 2, endedAt: at(4_000), idlePowerWatts: 100)
+    let s = c.summary(steps: t, replicas: 2, endedAt: at(4_000), idlePowerWatts: 100)
     #expect(s.stepEnergyJoules == 500 && abs(s.idleEnergyJoules - 700) < 1e-9 && abs(s.energyJoules - 1_200) < 1e-9)
     #expect(abs(s.energyJoulesPerOutputToken - 1_200) < 1e-9)
     // Without idle power the energy is the steps' alone.
-    #expect(c.summary(replicas: 2, endedAt: at(4_000)).energyJoules == 500)
+    #expect(c.summary(steps: t, replicas: 2, endedAt: at(4_000)).energyJoules == 500)
 }
 
 /// With the sketch, what the collector holds does not grow with the requests completed: 20k and

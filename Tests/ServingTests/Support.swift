@@ -2,14 +2,15 @@ import Foundation
 import CostModel
 import DiscreteEvent
 import HardwareModel
+import ServingMetrics
 @testable import Serving
 
 /// Keeps everything the cluster reports, in order.
 struct RecordingRecorder: ServingRecorder {
-    var completions: [CompletedRequest] = []
+    var completions: [RequestTimeline] = []
     var rejections: [RejectedRequest] = []
     var steps: [StepRecord] = []
-    mutating func completed(_ request: CompletedRequest) { completions.append(request) }
+    mutating func completed(_ request: RequestTimeline) { completions.append(request) }
     mutating func rejected(_ request: RejectedRequest) { rejections.append(request) }
     mutating func stepped(_ step: StepRecord) { steps.append(step) }
 

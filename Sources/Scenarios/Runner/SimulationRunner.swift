@@ -129,7 +129,7 @@ public struct SimulationRunner: Sendable {
         do {
             outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
             if let error = recorder.writeError { throw error }
-            let summary = recorder.collector.summary(slo: slo, replicas: scenario.replicas,
+            let summary = recorder.collector.summary(steps: outcome.stepTotals, slo: slo, replicas: scenario.replicas,
                                                      endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
             // Both outputs are complete in their temporary files before either is moved into place.
             let timeline = try outputs.timelineCSV.map { path -> AtomicFileWriter in

@@ -107,8 +107,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         precondition(r >= 0 && r < replicas.count, "router returned replica \(r) of \(replicas.count)")
         // The queue limit is applied at the next scheduling pass (`turnAwayBeyondQueueLimit`),
         // after the scheduler has admitted what it can: a request that starts at once needs no slot.
-        let slot = table.insert(request)
-        table.replica[Int(slot)] = Int32(r)
+        let slot = table.insert(request, replica: r)
         replicas[r].enqueue(slot, table: table)
         replicas[r].arrivedSincePass.append(slot)
         loads.outstanding[r] += 1
@@ -183,27 +182,16 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
         if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
         let batch = replicas[r].plan.count
-        let utilisation = replicas[r].kv.utilisation
-        let fragmentation = replicas[r].kv.fragmentation
-        do {
-            let ns = Double(duration.nanoseconds)
-            var stats = replicas[r].statistics
-            stats.steps += 1
-            stats.busyNanoseconds += duration.nanoseconds
-            stats.prefillTokens += workload.prefillTokens
-            stats.decodeTokens += workload.decodeTokens
-            stats.energyJoules += cost.energy.value
-            stats.swapSeconds += swap
-            stats.kvUtilisationIntegral += utilisation * ns
-            stats.kvFragmentationIntegral += fragmentation * ns
-            stats.batchSizeSum += batch
-            if batch > stats.peakBatchSize { stats.peakBatchSize = batch }
-            replicas[r].statistics = stats
-        }
-        recorder.stepped(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
-                                    decodeTokens: workload.decodeTokens, batchSize: batch,
-                                    energyJoules: cost.energy.value, kvBlocksUsed: replicas[r].kv.usedBlocks,
-                                    kvBlocksTotal: replicas[r].kv.totalBlocks))
+        let kvUtilisation = replicas[r].kv.utilisation
+        let step = StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
+                              decodeTokens: workload.decodeTokens, batchSize: batch, energyJoules: cost.energy.value,
+                              kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
+                              kvFragmentation: replicas[r].kv.fragmentation)
+        replicas[r].statistics.stepTotals.add(duration: duration, batchSize: batch, prefillTokens: step.prefillTokens,
+                                              decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
+                                              kvUtilization: kvUtilisation, kvFragmentation: step.kvFragmentation)
+        replicas[r].statistics.swapSeconds += swap
+        recorder.stepped(step)
         replicas[r].busy = true
         simulation.schedule(.stepCompleted(Int32(r)), at: now + duration, phase: .completion)
     }
@@ -220,10 +208,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             let s = Int(slot)
             let chunk = chunks[i]
             if chunk > 0 {
-                table.prefilled[s] += chunk
-                if table.prefilled[s] < table.prefillTarget[s] { continue }
+                guard table.recordPrefill(slot, tokens: chunk, at: now) else { continue }
                 replicas[r].kv.prefillCompleted(slot, table: &table)
-                if table.firstTokenAt[s] < 0 { table.firstTokenAt[s] = now.nanoseconds }
             }
             if chunk < 0, let speculation {
                 // A verification of −chunk tokens: the accepted drafts and one token of the
@@ -231,12 +217,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 // `prompt + generated − 1` tokens while decoding).
                 let drafts = Int(-chunk) - 1
                 let accepted = speculation.accepted(request: table.id[s], generated: Int(table.generated[s]), drafts: drafts)
-                table.generated[s] += Int32(accepted)
+                _ = table.recordTokens(slot, count: Int32(accepted))
                 replicas[r].kv.truncate(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
             }
-            table.generated[s] += 1
-            if table.generated[s] == table.outputTokens[s] {
-                table.phase[s] = .finished
+            if table.recordTokens(slot, count: 1) {
                 complete(slot, replica: r, now: now)
                 anyFinished = true
             }
@@ -252,16 +236,9 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     }
 
     mutating func complete(_ slot: Int32, replica r: Int, now: SimInstant) {
-        let s = Int(slot)
         completed += 1
         loads.outstanding[r] -= 1
-        recorder.completed(CompletedRequest(
-            id: table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]),
-            scheduled: SimInstant(nanoseconds: table.firstScheduledAt[s]),
-            firstToken: SimInstant(nanoseconds: table.firstTokenAt[s]), completion: now,
-            promptTokens: Int(table.promptTokens[s]), outputTokens: Int(table.outputTokens[s]), replica: r,
-            priority: Int(table.priority[s]), preemptions: Int(table.preemptions[s]),
-            cachedPromptTokens: Int(table.cachedPromptTokens[s])))
+        recorder.completed(table.timeline(slot, completedAt: now))
     }
 
     /// The step's batch as `StepEntry`s (into `entryScratch`), read before `finishStep` applies it.

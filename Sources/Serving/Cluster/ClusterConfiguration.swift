@@ -1,3 +1,5 @@
+import ServingMetrics
+
 /// Everything that shapes a simulated cluster of identical replicas, already validated.
 public struct ClusterConfiguration: Hashable, Sendable {
     public var replicas: Int
@@ -29,18 +31,19 @@ public struct ReplicaReport: Hashable, Sendable {
     public var index: Int
     public var statistics: ReplicaStatistics
     public var kvCache: KVCacheStatistics
-    /// Time-weighted mean of KV blocks in use over total, across the busy time.
-    public var meanKVUtilisation: Double
-    /// Time-weighted mean internal fragmentation (allocated but unused token slots).
-    public var meanKVFragmentation: Double
     /// Busy time over the run's makespan.
     public var busyFraction: Double
     /// Step energy plus idle power over idle time, joules.
     public var energyJoules: Double
-    /// Mean sequences per step.
-    public var meanBatchSize: Double
     /// KV blocks still held for requests when the run ended (0 when every request released its KV).
     public var finalPinnedBlocks: Int
+
+    /// Time-weighted mean of KV blocks in use over total, across the busy time.
+    public var meanKVUtilisation: Double { statistics.stepTotals.kvUtilizationMean }
+    /// Time-weighted mean internal fragmentation (allocated but unused token slots).
+    public var meanKVFragmentation: Double { statistics.stepTotals.kvFragmentationMean }
+    /// Mean sequences per step.
+    public var meanBatchSize: Double { statistics.stepTotals.batchSizeMean }
 }
 
 /// What a finished simulation reports besides the per-request records.
@@ -60,6 +63,8 @@ public struct SimulationOutcome: Hashable, Sendable {
     /// Why the first of them were skipped (`file: line N: message`, at most `TraceReader.keptReasons`).
     public var skippedRowReasons: [String] = []
 
+    /// Every replica's steps together.
+    public var stepTotals: StepTotals { StepTotals.merged(replicas.map(\.statistics.stepTotals)) }
     public var totalPreemptions: Int { replicas.reduce(0) { $0 + $1.statistics.preemptions } }
     public var totalEnergyJoules: Double { replicas.reduce(0) { $0 + $1.energyJoules } }
     /// Prompt-token hit rate of the prefix caches, all replicas together.

@@ -15,10 +15,7 @@ public struct MetricsRecorder: ServingRecorder {
 
     public mutating func arrived(id: Int, at instant: SimInstant) { collector.recordArrival(at: instant) }
 
-    public mutating func completed(_ r: CompletedRequest) {
-        let timeline = RequestTimeline(id: r.id, arrival: r.arrival, scheduled: r.scheduled, firstToken: r.firstToken,
-                                       completion: r.completion, promptTokens: r.promptTokens, outputTokens: r.outputTokens,
-                                       preemptions: r.preemptions, cachedPromptTokens: r.cachedPromptTokens, replica: r.replica)
+    public mutating func completed(_ timeline: RequestTimeline) {
         collector.record(timeline)
         if let csv = requestsCSV, writeError == nil {
             do { try csv.append(timeline) } catch { writeError = error }
@@ -29,7 +26,6 @@ public struct MetricsRecorder: ServingRecorder {
 
     public mutating func stepped(_ s: StepRecord) {
         collector.recordStep(at: s.start, duration: s.duration, batchSize: s.batchSize, prefillTokens: s.prefillTokens,
-                             decodeTokens: s.decodeTokens, kvBlocksUsed: s.kvBlocksUsed, kvBlocksTotal: s.kvBlocksTotal,
-                             energyJoules: s.energyJoules)
+                             decodeTokens: s.decodeTokens, kvUtilization: s.kvUtilisation, energyJoules: s.energyJoules)
     }
 }

@@ -99,16 +99,13 @@ public enum ServingSimulator {
                      "\(cluster.table.liveCount) requests never finished: the scheduler left a replica idle with work waiting")
         let makespan = simulation.now
         let reports = cluster.replicas.map { replica -> ReplicaReport in
-            let stats = replica.statistics
-            let busy = Double(stats.busyNanoseconds)
+            let stats = replica.statistics, totals = stats.stepTotals
+            let busy = Double(totals.busyNanoseconds)
             let idleSeconds = max(0, makespan.seconds - busy * 1e-9)
             return ReplicaReport(
                 index: replica.index, statistics: stats, kvCache: replica.kv.statistics,
-                meanKVUtilisation: busy > 0 ? stats.kvUtilisationIntegral / busy : 0,
-                meanKVFragmentation: busy > 0 ? stats.kvFragmentationIntegral / busy : 0,
                 busyFraction: makespan.nanoseconds > 0 ? busy / Double(makespan.nanoseconds) : 0,
-                energyJoules: stats.energyJoules + configuration.idlePowerWatts * idleSeconds,
-                meanBatchSize: stats.steps > 0 ? Double(stats.batchSizeSum) / Double(stats.steps) : 0,
+                energyJoules: totals.energyJoules + configuration.idlePowerWatts * idleSeconds,
                 finalPinnedBlocks: replica.kv.pinnedBlocks)
         }
         return SimulationOutcome(

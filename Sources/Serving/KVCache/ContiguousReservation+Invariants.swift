@@ -11,8 +11,8 @@ extension ContiguousReservation {
         var owned = 0
         var stored = 0
         for slot in holders {
-            owned += Int(table.kvBlocks[Int(slot)])
-            stored += Int(table.kvTokens[Int(slot)])
+            owned += Int(table.kv[Int(slot)].blocks)
+            stored += Int(table.kv[Int(slot)].tokens)
         }
         precondition(owned == usedBlocks, "reservations \(owned) != used \(usedBlocks)")
         precondition(stored == storedTokens, "stored tokens \(stored) != \(storedTokens)")

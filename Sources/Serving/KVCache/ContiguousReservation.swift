@@ -41,9 +41,9 @@ public struct ContiguousReservation: KVCacheManager {
         guard totalBlocks - usedBlocks - need >= reserve else { return false }
         usedBlocks += need
         statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
-        table.kvBlocks[Int(slot)] = Int32(need)
+        table.updateKV(slot) { $0.blocks = Int32(need) }
         let tokens = configuration.budget.retained(resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)]))
-        table.kvTokens[Int(slot)] = Int32(tokens)
+        table.updateKV(slot) { $0.tokens = Int32(tokens) }
         storedTokens += tokens
         #if DEBUG
         holders.insert(slot)
@@ -55,10 +55,10 @@ public struct ContiguousReservation: KVCacheManager {
     public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
         let tokens = configuration.budget.retained(context)
-        precondition(tokens <= Int(table.kvBlocks[s]), "a contiguous reservation cannot grow past maxSequenceTokens")
-        if tokens > Int(table.kvTokens[s]) {
-            storedTokens += tokens - Int(table.kvTokens[s])
-            table.kvTokens[s] = Int32(tokens)
+        precondition(tokens <= Int(table.kv[s].blocks), "a contiguous reservation cannot grow past maxSequenceTokens")
+        if tokens > Int(table.kv[s].tokens) {
+            storedTokens += tokens - Int(table.kv[s].tokens)
+            table.updateKV(slot) { $0.tokens = Int32(tokens) }
         }
         return true
     }
@@ -73,17 +73,16 @@ public struct ContiguousReservation: KVCacheManager {
     public mutating func truncate(_ slot: Int32, toTokens context: Int, table: inout RequestTable) {
         let s = Int(slot)
         let tokens = configuration.budget.retained(context)
-        guard tokens < Int(table.kvTokens[s]) else { return }
-        storedTokens -= Int(table.kvTokens[s]) - tokens
-        table.kvTokens[s] = Int32(tokens)
+        guard tokens < Int(table.kv[s].tokens) else { return }
+        storedTokens -= Int(table.kv[s].tokens) - tokens
+        table.updateKV(slot) { $0.tokens = Int32(tokens) }
     }
 
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
-        usedBlocks -= Int(table.kvBlocks[s])
-        storedTokens -= Int(table.kvTokens[s])
-        table.kvBlocks[s] = 0
-        table.kvTokens[s] = 0
+        usedBlocks -= Int(table.kv[s].blocks)
+        storedTokens -= Int(table.kv[s].tokens)
+        table.updateKV(slot) { $0 = KVHolding() }
         #if DEBUG
         holders.remove(slot)
         checkInvariants(table)

@@ -13,8 +13,8 @@ extension PagedBlocks {
         var owned = 0
         var stored = 0
         for slot in holders {
-            let blocksHeld = Int(table.kvBlocks[Int(slot)])
-            let tokens = Int(table.kvTokens[Int(slot)])
+            let blocksHeld = Int(table.kv[Int(slot)].blocks)
+            let tokens = Int(table.kv[Int(slot)].tokens)
             precondition(blocksHeld == blocks(for: tokens), "slot \(slot) holds \(blocksHeld) blocks for \(tokens) tokens")
             owned += blocksHeld
             stored += tokens

@@ -61,9 +61,7 @@ public struct PagedBlocks: KVCacheManager {
         usedBlocks += need - onHost
         usedHostBlocks += onHost
         statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
-        table.kvBlocks[Int(slot)] = Int32(need)
-        table.kvHostBlocks[Int(slot)] = Int32(onHost)
-        table.kvTokens[Int(slot)] = Int32(tokens)
+        table.updateKV(slot) { $0.blocks = Int32(need); $0.hostBlocks = Int32(onHost); $0.tokens = Int32(tokens) }
         storedTokens += tokens
         #if DEBUG
         holders.insert(slot)
@@ -76,13 +74,13 @@ public struct PagedBlocks: KVCacheManager {
     @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
         if budgeted || hostBlocks > 0 { return growTiered(slot, toTokens: tokens, table: &table) }
         let s = Int(slot)
-        let held = Int(table.kvTokens[s])
+        let held = Int(table.kv[s].tokens)
         if tokens <= held { return true }
-        let heldBlocks = Int(table.kvBlocks[s])
+        let heldBlocks = Int(table.kv[s].blocks)
         if tokens <= heldBlocks * blockTokens {
             // Fast path (most decode tokens): the last block still has room.
             storedTokens += tokens - held
-            table.kvTokens[s] = Int32(truncatingIfNeeded: tokens)
+            table.updateKV(slot) { $0.tokens = Int32(truncatingIfNeeded: tokens) }
             #if DEBUG
             checkInvariants(table)
             #endif
@@ -93,10 +91,10 @@ public struct PagedBlocks: KVCacheManager {
             guard usedBlocks + need <= totalBlocks else { return false }
             usedBlocks += need
             if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
-            table.kvBlocks[s] += Int32(need)
+            table.updateKV(slot) { $0.blocks += Int32(need) }
         }
         storedTokens += tokens - held
-        table.kvTokens[s] = Int32(tokens)
+        table.updateKV(slot) { $0.tokens = Int32(tokens) }
         #if DEBUG
         checkInvariants(table)
         #endif
@@ -107,9 +105,9 @@ public struct PagedBlocks: KVCacheManager {
     @inline(never) mutating func growTiered(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
         let tokens = budgeted ? budget.retained(context) : context
-        let held = Int(table.kvTokens[s])
+        let held = Int(table.kv[s].tokens)
         if tokens <= held { return true }
-        let heldBlocks = Int(table.kvBlocks[s])
+        let heldBlocks = Int(table.kv[s].blocks)
         let need = blocks(for: tokens) - heldBlocks
         if need > 0 {
             var onHost = 0
@@ -117,14 +115,14 @@ public struct PagedBlocks: KVCacheManager {
                 onHost = usedBlocks + need - totalBlocks
                 guard hostBlocks > 0, usedHostBlocks + onHost <= hostBlocks else { return false }
                 usedHostBlocks += onHost
-                table.kvHostBlocks[s] += Int32(onHost)
+                table.updateKV(slot) { $0.hostBlocks += Int32(onHost) }
             }
             usedBlocks += need - onHost
             if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
-            table.kvBlocks[s] += Int32(need)
+            table.updateKV(slot) { $0.blocks += Int32(need) }
         }
         storedTokens += tokens - held
-        table.kvTokens[s] = Int32(tokens)
+        table.updateKV(slot) { $0.tokens = Int32(tokens) }
         #if DEBUG
         checkInvariants(table)
         #endif
@@ -134,17 +132,17 @@ public struct PagedBlocks: KVCacheManager {
     public mutating func truncate(_ slot: Int32, toTokens context: Int, table: inout RequestTable) {
         let s = Int(slot)
         let tokens = budgeted ? budget.retained(context) : context
-        let held = Int(table.kvTokens[s])
+        let held = Int(table.kv[s].tokens)
         guard tokens < held else { return }
         let keep = blocks(for: tokens)
-        let freed = Int(table.kvBlocks[s]) - keep
-        let fromHost = min(freed, Int(table.kvHostBlocks[s]))
+        let freed = Int(table.kv[s].blocks) - keep
+        let fromHost = min(freed, Int(table.kv[s].hostBlocks))
         usedHostBlocks -= fromHost
-        table.kvHostBlocks[s] -= Int32(fromHost)
+        table.updateKV(slot) { $0.hostBlocks -= Int32(fromHost) }
         usedBlocks -= freed - fromHost
-        table.kvBlocks[s] = Int32(keep)
+        table.updateKV(slot) { $0.blocks = Int32(keep) }
         storedTokens -= held - tokens
-        table.kvTokens[s] = Int32(tokens)
+        table.updateKV(slot) { $0.tokens = Int32(tokens) }
         #if DEBUG
         checkInvariants(table)
         #endif
@@ -152,17 +150,15 @@ public struct PagedBlocks: KVCacheManager {
 
     public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int {
         let s = Int(slot)
-        return min(Int(table.kvHostBlocks[s]) * blockTokens, Int(table.kvTokens[s]))
+        return min(Int(table.kv[s].hostBlocks) * blockTokens, Int(table.kv[s].tokens))
     }
 
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
-        usedBlocks -= Int(table.kvBlocks[s]) - Int(table.kvHostBlocks[s])
-        usedHostBlocks -= Int(table.kvHostBlocks[s])
-        storedTokens -= Int(table.kvTokens[s])
-        table.kvBlocks[s] = 0
-        table.kvHostBlocks[s] = 0
-        table.kvTokens[s] = 0
+        usedBlocks -= Int(table.kv[s].blocks) - Int(table.kv[s].hostBlocks)
+        usedHostBlocks -= Int(table.kv[s].hostBlocks)
+        storedTokens -= Int(table.kv[s].tokens)
+        table.updateKV(slot) { $0 = KVHolding() }
         #if DEBUG
         holders.remove(slot)
         checkInvariants(table)

@@ -19,10 +19,10 @@ extension PrefixCaching {
         var tokens = 0
         var refs: [Int32: Int32] = [:]
         for slot in holders {
-            privateBlocks += Int(table.kvBlocks[Int(slot)])
-            tokens += Int(table.kvTokens[Int(slot)])
+            privateBlocks += Int(table.kv[Int(slot)].blocks)
+            tokens += Int(table.kv[Int(slot)].tokens)
             let hashes = table.prefixHashes[Int(slot)]
-            for i in 0..<Int(table.kvSharedEntries[Int(slot)]) {
+            for i in 0..<Int(table.kv[Int(slot)].sharedEntries) {
                 guard let e = index[hashes[i]] else { preconditionFailure("slot \(slot) references an evicted entry") }
                 refs[e, default: 0] += 1
             }

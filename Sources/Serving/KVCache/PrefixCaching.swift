@@ -74,7 +74,7 @@ public struct PrefixCaching: KVCacheManager {
 
     public mutating func admit(_ slot: Int32, resuming: Bool, table: inout RequestTable) -> Bool {
         let s = Int(slot)
-        precondition(table.kvBlocks[s] == 0 && table.kvSharedEntries[s] == 0)
+        precondition(table.kv[s].blocks == 0 && table.kv[s].sharedEntries == 0)
         // Which leading entries are cached (only for a request that starts its prefill).
         var matched = 0
         var matchedEvictableBlocks = 0
@@ -97,12 +97,12 @@ public struct PrefixCaching: KVCacheManager {
         if perEntry > 0 {
             let hashes = table.prefixHashes[s]
             for i in 0..<matched { reference(index[hashes[i]]!) }
-            if !resuming && table.preemptions[s] == 0 {
+            let first = !resuming && table.preemptions[s] == 0
+            if first {
                 statistics.prefixLookupTokens += Int(table.promptTokens[s])
                 statistics.prefixHitTokens += matched * perEntry
-                table.cachedPromptTokens[s] = Int32(matched * perEntry)
             }
-            table.prefilled[s] = Int32(matched * perEntry)
+            table.reusePrefix(slot, tokens: matched * perEntry, firstAdmission: first)
         } else if !resuming && table.preemptions[s] == 0 {
             statistics.prefixLookupTokens += Int(table.promptTokens[s])
         }
@@ -110,9 +110,7 @@ public struct PrefixCaching: KVCacheManager {
         precondition(evicted, "admission check promised \(need) blocks")
         usedBlocks += need
         if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
-        table.kvBlocks[s] = Int32(need)
-        table.kvSharedEntries[s] = Int32(matched)
-        table.kvTokens[s] = Int32(privateTokensNeeded)
+        table.updateKV(slot) { $0.blocks = Int32(need); $0.sharedEntries = Int32(matched); $0.tokens = Int32(privateTokensNeeded) }
         privateTokens += privateTokensNeeded
         #if DEBUG
         holders.insert(slot)
@@ -123,19 +121,19 @@ public struct PrefixCaching: KVCacheManager {
 
     public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
-        let sharedTokens = Int(table.kvSharedEntries[s]) * entryTokens(of: slot, table)
+        let sharedTokens = Int(table.kv[s].sharedEntries) * entryTokens(of: slot, table)
         let privateNeeded = tokens - sharedTokens
-        let held = Int(table.kvTokens[s])
+        let held = Int(table.kv[s].tokens)
         if privateNeeded <= held { return true }
-        let need = blocks(for: privateNeeded) - Int(table.kvBlocks[s])
+        let need = blocks(for: privateNeeded) - Int(table.kv[s].blocks)
         if need > 0 {
             guard evict(toFree: need) else { return false }
             usedBlocks += need
             if usedBlocks > statistics.peakUsedBlocks { statistics.peakUsedBlocks = usedBlocks }
-            table.kvBlocks[s] += Int32(need)
+            table.updateKV(slot) { $0.blocks += Int32(need) }
         }
         privateTokens += privateNeeded - held
-        table.kvTokens[s] = Int32(privateNeeded)
+        table.updateKV(slot) { $0.tokens = Int32(privateNeeded) }
         #if DEBUG
         checkInvariants(table)
         #endif
@@ -144,15 +142,15 @@ public struct PrefixCaching: KVCacheManager {
 
     public mutating func truncate(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) {
         let s = Int(slot)
-        let sharedTokens = Int(table.kvSharedEntries[s]) * entryTokens(of: slot, table)
+        let sharedTokens = Int(table.kv[s].sharedEntries) * entryTokens(of: slot, table)
         let privateKept = max(0, tokens - sharedTokens)
-        let held = Int(table.kvTokens[s])
+        let held = Int(table.kv[s].tokens)
         guard privateKept < held else { return }
         let keep = blocks(for: privateKept)
-        usedBlocks -= Int(table.kvBlocks[s]) - keep
-        table.kvBlocks[s] = Int32(keep)
+        usedBlocks -= Int(table.kv[s].blocks) - keep
+        table.updateKV(slot) { $0.blocks = Int32(keep) }
         privateTokens -= held - privateKept
-        table.kvTokens[s] = Int32(privateKept)
+        table.updateKV(slot) { $0.tokens = Int32(privateKept) }
         #if DEBUG
         checkInvariants(table)
         #endif
@@ -160,17 +158,15 @@ public struct PrefixCaching: KVCacheManager {
 
     public mutating func release(_ slot: Int32, table: inout RequestTable) {
         let s = Int(slot)
-        usedBlocks -= Int(table.kvBlocks[s])
-        privateTokens -= Int(table.kvTokens[s])
-        let shared = Int(table.kvSharedEntries[s])
+        usedBlocks -= Int(table.kv[s].blocks)
+        privateTokens -= Int(table.kv[s].tokens)
+        let shared = Int(table.kv[s].sharedEntries)
         if shared > 0 {
             let hashes = table.prefixHashes[s]
             // Deepest first, so the LRU evicts chain tails before the prefixes others share.
             for i in stride(from: shared - 1, through: 0, by: -1) { dereference(index[hashes[i]]!) }
         }
-        table.kvBlocks[s] = 0
-        table.kvTokens[s] = 0
-        table.kvSharedEntries[s] = 0
+        table.updateKV(slot) { $0 = KVHolding() }
         #if DEBUG
         holders.remove(slot)
         checkInvariants(table)
@@ -185,12 +181,11 @@ public struct PrefixCaching: KVCacheManager {
         guard perEntry > 0 else { return }
         let hashes = table.prefixHashes[s]
         let full = min(hashes.count, Int(table.promptTokens[s]) / perEntry)
-        var shared = Int(table.kvSharedEntries[s])
+        var shared = Int(table.kv[s].sharedEntries)
         guard shared < full else { return }
         let perEntryBlocks = perEntry / blockTokens
         while shared < full {
-            table.kvBlocks[s] -= Int32(perEntryBlocks)
-            table.kvTokens[s] -= Int32(perEntry)
+            table.updateKV(slot) { $0.blocks -= Int32(perEntryBlocks); $0.tokens -= Int32(perEntry) }
             privateTokens -= perEntry
             if let e = index[hashes[shared]] {
                 reference(e)
@@ -201,7 +196,7 @@ public struct PrefixCaching: KVCacheManager {
             }
             shared += 1
         }
-        table.kvSharedEntries[s] = Int32(shared)
+        table.updateKV(slot) { $0.sharedEntries = Int32(shared) }
         #if DEBUG
         checkInvariants(table)
         #endif

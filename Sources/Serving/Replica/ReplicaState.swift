@@ -1,5 +1,6 @@
 import DequeModule
 import DiscreteEvent
+import ServingMetrics
 
 /// One model replica's serving state: its queues, its running batch and its KV cache.
 ///
@@ -123,11 +124,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             plan.swapSeconds += Double(table.residentTokens(slot)) * kv.configuration.bytesPerToken
                 / kv.configuration.hostLinkBytesPerSecond
         }
-        table.phase[Int(slot)] = .running
-        table.replica[Int(slot)] = Int32(index)
-        if table.firstScheduledAt[Int(slot)] < 0 { table.firstScheduledAt[Int(slot)] = now.nanoseconds }
         admissions += 1
-        table.admittedOrder[Int(slot)] = admissions
+        table.admit(slot, replica: index, at: now, order: admissions)
         running.append(slot)
         return slot
     }
@@ -257,48 +255,39 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
         switch kv.configuration.preemption {
         case .recompute:
             kv.release(slot, table: &table)
-            table.prefilled[s] = 0
-            table.prefillTarget[s] = table.promptTokens[s] + table.generated[s]
-            table.phase[s] = .waiting
+            table.preemptForRecompute(slot)
             statistics.recomputePreemptions += 1
         case .swap:
             if table.prefilled[s] < table.prefillTarget[s] {
                 // Mid-prefill: nothing worth swapping; restart the prefill.
                 kv.release(slot, table: &table)
-                table.prefilled[s] = 0
-                table.phase[s] = .waiting
+                table.preemptForRecompute(slot)
                 statistics.recomputePreemptions += 1
             } else {
                 plan.swapSeconds += Double(table.residentTokens(slot)) * kv.configuration.bytesPerToken
                     / kv.configuration.hostLinkBytesPerSecond
                 kv.release(slot, table: &table)
-                table.phase[s] = .swapped
+                table.preemptBySwap(slot)
                 statistics.swapPreemptions += 1
             }
         }
-        table.preemptions[s] += 1
         preemptedReleases.append((table.id[s], table.phase[s] == .swapped ? .swappedOut : .preemptedForRecompute))
         running.remove(at: running.lastIndex(of: slot)!)
         requeueAtFront(slot, table: table)
     }
 }
 
-/// What one replica did over a run.
+/// What one replica did over a run: its steps' totals and its preemptions.
 public struct ReplicaStatistics: Hashable, Sendable {
-    public var steps = 0
-    public var busyNanoseconds: Int64 = 0
-    public var prefillTokens = 0
-    public var decodeTokens = 0
-    public var energyJoules = 0.0
+    public var stepTotals = StepTotals()
     public var recomputePreemptions = 0
     public var swapPreemptions = 0
+    /// Seconds of KV traffic over the host link (swaps, offload fetches) charged to its steps.
     public var swapSeconds = 0.0
-    /// Σ over steps of KV utilisation × step duration (ns), for the time-weighted mean.
-    public var kvUtilisationIntegral = 0.0
-    public var kvFragmentationIntegral = 0.0
-    public var peakBatchSize = 0
-    /// Σ over steps of batch size, for the mean running batch.
-    public var batchSizeSum = 0
     public init() {}
     public var preemptions: Int { recomputePreemptions + swapPreemptions }
+    public var steps: Int { stepTotals.steps }
+    public var prefillTokens: Int { stepTotals.prefillTokens }
+    public var decodeTokens: Int { stepTotals.decodeTokens }
+    public var peakBatchSize: Int { stepTotals.batchSizeMax }
 }

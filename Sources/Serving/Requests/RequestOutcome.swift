@@ -15,43 +15,6 @@ public enum RejectionReason: String, Codable, Sendable, CaseIterable {
     case deadlineExceeded
 }
 
-/// A request that produced all its output tokens.
-///
-/// Instants, not durations: `TTFT = firstToken - arrival`, `E2E = completion - arrival`,
-/// `TPOT = (completion - firstToken) / (outputTokens - 1)` (defined once in ServingMetrics).
-public struct CompletedRequest: Hashable, Sendable {
-    public var id: Int
-    public var arrival: SimInstant
-    /// First admission into a running batch (end of queueing).
-    public var scheduled: SimInstant
-    public var firstToken: SimInstant
-    public var completion: SimInstant
-    public var promptTokens: Int
-    public var outputTokens: Int
-    public var replica: Int
-    public var priority: Int
-    /// Times the request was preempted (recompute or swap).
-    public var preemptions: Int
-    /// Prompt tokens whose KV was reused from the prefix cache.
-    public var cachedPromptTokens: Int
-
-    public init(id: Int, arrival: SimInstant, scheduled: SimInstant, firstToken: SimInstant, completion: SimInstant,
-                promptTokens: Int, outputTokens: Int, replica: Int, priority: Int,
-                preemptions: Int, cachedPromptTokens: Int) {
-        self.id = id
-        self.arrival = arrival
-        self.scheduled = scheduled
-        self.firstToken = firstToken
-        self.completion = completion
-        self.promptTokens = promptTokens
-        self.outputTokens = outputTokens
-        self.replica = replica
-        self.priority = priority
-        self.preemptions = preemptions
-        self.cachedPromptTokens = cachedPromptTokens
-    }
-}
-
 /// A request that was turned away.
 public struct RejectedRequest: Hashable, Sendable {
     public var id: Int
@@ -84,8 +47,10 @@ public struct StepRecord: Hashable, Sendable {
     /// KV blocks in use when the step was formed, and the replica's total.
     public var kvBlocksUsed: Int
     public var kvBlocksTotal: Int
+    /// Internal fragmentation of the KV cache when the step was formed.
+    public var kvFragmentation: Double
     public init(replica: Int, start: SimInstant, duration: SimDuration, prefillTokens: Int, decodeTokens: Int,
-                batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int) {
+                batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int, kvFragmentation: Double = 0) {
         self.replica = replica
         self.start = start
         self.duration = duration
@@ -95,6 +60,7 @@ public struct StepRecord: Hashable, Sendable {
         self.energyJoules = energyJoules
         self.kvBlocksUsed = kvBlocksUsed
         self.kvBlocksTotal = kvBlocksTotal
+        self.kvFragmentation = kvFragmentation
     }
     public var kvUtilisation: Double { kvBlocksTotal == 0 ? 0 : Double(kvBlocksUsed) / Double(kvBlocksTotal) }
 }
@@ -104,7 +70,8 @@ public struct StepRecord: Hashable, Sendable {
 public protocol ServingRecorder {
     /// Called for every arrival, before it is routed, rejected or queued.
     mutating func arrived(id: Int, at instant: SimInstant)
-    mutating func completed(_ request: CompletedRequest)
+    /// Called when a request has all its output tokens: its life, as the metrics define it.
+    mutating func completed(_ request: RequestTimeline)
     mutating func rejected(_ request: RejectedRequest)
     /// Called once per step; implementations that do not keep step timelines can ignore it.
     mutating func stepped(_ step: StepRecord)

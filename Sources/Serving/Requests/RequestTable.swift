@@ -1,4 +1,5 @@
 import DiscreteEvent
+import ServingMetrics
 
 /// Where a request is in its life on a replica.
 public enum RequestPhase: UInt8, Sendable {
@@ -12,8 +13,27 @@ public enum RequestPhase: UInt8, Sendable {
     case finished
 }
 
+/// What a request's KV allocation holds: written only by the replica's KV-cache manager,
+/// through `RequestTable.updateKV(_:_:)`.
+public struct KVHolding: Hashable, Sendable {
+    /// KV blocks (or token slots for contiguous reservation) owned privately by the request.
+    public var blocks: Int32 = 0
+    /// Of `blocks`, those kept in the offload tier (host or CXL memory) rather than on the device.
+    public var hostBlocks: Int32 = 0
+    /// Tokens the private allocation covers (for fragmentation).
+    public var tokens: Int32 = 0
+    /// Prefix-cache entries the request references (its leading `prefixHashes`).
+    public var sharedEntries: Int32 = 0
+    public init() {}
+}
+
 /// Every in-flight request's state, stored column by column (struct-of-arrays) so that the
 /// per-step loops touch a few dense arrays and allocate nothing.
+///
+/// The table is the one owner of request state. Every column is readable and none is writable
+/// from outside: components change a request through the operations below, each named after the
+/// event it records (arrival, admission, prefill progress, tokens, preemption, KV allocation), so
+/// the transitions a request can take are listed in this file and nowhere else.
 ///
 /// Rows are *slots*: a slot is taken when a request arrives and returned when it completes or
 /// is rejected, so memory is bounded by the number of requests in flight, not by the trace.
@@ -25,37 +45,31 @@ public enum RequestPhase: UInt8, Sendable {
 /// - While decoding, the KV cache holds `promptTokens + generated - 1` tokens and a decode step
 ///   attends over `promptTokens + generated` positions (it appends the last generated token).
 public struct RequestTable: Sendable {
-    public var id: [Int] = []
-    public var arrival: [Int64] = []
-    public var promptTokens: [Int32] = []
-    public var outputTokens: [Int32] = []
-    public var priority: [Int32] = []
-    public var session: [Int] = []
-    public var prefixHashes: [[UInt64]] = []
-    public var prefixBlockTokens: [Int32] = []
+    public private(set) var id: [Int] = []
+    public private(set) var arrival: [Int64] = []
+    public private(set) var promptTokens: [Int32] = []
+    public private(set) var outputTokens: [Int32] = []
+    public private(set) var priority: [Int32] = []
+    public private(set) var session: [Int] = []
+    public private(set) var prefixHashes: [[UInt64]] = []
+    public private(set) var prefixBlockTokens: [Int32] = []
     /// Tokens of `prefillTarget` whose KV is computed (or reused from the prefix cache).
-    public var prefilled: [Int32] = []
-    public var prefillTarget: [Int32] = []
+    public private(set) var prefilled: [Int32] = []
+    public private(set) var prefillTarget: [Int32] = []
     /// Output tokens produced so far.
-    public var generated: [Int32] = []
-    public var firstTokenAt: [Int64] = []
+    public private(set) var generated: [Int32] = []
+    public private(set) var firstTokenAt: [Int64] = []
     /// First admission into a running batch, or -1.
-    public var firstScheduledAt: [Int64] = []
-    public var phase: [RequestPhase] = []
-    public var replica: [Int32] = []
-    /// KV blocks (or token slots for contiguous reservation) owned privately by the request.
-    public var kvBlocks: [Int32] = []
-    /// Prefix-cache entries the request references (its leading `prefixHashes`).
-    public var kvSharedEntries: [Int32] = []
-    /// Tokens the request's private KV allocation currently covers (for fragmentation).
-    public var kvTokens: [Int32] = []
-    /// Of `kvBlocks`, those kept in the offload tier (host or CXL memory) rather than on the device.
-    public var kvHostBlocks: [Int32] = []
+    public private(set) var firstScheduledAt: [Int64] = []
+    public private(set) var phase: [RequestPhase] = []
+    public private(set) var replica: [Int32] = []
+    /// The request's KV allocation (see `KVHolding`).
+    public private(set) var kv: [KVHolding] = []
     /// Prompt tokens whose KV came from the prefix cache at first admission.
-    public var cachedPromptTokens: [Int32] = []
-    public var preemptions: [Int32] = []
+    public private(set) var cachedPromptTokens: [Int32] = []
+    public private(set) var preemptions: [Int32] = []
     /// Admission order on the replica, used to pick the youngest request as the preemption victim.
-    public var admittedOrder: [Int64] = []
+    public private(set) var admittedOrder: [Int64] = []
 
     @usableFromInline var freeSlots: [Int32] = []
     public private(set) var liveCount = 0
@@ -65,9 +79,11 @@ public struct RequestTable: Sendable {
     /// Number of slots ever allocated (the table's high-water mark).
     public var capacity: Int { id.count }
 
-    /// Stores `request` in a free slot and returns the slot.
+    // MARK: arrival and departure
+
+    /// Stores `request` in a free slot, routed to `replica`, waiting; returns the slot.
     /// - Complexity: amortised O(1).
-    public mutating func insert(_ request: RequestSpec) -> Int32 {
+    public mutating func insert(_ request: RequestSpec, replica r: Int = -1) -> Int32 {
         liveCount += 1
         if let slot = freeSlots.popLast() {
             let s = Int(slot)
@@ -85,11 +101,8 @@ public struct RequestTable: Sendable {
             firstTokenAt[s] = -1
             firstScheduledAt[s] = -1
             phase[s] = .waiting
-            replica[s] = -1
-            kvBlocks[s] = 0
-            kvSharedEntries[s] = 0
-            kvTokens[s] = 0
-            kvHostBlocks[s] = 0
+            replica[s] = Int32(r)
+            kv[s] = KVHolding()
             cachedPromptTokens[s] = 0
             preemptions[s] = 0
             admittedOrder[s] = 0
@@ -109,11 +122,8 @@ public struct RequestTable: Sendable {
         firstTokenAt.append(-1)
         firstScheduledAt.append(-1)
         phase.append(.waiting)
-        replica.append(-1)
-        kvBlocks.append(0)
-        kvSharedEntries.append(0)
-        kvTokens.append(0)
-        kvHostBlocks.append(0)
+        replica.append(Int32(r))
+        kv.append(KVHolding())
         cachedPromptTokens.append(0)
         preemptions.append(0)
         admittedOrder.append(0)
@@ -123,10 +133,91 @@ public struct RequestTable: Sendable {
     /// Returns `slot` to the free list; its columns are overwritten by the next `insert`.
     public mutating func remove(_ slot: Int32) {
         precondition(liveCount > 0)
+        precondition(kv[Int(slot)] == KVHolding(), "a request leaves the table only after its KV is released")
         liveCount -= 1
         prefixHashes[Int(slot)] = []
         freeSlots.append(slot)
     }
+
+    /// The completed request's life, for the metrics (`RequestTimeline`), finished at `now`.
+    public func timeline(_ slot: Int32, completedAt now: SimInstant) -> RequestTimeline {
+        let s = Int(slot)
+        return RequestTimeline(
+            id: id[s], arrival: SimInstant(nanoseconds: arrival[s]), scheduled: SimInstant(nanoseconds: firstScheduledAt[s]),
+            firstToken: SimInstant(nanoseconds: firstTokenAt[s]), completion: now,
+            promptTokens: Int(promptTokens[s]), outputTokens: Int(outputTokens[s]), preemptions: Int(preemptions[s]),
+            cachedPromptTokens: Int(cachedPromptTokens[s]), replica: Int(replica[s]), priority: Int(priority[s]))
+    }
+
+    // MARK: admission and progress
+
+    /// The request joins replica `r`'s running batch at `now` (its `order`-th admission there).
+    /// A request keeps the instant of its first admission across preemptions.
+    @inline(__always) mutating func admit(_ slot: Int32, replica r: Int, at now: SimInstant, order: Int64) {
+        let s = Int(slot)
+        phase[s] = .running
+        replica[s] = Int32(r)
+        if firstScheduledAt[s] < 0 { firstScheduledAt[s] = now.nanoseconds }
+        admittedOrder[s] = order
+    }
+
+    /// At admission the prefix cache supplied the KV of the prompt's first `tokens` tokens;
+    /// counted as cached prompt tokens when this is the request's first admission.
+    mutating func reusePrefix(_ slot: Int32, tokens: Int, firstAdmission: Bool) {
+        let s = Int(slot)
+        if firstAdmission { cachedPromptTokens[s] = Int32(tokens) }
+        prefilled[s] = Int32(tokens)
+    }
+
+    /// A step computed `tokens` more tokens of the prefill. Returns true when the prefill is
+    /// complete; the first completed prefill sets the first-token instant to `now`.
+    @inline(__always) mutating func recordPrefill(_ slot: Int32, tokens: Int32, at now: SimInstant) -> Bool {
+        let s = Int(slot)
+        prefilled[s] += tokens
+        guard prefilled[s] >= prefillTarget[s] else { return false }
+        if firstTokenAt[s] < 0 { firstTokenAt[s] = now.nanoseconds }
+        return true
+    }
+
+    /// A step produced `count` output tokens for the request (1, or more after a verification
+    /// that accepted drafts). Returns true, and marks the request finished, when it has all its
+    /// output tokens.
+    @inline(__always) mutating func recordTokens(_ slot: Int32, count: Int32) -> Bool {
+        let s = Int(slot)
+        generated[s] += count
+        precondition(generated[s] <= outputTokens[s], "request \(id[s]) produced more tokens than it asked for")
+        guard generated[s] == outputTokens[s] else { return false }
+        phase[s] = .finished
+        return true
+    }
+
+    // MARK: preemption
+
+    /// Preempted with its KV freed: it waits again and must recompute `prompt + generated`
+    /// tokens (or, still prefilling, restart its prefill).
+    mutating func preemptForRecompute(_ slot: Int32) {
+        let s = Int(slot)
+        prefillTarget[s] = promptTokens[s] + generated[s]
+        prefilled[s] = 0
+        phase[s] = .waiting
+        preemptions[s] += 1
+    }
+
+    /// Preempted with its KV copied to host memory: it waits to be swapped back in.
+    mutating func preemptBySwap(_ slot: Int32) {
+        let s = Int(slot)
+        phase[s] = .swapped
+        preemptions[s] += 1
+    }
+
+    // MARK: KV allocation
+
+    /// Changes the request's KV allocation; called only by the replica's KV-cache manager.
+    @inline(__always) mutating func updateKV(_ slot: Int32, _ change: (inout KVHolding) -> Void) {
+        change(&kv[Int(slot)])
+    }
+
+    // MARK: derived
 
     /// True while the request still has prompt (or recompute) tokens to prefill.
     public func isPrefilling(_ slot: Int32) -> Bool {

@@ -114,22 +114,17 @@ public enum TraceServing {
     }
 }
 
-/// Keeps the completed requests' timelines and counts steps and rejections.
+/// Keeps the completed requests' timelines and counts rejections (steps are the replicas').
 struct TraceRecorder: ServingRecorder {
     var timelines: [RequestTimeline] = []
     var rejected = 0
-    var steps = 0
 
-    mutating func completed(_ r: CompletedRequest) {
-        timelines.append(RequestTimeline(id: r.id, arrival: r.arrival, scheduled: r.scheduled, firstToken: r.firstToken,
-                                         completion: r.completion, promptTokens: r.promptTokens, outputTokens: r.outputTokens,
-                                         preemptions: r.preemptions, cachedPromptTokens: r.cachedPromptTokens, replica: r.replica))
-    }
+    mutating func completed(_ timeline: RequestTimeline) { timelines.append(timeline) }
     mutating func rejected(_ r: RejectedRequest) { rejected += 1 }
-    mutating func stepped(_ s: StepRecord) { steps += 1 }
+    mutating func stepped(_ s: StepRecord) {}
 
     func result(_ outcome: SimulationOutcome) -> ServedTrace {
-        ServedTrace(timelines: timelines.sorted { $0.id < $1.id }, rejected: rejected, steps: steps,
+        ServedTrace(timelines: timelines.sorted { $0.id < $1.id }, rejected: rejected, steps: outcome.stepTotals.steps,
                     generatedTokens: timelines.reduce(0) { $0 + $1.outputTokens }, makespanSeconds: outcome.makespan.seconds,
                     outcome: outcome)
     }
