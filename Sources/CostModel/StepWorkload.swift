@@ -58,13 +58,20 @@ public struct StepWorkload: Hashable, Sendable {
 
     /// Adds a verification of `tokens` query tokens (the sequence's last token and `tokens − 1`
     /// drafts) after `contextBefore` cached tokens: one pass of the target model over all of them.
-    @inlinable public mutating func addVerification(tokens q: Int, contextBefore: Int) {
-        precondition(q > 0 && contextBefore >= 0)
+    /// With `width` w > 1 the drafts form a tree of w chains of `k = (tokens − 1) / w` drafts
+    /// each: a draft at depth d attends to the context, the last token and its d ancestors
+    /// (tree attention), not to the other chains.
+    @inlinable public mutating func addVerification(tokens q: Int, contextBefore: Int, width: Int = 1) {
+        precondition(q > 0 && contextBefore >= 0 && width >= 1 && (q - 1) % width == 0)
+        let k = (q - 1) / width
         decodeTokens += q
         decodeContextTokens += contextBefore + q
         verifiedExtraTokens += q - 1
-        verifiedExtraPairs += Double(q) * Double(contextBefore) + Double(q) * Double(q + 1) / 2 - Double(contextBefore + q)
-        draftTokens = max(draftTokens, q - 1)
+        // Pairs: every query token sees the context; the last token itself (1); each chain's draft
+        // at depth d sees the last token and d drafts (d + 1). One chain: q · (q + 1) / 2 in all.
+        let treePairs = 1 + Double(width) * (Double(k) * Double(k + 1) / 2 + Double(k))
+        verifiedExtraPairs += Double(q) * Double(contextBefore) + treePairs - Double(contextBefore + q)
+        draftTokens = max(draftTokens, k)
     }
 }
 

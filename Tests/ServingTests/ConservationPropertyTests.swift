@@ -115,10 +115,12 @@ func expectConserved(_ outcome: SimulationOutcome, _ run: RecordingRecorder, _ r
         let acceptance: SpeculationConfiguration.Acceptance = rng.int(0...1) == 0
             ? .fixed([0, 0.5, 0.8, 1][rng.int(0...3)]) : .uniform(min: 0.2, max: 0.95)
         config.speculation = SpeculationConfiguration(draftTokens: rng.int(1...6), acceptance: acceptance,
-                                                      maxBatchSize: rng.int(1...12), seed: seed)
+                                                      maxBatchSize: rng.int(1...12), seed: seed, treeWidth: rng.int(1...3))
         requests = Array(requests.prefix(30))
+        // Some requests bring their own rate, as from a trace's `acceptance` column.
+        for i in requests.indices where rng.int(0...3) == 0 { requests[i].acceptanceRate = [0, 0.3, 1][rng.int(0...2)] }
         let (outcome, run) = try simulate(config, requests)
-        let context = "seed \(seed): \(config.scheduler.kind) \(config.kvCache.kind) \(config.kvCache.preemption) k \(config.speculation!.draftTokens)"
+        let context = "seed \(seed): \(config.scheduler.kind) \(config.kvCache.kind) \(config.kvCache.preemption) k \(config.speculation!.draftTokens) w \(config.speculation!.treeWidth)"
         #expect(run.completions.count + run.rejections.count == requests.count, "\(context)")
         #expect(Set(run.completions.map(\.id) + run.rejections.map(\.id)).count == requests.count, "\(context)")
         for done in run.completions {

@@ -60,8 +60,10 @@ import Testing
         #expect(b.duration.nanoseconds == 4_096_000)
         #expect(a.duration.nanoseconds > 32_768_000)
     }
-    for seed in UInt64(3000)..<3200 {
+    // Conservation with a budget over 1,000 random scenarios (60 requests each).
+    for seed in UInt64(3000)..<4000 {
         var (c, requests) = randomScenario(seed: seed)
+        requests = Array(requests.prefix(60))
         if c.kvCache.kind == .prefixCaching { c.kvCache.kind = .paged }
         var rng = TestRNG(state: seed)
         c.kvCache.budget = [KVBudget.window(sinks: 4, window: 60), .heavyHitters(tokens: 100), .compressed(ratio: 3)][rng.int(0...2)]
@@ -94,9 +96,10 @@ import Testing
         let expected = 1e-3 + Double(hostTokens) / 1e6
         #expect(abs(Double(step.duration.nanoseconds) / 1e9 - expected) < 2e-9, "\(step.duration.nanoseconds) vs \(expected)")
     }
-    // Conservation with offload over random scenarios.
-    for seed in UInt64(4000)..<4200 {
+    // Conservation with offload over 1,000 random scenarios (60 requests each).
+    for seed in UInt64(6000)..<7000 {
         var (c, requests) = randomScenario(seed: seed)
+        requests = Array(requests.prefix(60))
         c.kvCache.kind = .paged
         c.kvCache.offload = .init(capacityBytes: c.kvCache.capacityBytes, linkBytesPerSecond: 1e9)
         let (o, run) = try simulate(c, requests)
@@ -125,8 +128,10 @@ import Testing
     #expect(kv.admit(slot, resuming: false, table: &table))
     #expect(kv.grow(slot, toTokens: 1000 + 4 * 4, table: &table))
     #expect(kv.usedBlocks == (1016 + 15) / 16)
-    for seed in UInt64(5000)..<5300 {
+    // Conservation with n samples over 1,000 random scenarios (60 requests each).
+    for seed in UInt64(7000)..<8000 {
         var (c, requests) = randomScenario(seed: seed)
+        requests = Array(requests.prefix(60))
         var rng = TestRNG(state: seed)
         c.kvCache.samples = rng.int(1...4)
         let (o, r) = try simulate(c, requests)

@@ -85,6 +85,29 @@ import Testing
                             containing: ["--acceptance must be in [0, 1], got 1.5"])
         expectScenarioError(try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m", "--draft-tokens", "0"]),
                             containing: ["--draft-tokens must be in 1...64, got 0"])
+        f = try scenario(#"{"draftModel": "llama-68m", "draftTokens": 4, "acceptance": 0.8, "treeWidth": 17}"#)
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.speculative.treeWidth: expected a tree width of at most 16, found 17"])
+        expectScenarioError(try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m", "--tree-width", "0"]),
+                            containing: ["--tree-width must be in 1...16, got 0"])
+    }
+
+    /// Tree verification (w = 3 chains of k = 4): more tokens a round than a chain (3.362 at
+    /// a = 0.8), priced as 13 query tokens, so it pays at batch 1 and stops paying sooner.
+    @Test func speculateWithATreeYieldsMoreTokensAndStopsPayingSooner() throws {
+        func run(_ width: String) throws -> [String: Any] {
+            let r = try CLI.run(["speculate", "--hardware", "nvidia-a100-sxm-80gb", "--model", "llama-2-7b", "--draft-model", "llama-68m",
+                                 "--context", "128", "--batches", "1,16,64,256,1024", "--tree-width", width, "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        let chain = try run("1"), tree = try run("3")
+        let e1 = try #require(chain["expected_tokens_per_verification"] as? Double), e3 = try #require(tree["expected_tokens_per_verification"] as? Double)
+        #expect(abs(e1 - 3.362) < 1e-3 && e3 > e1, "\(e1) \(e3)")
+        #expect(tree["tree_width"] as? Int == 3)
+        let s1 = try #require(chain["stops_paying_at_batch"] as? Int), s3 = try #require(tree["stops_paying_at_batch"] as? Int)
+        #expect(s3 <= s1, "tree stops paying at \(s3), chain at \(s1)")
+        let b1 = try #require((tree["batches"] as? [[String: Any]])?.first?["speedup"] as? Double)
+        #expect(b1 > 1)
     }
 
     @Test func speculateShowsTheCrossover() throws {

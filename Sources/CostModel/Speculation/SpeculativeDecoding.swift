@@ -33,11 +33,16 @@ public struct SpeculativeDecoding: Sendable {
     public var drafter: Drafter
     /// Draft tokens per round, `k ≥ 1`.
     public var draftTokens: Int
+    /// Candidate chains per round, `w ≥ 1` (tree verification; 1 for a chain). The drafter
+    /// proposes `w` candidates at each of its `k` positions, and the target verifies `1 + w·k`
+    /// tokens with tree attention.
+    public var treeWidth: Int
 
-    public init(drafter: Drafter, draftTokens: Int) {
-        precondition(draftTokens >= 1)
+    public init(drafter: Drafter, draftTokens: Int, treeWidth: Int = 1) {
+        precondition(draftTokens >= 1 && treeWidth >= 1)
         self.drafter = drafter
         self.draftTokens = draftTokens
+        self.treeWidth = treeWidth
     }
 
     /// EAGLE-style heads for `target`: a one-layer model of the target's shape on its devices.
@@ -52,13 +57,20 @@ public struct SpeculativeDecoding: Sendable {
         return .heads(InferenceCostModel(deployment: d))
     }
 
-    /// Expected tokens a verification yields: `(1 − a^(k+1)) / (1 − a)`.
-    public static func expectedTokens(acceptance a: Double, draftTokens k: Int) -> Double {
-        a >= 1 ? Double(k + 1) : (1 - pow(a, Double(k + 1))) / (1 - a)
+    /// Expected tokens a verification yields: `(1 − a^(k+1)) / (1 − a)` for one chain;
+    /// `1 + Σ_{n=1…k} (1 − (1 − a^n)^w)` for `w` chains whose longest accepted prefix is kept
+    /// (each chain accepting its drafts independently; for `w = 1` the two agree).
+    public static func expectedTokens(acceptance a: Double, draftTokens k: Int, treeWidth w: Int = 1) -> Double {
+        if w == 1 { return a >= 1 ? Double(k + 1) : (1 - pow(a, Double(k + 1))) / (1 - a) }
+        var e = 1.0
+        for n in stride(from: 1, through: k, by: 1) { e += 1 - pow(1 - pow(a, Double(n)), Double(w)) }
+        return e
     }
 
     /// The drafter's passes for a verification step: `step.draftTokens` passes over its
-    /// verifying sequences, the `j`-th at each sequence's context plus `j`.
+    /// verifying sequences, the `j`-th at each sequence's context plus `j`; with a tree, each
+    /// pass proposes `treeWidth` candidates per sequence (that many rows, which read the shared
+    /// context once and their own chain's drafts).
     public func draftCost(of step: StepWorkload) -> StepCost {
         guard step.draftTokens > 0, step.decodeSequences > 0 else { return StepCost(duration: .zero, energy: .zero, boundBy: .overhead) }
         let model = drafter.costModel
@@ -75,8 +87,8 @@ public struct SpeculativeDecoding: Sendable {
         }
         for j in 0..<step.draftTokens {
             var w = StepWorkload()
-            let context = before + sequences * (1 + j)
-            w.decodeTokens = sequences
+            let context = before + sequences * treeWidth * (1 + j)
+            w.decodeTokens = sequences * treeWidth
             w.decodeContextTokens = context
             let c = model.cost(of: w)
             duration += c.duration.value - fixedPerPass
@@ -111,13 +123,13 @@ public struct SpeculativeStepCostModel: StepCostModel {
     /// acceptance `a`: `(k draft passes + a verification of k + 1 tokens) / expected tokens`,
     /// and the same without speculation (one decode pass per token).
     public func timePerOutputToken(batch: Int, context: Int, acceptance a: Double) -> (speculative: Seconds, plain: Seconds) {
-        let k = speculation.draftTokens
+        let k = speculation.draftTokens, w = speculation.treeWidth
         var verify = StepWorkload(), plain = StepWorkload()
         for _ in 0..<batch {
-            verify.addVerification(tokens: k + 1, contextBefore: context - 1)
+            verify.addVerification(tokens: 1 + w * k, contextBefore: context - 1, width: w)
             plain.addDecode(contextLength: context)
         }
         let round = cost(of: verify).duration.value
-        return (Seconds(round / SpeculativeDecoding.expectedTokens(acceptance: a, draftTokens: k)), target.cost(of: plain).duration)
+        return (Seconds(round / SpeculativeDecoding.expectedTokens(acceptance: a, draftTokens: k, treeWidth: w)), target.cost(of: plain).duration)
     }
 }

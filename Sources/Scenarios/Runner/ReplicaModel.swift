@@ -112,7 +112,7 @@ public enum ReplicaResolvers {
                     throw InputError(file: file, jsonPath: "$.speculative", "the drafter's weights leave no room for the KV cache on \(scenario.hardware)")
                 }
             }
-            costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens))
+            costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens, treeWidth: spec.treeWidth))
         }
         return ReplicaModel(costModel: costModel,
                             kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,

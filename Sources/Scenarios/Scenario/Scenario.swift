@@ -77,8 +77,10 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var acceptance: Double?
         public var acceptanceRange: [Double]?
         public var maxBatchSize: Int?
+        /// Candidate chains verified per round (tree verification); 1 for a chain.
+        public var treeWidth: Int
 
-        enum CodingKeys: String, CodingKey { case draftModel, draftHardware, draftHeads, draftTokens, acceptance, acceptanceRange, maxBatchSize }
+        enum CodingKeys: String, CodingKey { case draftModel, draftHardware, draftHeads, draftTokens, acceptance, acceptanceRange, maxBatchSize, treeWidth }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -105,12 +107,17 @@ public struct Scenario: Codable, Sendable, Hashable {
                     debugDescription: "expected [min, max] with 0 <= min <= max <= 1, found \(r)")
             }
             maxBatchSize = try c.decodeIntIfPresent(.maxBatchSize, atLeast: 1)
+            treeWidth = try c.decodeIntIfPresent(.treeWidth, atLeast: 1) ?? 1
+            guard treeWidth <= 16 else {
+                throw DecodingError.dataCorruptedError(forKey: .treeWidth, in: c, debugDescription: "expected a tree width of at most 16, found \(treeWidth)")
+            }
         }
 
         /// The simulator's configuration of it.
         public func configuration(seed: UInt64) -> SpeculationConfiguration {
             let accept: SpeculationConfiguration.Acceptance = acceptance.map { .fixed($0) } ?? .uniform(min: acceptanceRange![0], max: acceptanceRange![1])
-            return SpeculationConfiguration(draftTokens: draftTokens, acceptance: accept, maxBatchSize: maxBatchSize ?? Int.max, seed: seed)
+            return SpeculationConfiguration(draftTokens: draftTokens, acceptance: accept, maxBatchSize: maxBatchSize ?? Int.max, seed: seed,
+                                            treeWidth: treeWidth)
         }
     }
 

@@ -213,10 +213,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             }
             if chunk < 0, let speculation {
                 // A verification of −chunk tokens: the accepted drafts and one token of the
-                // target's own; the rejected drafts' KV is given back (it holds
-                // `prompt + generated − 1` tokens while decoding).
-                let drafts = Int(-chunk) - 1
-                let accepted = speculation.accepted(request: table.id[s], generated: Int(table.generated[s]), drafts: drafts)
+                // target's own; the rejected drafts' KV (every other chain of a tree too) is
+                // given back (it holds `prompt + generated − 1` tokens while decoding).
+                let drafts = (Int(-chunk) - 1) / speculation.treeWidth
+                let rate = table.acceptance[s] >= 0 ? table.acceptance[s] : speculation.rate(request: table.id[s])
+                let accepted = speculation.accepted(request: table.id[s], rate: rate, generated: Int(table.generated[s]), drafts: drafts)
                 _ = table.recordTokens(slot, count: Int32(accepted))
                 replicas[r].kv.truncate(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
             }

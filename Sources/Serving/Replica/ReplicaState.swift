@@ -14,6 +14,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// Draft tokens per round under speculative decoding (0: off), and the most decoding
     /// sequences a step may have for it to speculate (the cluster keeps the acceptance draws).
     let draftTokens: Int
+    let treeWidth: Int
     let speculationMaxBatch: Int
     /// Waiting requests, one FIFO per priority class (class 0 first).
     var waiting: [Deque<Int32>]
@@ -37,6 +38,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
 
     init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int, speculation: SpeculationConfiguration? = nil) {
         self.draftTokens = speculation?.draftTokens ?? 0
+        self.treeWidth = speculation?.treeWidth ?? 1
         self.speculationMaxBatch = speculation?.maxBatchSize ?? 0
         self.index = index
         self.kv = kv
@@ -184,9 +186,13 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
             let s = Int(slot)
             if table.phase[s] != .running || table.prefilled[s] < table.prefillTarget[s] { i += 1; continue }
             let context = Int(table.promptTokens[s]) + Int(table.generated[s])
-            let tokens = drafts == 0 ? 1 : 1 + min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
+            let chain = drafts == 0 ? 0 : min(drafts, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
+            // A tree verifies every chain's drafts, but only one chain can be kept: the cache grows
+            // by one chain (rolled back to the accepted drafts in `Cluster.finishStep`); the other
+            // chains' keys and values are the pass's transient workspace.
+            let tokens = 1 + treeWidth * chain
             // n samples share the prompt's KV and each hold their own generated tokens.
-            let need = samples == 1 ? context &+ tokens &- 1 : Int(table.promptTokens[s]) + samples * Int(table.generated[s])
+            let need = samples == 1 ? context &+ chain : Int(table.promptTokens[s]) + samples * Int(table.generated[s])
             var fits = kv.grow(slot, toTokens: need, table: &table)
             while !fits {
                 let victim = youngestPreemptible(atOrAfter: i, table)
@@ -199,7 +205,7 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
                 let kept = budgeted ? budget.retained(context) : context
                 if fetchSecondsPerToken > 0 { plan.swapSeconds += Double(kv.offloadedTokens(slot, table: table)) * fetchSecondsPerToken }
                 if samples > 1 { plan.addDecode(slot, context: kept, samples: samples) }
-                else if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept) }
+                else if tokens == 1 { plan.addDecode(slot, context: kept) } else { plan.addVerification(slot, tokens: tokens, context: kept, width: treeWidth) }
                 added += samples > 1 ? samples : tokens
                 i += 1
             }

@@ -51,10 +51,10 @@ public struct StepPlan: Sendable {
     }
 
     /// Adds a decode entry that verifies `tokens` tokens (the last generated one and
-    /// `tokens − 1` drafts) after `context − 1` resident ones.
-    mutating func addVerification(_ slot: Int32, tokens: Int, context: Int) {
+    /// `tokens − 1` drafts in `width` chains) after `context − 1` resident ones.
+    mutating func addVerification(_ slot: Int32, tokens: Int, context: Int, width: Int = 1) {
         slots.append(slot)
         prefillTokens.append(-Int32(tokens))
-        workload.addVerification(tokens: tokens, contextBefore: context - 1)
+        workload.addVerification(tokens: tokens, contextBefore: context - 1, width: width)
     }
 }

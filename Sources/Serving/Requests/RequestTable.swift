@@ -70,6 +70,8 @@ public struct RequestTable: Sendable {
     public private(set) var preemptions: [Int32] = []
     /// Admission order on the replica, used to pick the youngest request as the preemption victim.
     public private(set) var admittedOrder: [Int64] = []
+    /// The request's draft-acceptance rate from its trace row, or -1 (the scenario's rate applies).
+    public private(set) var acceptance: [Double] = []
 
     @usableFromInline var freeSlots: [Int32] = []
     public private(set) var liveCount = 0
@@ -106,6 +108,7 @@ public struct RequestTable: Sendable {
             cachedPromptTokens[s] = 0
             preemptions[s] = 0
             admittedOrder[s] = 0
+            acceptance[s] = request.acceptanceRate ?? -1
             return slot
         }
         id.append(request.id)
@@ -127,6 +130,7 @@ public struct RequestTable: Sendable {
         cachedPromptTokens.append(0)
         preemptions.append(0)
         admittedOrder.append(0)
+        acceptance.append(request.acceptanceRate ?? -1)
         return Int32(id.count - 1)
     }
 
@@ -185,7 +189,6 @@ public struct RequestTable: Sendable {
     @inline(__always) mutating func recordTokens(_ slot: Int32, count: Int32) -> Bool {
         let s = Int(slot)
         generated[s] += count
-        precondition(generated[s] <= outputTokens[s], "request \(id[s]) produced more tokens than it asked for")
         guard generated[s] == outputTokens[s] else { return false }
         phase[s] = .finished
         return true

@@ -1,14 +1,15 @@
 /// Row parser for InferSim's own CSV traces.
 ///
-/// Header `arrival_s,prompt_tokens,output_tokens[,session][,priority]` (columns in any order;
+/// Header `arrival_s,prompt_tokens,output_tokens[,session][,priority][,acceptance]` (columns in any order;
 /// the first three required; unknown columns are an error), then rows such as `0.125,512,64`
 /// or `0.125,512,64,7,0`. `arrival_s` is seconds from the start of the run, converted exactly to
 /// nanoseconds (decimal digits past the ninth round half up). An empty `session` means none;
-/// an empty `priority` means 0.
+/// an empty `priority` means 0; `acceptance` is the request's draft-acceptance rate in [0, 1]
+/// under speculative decoding (empty: the scenario's).
 struct InferSimCSVFormat {
-    enum Column { case arrival, prompt, output, session, priority }
+    enum Column { case arrival, prompt, output, session, priority, acceptance }
     private var columns: [Column] = []
-    static let header = "arrival_s,prompt_tokens,output_tokens[,session][,priority]"
+    static let header = "arrival_s,prompt_tokens,output_tokens[,session][,priority][,acceptance]"
 
     mutating func parse(_ p: UnsafeRawBufferPointer) throws(RowProblem) -> TraceRow? {
         var fields = CSVFieldCursor(p)
@@ -20,6 +21,7 @@ struct InferSimCSVFormat {
                 else if FieldParsing.equals(p, f.lo, f.hi, "output_tokens") { column = .output }
                 else if FieldParsing.equals(p, f.lo, f.hi, "session") { column = .session }
                 else if FieldParsing.equals(p, f.lo, f.hi, "priority") { column = .priority }
+                else if FieldParsing.equals(p, f.lo, f.hi, "acceptance") { column = .acceptance }
                 else {
                     throw RowProblem(message: "header: expected \(Self.header), found unknown column \(FieldParsing.quoted(p, f.lo, f.hi))", fatal: true)
                 }
@@ -48,11 +50,13 @@ struct InferSimCSVFormat {
             case .output: row.outputTokens = try RowFields.count("output_tokens", p, f.lo, f.hi, atLeast: 1)
             case .session: row.session = try RowFields.optionalInt("session", p, f.lo, f.hi)
             case .priority: row.priority = try RowFields.optionalInt("priority", p, f.lo, f.hi) ?? 0
+            case .acceptance: row.acceptanceRate = try RowFields.optionalRate("acceptance", p, f.lo, f.hi)
             }
             index += 1
         }
         if index < columns.count {
-            let name = ["arrival_s", "prompt_tokens", "output_tokens", "session", "priority"][[Column.arrival, .prompt, .output, .session, .priority].firstIndex(of: columns[index])!]
+            let name = ["arrival_s", "prompt_tokens", "output_tokens", "session", "priority", "acceptance"][
+                [Column.arrival, .prompt, .output, .session, .priority, .acceptance].firstIndex(of: columns[index])!]
             throw RowFields.missing(name, expectedFields: columns.count, found: index)
         }
         return row

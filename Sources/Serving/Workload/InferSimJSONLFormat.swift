@@ -1,6 +1,6 @@
 /// Row parser for InferSim's own JSONL traces: one object per line with the CSV's keys,
 /// `{"arrival_s": 0.125, "prompt_tokens": 512, "output_tokens": 64}` plus optional
-/// `"session"`, `"priority"`, `"prefix_hashes": [..]` and `"prefix_block_tokens"` (required,
+/// `"session"`, `"priority"`, `"acceptance"` (a rate in [0, 1]), `"prefix_hashes": [..]` and `"prefix_block_tokens"` (required,
 /// ≥ 1, when `prefix_hashes` is non-empty). Unknown keys are errors.
 struct InferSimJSONLFormat {
     mutating func parse(_ p: UnsafeRawBufferPointer) throws(RowProblem) -> TraceRow? {
@@ -38,6 +38,11 @@ struct InferSimJSONLFormat {
                     try RowFields.optionalInt("priority", p, a, b)
                 }
                 row.priority = (priority ?? nil) ?? 0
+            } else if FieldParsing.equals(p, lo, hi, "acceptance") {
+                try object.once(7, "acceptance")
+                row.acceptanceRate = try MooncakeFormat.number("acceptance", member.value) { a, b throws(RowProblem) in
+                    try RowFields.optionalRate("acceptance", p, a, b)
+                } ?? nil
             } else if FieldParsing.equals(p, lo, hi, "prefix_block_tokens") {
                 try object.once(5, "prefix_block_tokens")
                 blockTokens = try MooncakeFormat.number("prefix_block_tokens", member.value) { a, b throws(RowProblem) in
@@ -51,7 +56,7 @@ struct InferSimJSONLFormat {
                 case .number: throw RowProblem(message: "field 'prefix_hashes': expected an array of integers, found a number")
                 }
             } else {
-                throw RowProblem(message: "unknown key \(FieldParsing.quoted(p, lo, hi)) (expected arrival_s, prompt_tokens, output_tokens, session, priority, prefix_hashes, prefix_block_tokens)")
+                throw RowProblem(message: "unknown key \(FieldParsing.quoted(p, lo, hi)) (expected arrival_s, prompt_tokens, output_tokens, session, priority, acceptance, prefix_hashes, prefix_block_tokens)")
             }
         }
         guard let arrival else { throw RowProblem(message: "field 'arrival_s' missing: expected a non-negative number of seconds") }

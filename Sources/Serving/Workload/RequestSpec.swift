@@ -19,10 +19,13 @@ public struct RequestSpec: Hashable, Sendable {
     public var prefixBlockTokens: Int
     /// Priority class; 0 is the most urgent.
     public var priority: Int
+    /// Speculative decoding's per-draft-token acceptance rate for this request, in [0, 1], from
+    /// the trace's `acceptance` column; nil for the scenario's rate.
+    public var acceptanceRate: Double?
 
     public init(id: Int, arrival: SimInstant, promptTokens: Int, outputTokens: Int,
                 session: Int? = nil, prefixHashes: [UInt64] = [], prefixBlockTokens: Int = 0,
-                priority: Int = 0) {
+                priority: Int = 0, acceptanceRate: Double? = nil) {
         self.id = id
         self.arrival = arrival
         self.promptTokens = promptTokens
@@ -31,5 +34,6 @@ public struct RequestSpec: Hashable, Sendable {
         self.prefixHashes = prefixHashes
         self.prefixBlockTokens = prefixBlockTokens
         self.priority = priority
+        self.acceptanceRate = acceptanceRate
     }
 }

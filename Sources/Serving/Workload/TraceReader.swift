@@ -8,7 +8,7 @@ public enum TraceFormat: String, Codable, Sendable, CaseIterable {
     case azure2023
     /// Mooncake FAST'25 JSONL: `timestamp` (ms), `input_length`, `output_length`, `hash_ids`.
     case mooncake
-    /// InferSim CSV: `arrival_s,prompt_tokens,output_tokens[,session][,priority]`.
+    /// InferSim CSV: `arrival_s,prompt_tokens,output_tokens[,session][,priority][,acceptance]`.
     case csv
     /// InferSim JSONL with the CSV's keys (plus optional `prefix_hashes`, `prefix_block_tokens`).
     case jsonl
@@ -123,7 +123,8 @@ public struct TraceReader: RequestSource {
             let request = RequestSpec(id: rowsYielded, arrival: SimInstant(nanoseconds: arrival),
                                       promptTokens: row.promptTokens, outputTokens: row.outputTokens,
                                       session: row.session, prefixHashes: row.prefixHashes,
-                                      prefixBlockTokens: row.prefixBlockTokens, priority: row.priority)
+                                      prefixBlockTokens: row.prefixBlockTokens, priority: row.priority,
+                                      acceptanceRate: row.acceptanceRate)
             rowsYielded += 1
             return request
         }

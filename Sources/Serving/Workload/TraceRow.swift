@@ -7,6 +7,7 @@ struct TraceRow {
     var outputTokens: Int
     var session: Int? = nil
     var priority: Int = 0
+    var acceptanceRate: Double? = nil
     var prefixHashes: [UInt64] = []
     var prefixBlockTokens: Int = 0
 }
@@ -76,6 +77,18 @@ enum RowFields {
             throw RowProblem(message: "field '\(name)': expected a non-negative number of \(unit), found \(FieldParsing.quoted(p, lo, hi))")
         case .invalid:
             throw RowProblem(message: "field '\(name)': expected a non-negative number of \(unit), found non-numeric \(FieldParsing.quoted(p, lo, hi))")
+        }
+    }
+
+    /// An optional rate in [0, 1] (empty: none), read exactly as a decimal.
+    static func optionalRate(_ name: String, _ p: UnsafeRawBufferPointer, _ lo: Int, _ hi: Int) throws(RowProblem) -> Double? {
+        if lo == hi { return nil }
+        switch FieldParsing.scaledDecimal(p, lo, hi, scaleDigits: 9) {
+        case .value(let v) where v <= 1_000_000_000: return Double(v) * 1e-9
+        case .value, .negative:
+            throw RowProblem(message: "field '\(name)': expected a rate in [0, 1], found \(FieldParsing.quoted(p, lo, hi))")
+        case .invalid:
+            throw RowProblem(message: "field '\(name)': expected a rate in [0, 1], found non-numeric \(FieldParsing.quoted(p, lo, hi))")
         }
     }
 

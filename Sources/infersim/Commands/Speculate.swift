@@ -17,6 +17,8 @@ struct Speculate: ParsableCommand {
     var draftHeads = false
     @Option(help: "Draft tokens per round (k).")
     var draftTokens: Int = 4
+    @Option(help: "Candidate chains verified per round (tree verification, w); 1 for a chain.")
+    var treeWidth: Int = 1
     @Option(help: "Probability that a draft token is accepted (a), in [0, 1].")
     var acceptance: Double = 0.8
     @Option(help: "Context length of every sequence.")
@@ -28,6 +30,7 @@ struct Speculate: ParsableCommand {
 
     func validate() throws {
         guard draftTokens >= 1 && draftTokens <= 64 else { throw ValidationError("--draft-tokens must be in 1...64, got \(draftTokens)") }
+        guard treeWidth >= 1 && treeWidth <= 16 else { throw ValidationError("--tree-width must be in 1...16, got \(treeWidth)") }
         guard acceptance.isFinite, acceptance >= 0, acceptance <= 1 else { throw ValidationError("--acceptance must be in [0, 1], got \(acceptance)") }
         guard context >= 1 && context <= 10_000_000 else { throw ValidationError("--context must be in 1...10000000, got \(context)") }
         guard (draftModel != nil) != draftHeads else { throw ValidationError("give exactly one of --draft-model ID and --draft-heads") }
@@ -46,12 +49,12 @@ struct Speculate: ParsableCommand {
         let drafter = try SpeculationSetup.drafter(catalog: catalog, target: target, draftModel: draftModel, draftHardware: draftHardware,
                                                    label: "--draft-model")
         let model = SpeculativeStepCostModel(target: InferenceCostModel(deployment: target),
-                                             speculation: SpeculativeDecoding(drafter: drafter, draftTokens: draftTokens))
-        let expected = SpeculativeDecoding.expectedTokens(acceptance: acceptance, draftTokens: draftTokens)
+                                             speculation: SpeculativeDecoding(drafter: drafter, draftTokens: draftTokens, treeWidth: treeWidth))
+        let expected = SpeculativeDecoding.expectedTokens(acceptance: acceptance, draftTokens: draftTokens, treeWidth: treeWidth)
         if !json {
         print(PredictReport.header(target))
-        print(String(format: "drafter: %@, k = %d, a = %.2f: %.3f tokens per verification, context %d", draftHeads ? "EAGLE-style heads" : draftModel!,
-                     draftTokens, acceptance, expected, context))
+        print(String(format: "drafter: %@, k = %d%@, a = %.2f: %.3f tokens per verification, context %d", draftHeads ? "EAGLE-style heads" : draftModel!,
+                     draftTokens, treeWidth > 1 ? ", tree width \(treeWidth)" : "", acceptance, expected, context))
         }
         var rows: [String] = []
         var t = TextTable(["batch", "TPOT plain ms", "TPOT speculative ms", "speed-up", "verify bound"], leftAligned: [])
@@ -59,7 +62,7 @@ struct Speculate: ParsableCommand {
         for b in batchList! {
             let (spec, plain) = model.timePerOutputToken(batch: b, context: context, acceptance: acceptance)
             var verify = StepWorkload()
-            for _ in 0..<b { verify.addVerification(tokens: draftTokens + 1, contextBefore: context - 1) }
+            for _ in 0..<b { verify.addVerification(tokens: 1 + treeWidth * draftTokens, contextBefore: context - 1, width: treeWidth) }
             let speedup = plain.value / spec.value
             if speedup < 1 && crossover == nil { crossover = b }
             let bound = model.target.cost(of: verify).boundBy.rawValue
@@ -78,6 +81,7 @@ struct Speculate: ParsableCommand {
             w.add("model", target.model.name)
             w.add("drafter", draftHeads ? "heads" : draftModel!)
             w.add("draft_tokens", draftTokens)
+            w.add("tree_width", treeWidth)
             w.add("acceptance", acceptance)
             w.add("expected_tokens_per_verification", expected)
             w.add("context", context)
