@@ -141,8 +141,10 @@ import Testing
         let r = try CLI.run(["simulate", "scenarios/examples/long-context-offload.json", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"requests_completed\": 1"), "\(r.stdout.prefix(400))")
-        // Each decode step fetches ~12.7 GB of offloaded KV over ~25 GB/s: TPOT is paced by the link.
-        #expect(r.stdout.contains("\"tpot_ms\": {\"count\": 1, \"mean\": 5"), "\(r.stdout.prefix(600))")
+        // A 128k context (131,008 + 64 tokens); each decode step fetches the ~95k offloaded
+        // tokens' KV (~12.5 GB) over ~25 GB/s: TPOT is paced by the link, about 0.6 s.
+        #expect(r.stdout.contains("\"tpot_ms\": {\"count\": 1, \"mean\": 6"), "\(r.stdout.prefix(600))")
+        #expect(!r.stdout.contains("\"kv_fragmentation_mean\": -"), "\(r.stdout)")
     }
 }
 

@@ -111,6 +111,8 @@ public protocol KVCacheManager: Sendable {
     var statistics: KVCacheStatistics { get }
     /// Blocks held on behalf of requests (used minus cached blocks that nothing references).
     var pinnedBlocks: Int { get }
+    /// Blocks in use in the offload tier (0 without one).
+    var usedHostBlocks: Int { get }
 
     /// Why a request of this size can never be served, or nil if it can. With `samples`
     /// completions sharing the prompt, the cache must hold `prompt + samples · output` tokens.
@@ -135,11 +137,13 @@ public protocol KVCacheManager: Sendable {
 
 extension KVCacheManager {
     public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int { 0 }
+    public var usedHostBlocks: Int { 0 }
     /// Used over total blocks.
     public var utilisation: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
-    /// Internal fragmentation: `1 - storedTokens / (usedBlocks · unitTokens)`, 0 when empty.
+    /// Internal fragmentation: `1 - storedTokens / ((usedBlocks + usedHostBlocks) · unitTokens)`,
+    /// 0 when empty (stored tokens count those offloaded, so their blocks count too).
     public var fragmentation: Double {
-        let allocated = usedBlocks * configuration.unitTokens
+        let allocated = (usedBlocks + usedHostBlocks) * configuration.unitTokens
         return allocated == 0 ? 0 : 1 - Double(storedTokens) / Double(allocated)
     }
     public var freeBlocks: Int { totalBlocks - usedBlocks }
