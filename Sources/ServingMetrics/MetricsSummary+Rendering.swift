@@ -15,10 +15,7 @@ extension MetricsSummary {
     /// cached_prompt_tokens, prefix_hit_rate, overloaded, overload_reason.
     public func renderedJSON() -> String {
         func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 3) }
-        func stats(_ s: DurationStatistics) -> String {
-            "{\"count\": \(s.count), \"mean\": \(ms(s.mean)), \"p50\": \(ms(s.p50)), \"p90\": \(ms(s.p90)), "
-                + "\"p95\": \(ms(s.p95)), \"p99\": \(ms(s.p99)), \"max\": \(ms(s.max))}"
-        }
+        func stats(_ s: DurationStatistics) -> String { s.millisecondsJSON }
         func optionalMs(_ d: SimDuration?) -> String { d.map(ms) ?? "null" }
         let rejections = rejectionsByReason.map { "\(JSONText.quoted($0.reason)): \($0.count)" }.joined(separator: ", ")
         let fields: [(String, String)] = [
@@ -98,5 +95,14 @@ extension MetricsSummary {
         lines.append("energy: \(f(energyJoules, 1)) J (steps \(f(stepEnergyJoules, 1)) J + idle \(f(idleEnergyJoules, 1)) J), \(f(energyJoulesPerOutputToken, 4)) J/output token")
         lines.append("overloaded: \(overloaded ? "YES" : "no") — \(overloadReason)")
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension DurationStatistics {
+    /// `{"count", "mean", "p50", "p90", "p95", "p99", "max"}` in milliseconds, three decimals.
+    public var millisecondsJSON: String {
+        func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 3) }
+        return "{\"count\": \(count), \"mean\": \(ms(mean)), \"p50\": \(ms(p50)), \"p90\": \(ms(p90)), "
+            + "\"p95\": \(ms(p95)), \"p99\": \(ms(p99)), \"max\": \(ms(max))}"
     }
 }

@@ -49,7 +49,7 @@ struct EntryPricedRunner: StepRunner {
             if completedIDs.contains(requestID) { problems.append("request \(requestID) released twice") }
             completedIDs.append(requestID)
             resident[requestID] = nil
-        case .preemptedForRecompute: resident[requestID] = nil
+        case .preemptedForRecompute, .transferred: resident[requestID] = nil
         case .swappedOut: break  // its KV comes back with it
         }
     }

@@ -39,6 +39,7 @@ import TestSupport
         (["validate", "--published", "--json"], "validate-published"),
         (["simulate", "--json"], "simulate"),
         (["simulate", "scenarios/examples/static-vs-continuous.json", "--json"], "simulate"),
+        (["simulate", "scenarios/examples/disaggregated-azure-conv.json", "--json"], "simulate"),
         (["sweep", "scenarios/quickstart.json", "--vary", "replicas=1,2", "--json"], "sweep"),
         (["bench", "--requests", "500", "--replicas", "2", "--json"], "bench"),
         (["bench", "--requests", "500", "--replicas", "2", "--pricing", "closedForm", "--json"], "bench"),

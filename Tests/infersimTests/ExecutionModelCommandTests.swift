@@ -170,3 +170,34 @@ import Testing
         #expect(!r.stdout.contains("KV budget") && !r.stdout.contains("speculative"))
     }
 }
+
+@Suite struct DisaggregationCommandTests {
+    /// A scenario with a prefill and a decode pool (here H100 prefill, A100 decode) runs, reports
+    /// each replica's pool and the KV transfer times, and its JSON passes the schema.
+    @Test func mixedHardwarePoolsRunAndReportTheirTransfers() throws {
+        let f = try ScenarioFiles.write(ScenarioFiles.json(extra: [
+            "disaggregation": #"{"prefillReplicas": 1, "decodeReplicas": 2, "decodeHardware": "nvidia-a100-sxm-80gb"}"#]))
+        var r = try CLI.run(["simulate", f])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("replica 0 (prefill)") && r.stdout.contains("replica 2 (decode)"), "\(r.stdout)")
+        #expect(r.stdout.contains("disaggregated pools: prefill 1 replicas"), "\(r.stdout)")
+        r = try CLI.run(["simulate", f, "--json"])
+        #expect(r.stdout.contains("\"pool\": \"decode\"") && r.stdout.contains("\"kv_transfers_ms\": {\"count\": 50"), "\(r.stdout.prefix(300))")
+    }
+
+    @Test func badPoolsAreOneLine() throws {
+        func scenario(_ d: String, model: String = "llama-3-8b", tp: Int = 1) throws -> String {
+            try ScenarioFiles.write(ScenarioFiles.json(model: model, extra: ["disaggregation": d, "parallelism": "{\"tp\": \(tp)}"]))
+        }
+        var f = try scenario(#"{"prefillReplicas": 0, "decodeReplicas": 2}"#)
+        expectScenarioError(try CLI.run(["simulate", f]),
+                            containing: [f + ": $.disaggregation.prefillReplicas: expected at least 1 replica in each pool (a prefill:decode ratio with a 0), found 0"])
+        f = try scenario(#"{"prefillReplicas": 1, "decodeReplicas": 1, "decodeHardware": "nvidia-a100-sxm-80gb", "link": "nvlink4"}"#)
+        expectScenarioError(try CLI.run(["simulate", f]),
+                            containing: [f + ": $.disaggregation.link: nvlink4 is a scale-up link inside one node of nvidia-h100-sxm; it does not connect to nvidia-a100-sxm-80gb devices"])
+        f = try scenario(#"{"prefillReplicas": 1, "decodeReplicas": 1, "decodeHardware": "nvidia-l4", "decodeTp": 1}"#, model: "llama-3-70b", tp: 4)
+        let r = try CLI.run(["simulate", f])
+        #expect(r.status == 2 && r.stderr.contains(f + ": $.disaggregation.decodeHardware: decode pool:") && r.stderr.contains("does not fit"),
+                "\(r.stderr)")
+    }
+}

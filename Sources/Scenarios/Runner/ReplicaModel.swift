@@ -20,6 +20,10 @@ public struct ReplicaModel: Sendable {
     public var maxContextTokens: Int?
     /// The sliding window the model declares, if any (`ModelProfile.slidingWindowTokens`).
     public var slidingWindowTokens: Int?
+    /// Under disaggregation: the link a prefill device ships KV over to the decode pool,
+    /// achievable bytes per second and latency (nil when co-located or unknown).
+    public var transferLinkBytesPerSecond: Double?
+    public var transferLinkLatencySeconds: Double = 0
 
     public init(costModel: any StepCostModel, kvBytesPerToken: Double, kvCapacityBytes: Double,
                 idlePowerWatts: Double = 0, hostLinkBytesPerSecond: Double? = nil, maxContextTokens: Int? = nil,
@@ -114,12 +118,31 @@ public enum ReplicaResolvers {
             }
             costModel = SpeculativeStepCostModel(target: target, speculation: SpeculativeDecoding(drafter: drafter, draftTokens: spec.draftTokens, treeWidth: spec.treeWidth))
         }
-        return ReplicaModel(costModel: costModel,
-                            kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
-                            kvCapacityBytes: kvCapacity,
-                            idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
-                            hostLinkBytesPerSecond: host,
-                            maxContextTokens: deployment.model.maxContextTokens,
-                            slidingWindowTokens: deployment.model.slidingWindowTokens)
+        var replica = ReplicaModel(costModel: costModel,
+                                   kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
+                                   kvCapacityBytes: kvCapacity,
+                                   idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
+                                   hostLinkBytesPerSecond: host,
+                                   maxContextTokens: deployment.model.maxContextTokens,
+                                   slidingWindowTokens: deployment.model.slidingWindowTokens)
+        if let d = scenario.disaggregation {
+            guard let id = d.link ?? deployment.device.interconnect.scaleOut else {
+                throw InputError(file: file, jsonPath: "$.disaggregation.link",
+                                 "\(scenario.hardware) names no scale-out link to reach the decode pool; give an interconnect id")
+            }
+            guard catalog.interconnectIDs.contains(id) else {
+                throw InputError(file: file, jsonPath: "$.disaggregation.link",
+                                 NearestName.unknown(id, what: "interconnect id", known: catalog.interconnectIDs))
+            }
+            let link = try catalog.interconnect(id)
+            let scaleUp: Set<InterconnectProfile.Kind> = [.nvlink, .infinityFabric, .chipFabric, .ici]
+            guard !scaleUp.contains(link.kind) || (d.decodeHardware ?? scenario.hardware) == scenario.hardware else {
+                throw InputError(file: file, jsonPath: "$.disaggregation.link",
+                                 "\(id) is a scale-up link inside one node of \(scenario.hardware); it does not connect to \(d.decodeHardware!) devices")
+            }
+            replica.transferLinkBytesPerSecond = link.bandwidthBytesPerSecondPerDirection * link.achievableFraction
+            replica.transferLinkLatencySeconds = link.latencySeconds
+        }
+        return replica
     }
 }

@@ -37,12 +37,21 @@ public struct SimulationReport: Sendable {
         for line in techniques { out += line + "\n" }
         out += "KV cache (per replica: time-weighted utilisation, fragmentation, peak, prefix hit rate, evictions, preemptions recompute/swap):\n"
         for r in outcome.replicas {
-            out += "  replica \(r.index): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
+            out += "  replica \(r.index)\(r.pool.map { " (\($0.rawValue))" } ?? ""): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
                 + ", frag \(JSONText.number(r.meanKVFragmentation, decimals: 4))"
                 + ", peak \(r.kvCache.peakUsedBlocks)/\(r.kvCache.totalBlocks) blocks of \(r.kvCache.blockTokens) tokens"
                 + ", hit \(JSONText.number(r.kvCache.prefixHitRate, decimals: 4)), evictions \(r.kvCache.evictions)"
                 + ", preemptions \(r.statistics.recomputePreemptions)/\(r.statistics.swapPreemptions)"
                 + ", busy \(JSONText.number(r.busyFraction, decimals: 4)), mean batch \(JSONText.number(r.meanBatchSize, decimals: 2))\n"
+        }
+        if let t = outcome.kvTransfers {
+            func ms(_ d: SimDuration) -> String { JSONText.number(Double(d.nanoseconds) * 1e-6, decimals: 2) }
+            let pools = [DisaggregationConfiguration.Pool.prefill, .decode].map { pool -> String in
+                let members = outcome.replicas.filter { $0.pool == pool }
+                let busy = members.isEmpty ? 0 : members.reduce(0) { $0 + $1.busyFraction } / Double(members.count)
+                return "\(pool.rawValue) \(members.count) replicas busy \(JSONText.number(busy * 100, decimals: 1)) %"
+            }
+            out += "disaggregated pools: \(pools.joined(separator: ", ")); KV transfers \(t.count): p50 \(ms(t.p50)) ms, p99 \(ms(t.p99)) ms, max \(ms(t.max)) ms\n"
         }
         if skippedRows > 0 {
             let first = skippedRowReasons.count < skippedRows ? " (the first \(skippedRowReasons.count):)" : ":"
@@ -57,7 +66,7 @@ public struct SimulationReport: Sendable {
     /// fixed key order and decimals, so the same scenario and seed give the same bytes.
     public func renderedJSON() -> String {
         let replicas = outcome.replicas.map { r in
-            "{\"replica\": \(r.index), \"kv_utilization_mean\": \(JSONText.number(r.meanKVUtilisation, decimals: 4)), "
+            "{\"replica\": \(r.index), " + (r.pool.map { "\"pool\": \"\($0.rawValue)\", " } ?? "") + "\"kv_utilization_mean\": \(JSONText.number(r.meanKVUtilisation, decimals: 4)), "
                 + "\"kv_fragmentation_mean\": \(JSONText.number(r.meanKVFragmentation, decimals: 4)), "
                 + "\"kv_blocks_total\": \(r.kvCache.totalBlocks), \"kv_block_tokens\": \(r.kvCache.blockTokens), "
                 + "\"kv_blocks_peak\": \(r.kvCache.peakUsedBlocks), "
@@ -69,7 +78,8 @@ public struct SimulationReport: Sendable {
                 + "\"energy_joules\": \(JSONText.number(r.energyJoules, decimals: 3))}"
         }
         return "{\"scenario\": \(JSONText.quoted(scenarioName)), \"summary\": \(summary.renderedJSON()), "
-            + "\"replicas\": [\(replicas.joined(separator: ", "))], \"skipped_rows\": \(skippedRows), "
+            + "\"replicas\": [\(replicas.joined(separator: ", "))], "
+            + (outcome.kvTransfers.map { "\"kv_transfers_ms\": \($0.millisecondsJSON), " } ?? "") + "\"skipped_rows\": \(skippedRows), "
             + "\"skipped_row_reasons\": [\(skippedRowReasons.map(JSONText.quoted).joined(separator: ", "))]}"
     }
 }
@@ -121,16 +131,47 @@ public struct SimulationRunner: Sendable {
         let directory = (file as NSString).deletingLastPathComponent
         let source = try scenario.workload.makeSource(relativeTo: directory, seed: scenario.seed)
         let replica = try resolve(scenario, file)
-        let configuration = try scenario.clusterConfiguration(replica: replica, file: file)
+        var configuration = try scenario.clusterConfiguration(replica: replica, file: file)
+        var decodeCostModel: (any StepCostModel)?
+        if let d = scenario.disaggregation {
+            let decodeScenario = d.decodeScenario(of: scenario)
+            let decode: ReplicaModel
+            let decodeConfiguration: ClusterConfiguration
+            do {
+                decode = try resolve(decodeScenario, file)
+                decodeConfiguration = try decodeScenario.clusterConfiguration(replica: decode, file: file)
+            } catch let e as InputError {
+                // The decode pool's hardware is named under $.disaggregation.
+                let path = d.decodeHardware != nil ? "$.disaggregation.decodeHardware" : "$.disaggregation"
+                throw InputError(file: file, jsonPath: path, "decode pool: " + e.message)
+            }
+            guard let link = replica.transferLinkBytesPerSecond else {
+                throw InputError(file: file, jsonPath: "$.disaggregation.link", "no link between the pools was resolved")
+            }
+            configuration.disaggregation = DisaggregationConfiguration(
+                prefillReplicas: d.prefillReplicas, kvBytesPerToken: replica.kvBytesPerToken, linkBytesPerSecond: link,
+                linkLatency: SimDuration(secondsRoundingUp: replica.transferLinkLatencySeconds),
+                decodeKVCache: decodeConfiguration.kvCache, decodeIdlePowerWatts: decode.idlePowerWatts)
+            decodeCostModel = decode.costModel
+        }
         let csv = try outputs.requestsCSV.map { try RequestCSVWriter(path: $0) }
         let slo = scenario.slo?.objectives ?? .none
         var recorder = MetricsRecorder(collector: MetricsCollector(percentiles: percentiles, slo: slo), requestsCSV: csv)
         let outcome: SimulationOutcome
         do {
-            outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
+            if let decodeCostModel {
+                outcome = try ServingSimulator.run(configuration, prefillCostModel: replica.costModel, decodeCostModel: decodeCostModel,
+                                                   requests: source, recorder: &recorder)
+            } else {
+                outcome = try ServingSimulator.run(configuration, costModel: replica.costModel, requests: source, recorder: &recorder)
+            }
             if let error = recorder.writeError { throw error }
+            // Idle power per replica, averaged over the pools (the summary's idle energy is that
+            // power times the replicas' idle time, which the pools share in proportion only roughly).
+            let meanIdlePower = (0..<configuration.replicas).reduce(0.0) { $0 + configuration.idlePowerWatts(ofReplica: $1) }
+                / Double(configuration.replicas)
             let summary = recorder.collector.summary(steps: outcome.stepTotals, slo: slo, replicas: scenario.replicas,
-                                                     endedAt: outcome.makespan, idlePowerWatts: replica.idlePowerWatts)
+                                                     endedAt: outcome.makespan, idlePowerWatts: meanIdlePower)
             // Both outputs are complete in their temporary files before either is moved into place.
             let timeline = try outputs.timelineCSV.map { path -> AtomicFileWriter in
                 let w = try AtomicFileWriter(path: path)

@@ -45,6 +45,8 @@ public struct Scenario: Codable, Sendable, Hashable {
     /// Several completions per request sharing the prompt's KV: `{"n": 4}` (parallel sampling)
     /// or `{"beamWidth": 4}` (beam search, priced as that many sequences).
     public var sampling: SamplingSpec?
+    /// Separate prefill and decode pools (Splitwise, DistServe), or nil for co-located replicas.
+    public var disaggregation: DisaggregationSpec?
 
     public struct SamplingSpec: Codable, Sendable, Hashable {
         public var n: Int?
@@ -351,6 +353,46 @@ public struct Scenario: Codable, Sendable, Hashable {
         }
     }
 
+    /// Disaggregated serving: `prefillReplicas` replicas of the scenario's hardware and
+    /// parallelism prefill, `decodeReplicas` replicas (of `decodeHardware` with `decodeTp`, by
+    /// default the same) decode, and each request's KV crosses `link` (an interconnect id; by
+    /// default the prefill device's scale-out link) between them. `replicas` is then their sum.
+    public struct DisaggregationSpec: Codable, Sendable, Hashable {
+        public var prefillReplicas: Int
+        public var decodeReplicas: Int
+        public var decodeHardware: String?
+        public var decodeTp: Int?
+        public var link: String?
+        enum CodingKeys: String, CodingKey { case prefillReplicas, decodeReplicas, decodeHardware, decodeTp, link }
+        public init(prefillReplicas: Int, decodeReplicas: Int, decodeHardware: String? = nil, decodeTp: Int? = nil, link: String? = nil) {
+            self.prefillReplicas = prefillReplicas; self.decodeReplicas = decodeReplicas
+            self.decodeHardware = decodeHardware; self.decodeTp = decodeTp; self.link = link
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            for key in [CodingKeys.prefillReplicas, .decodeReplicas] {
+                if let v = try c.decodeIfPresent(Int.self, forKey: key), v < 1 {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                        debugDescription: "expected at least 1 replica in each pool (a prefill:decode ratio with a 0), found \(v)")
+                }
+            }
+            prefillReplicas = try c.decodeInt(.prefillReplicas, atLeast: 1, atMost: 65_536)
+            decodeReplicas = try c.decodeInt(.decodeReplicas, atLeast: 1, atMost: 65_536)
+            decodeHardware = try c.decodeIfPresent(String.self, forKey: .decodeHardware)
+            decodeTp = try c.decodeIntIfPresent(.decodeTp, atLeast: 1, atMost: 1024)
+            link = try c.decodeIfPresent(String.self, forKey: .link)
+        }
+        /// The scenario of one decode replica: the decode pool's hardware and tensor parallelism.
+        public func decodeScenario(of scenario: Scenario) -> Scenario {
+            var d = scenario
+            d.hardware = decodeHardware ?? scenario.hardware
+            d.parallelism.tp = decodeTp ?? scenario.parallelism.tp
+            d.replicas = decodeReplicas
+            d.disaggregation = nil
+            return d
+        }
+    }
+
     public struct SLOSpec: Codable, Sendable, Hashable {
         public var ttftMs: Double?
         public var tpotMs: Double?
@@ -373,7 +415,7 @@ public struct Scenario: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case name, source, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep,
-             speculative, sampling
+             speculative, sampling, disaggregation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -395,6 +437,22 @@ public struct Scenario: Codable, Sendable, Hashable {
         sweep = try c.decodeIfPresent([String: [JSONValue]].self, forKey: .sweep)
         speculative = try c.decodeIfPresent(SpeculativeSpec.self, forKey: .speculative)
         sampling = try c.decodeIfPresent(SamplingSpec.self, forKey: .sampling)
+        disaggregation = try c.decodeIfPresent(DisaggregationSpec.self, forKey: .disaggregation)
+        if let d = disaggregation {
+            if c.contains(.replicas), replicas != d.prefillReplicas + d.decodeReplicas {
+                throw DecodingError.dataCorruptedError(forKey: .replicas, in: c,
+                    debugDescription: "expected \(d.prefillReplicas + d.decodeReplicas) (prefillReplicas + decodeReplicas) or no replicas key, found \(replicas)")
+            }
+            replicas = d.prefillReplicas + d.decodeReplicas
+            if scheduler.kind == .staticBatching {
+                throw DecodingError.dataCorruptedError(forKey: .disaggregation, in: c,
+                    debugDescription: "disaggregated pools need a continuous scheduler, found staticBatching")
+            }
+            if speculative != nil || (sampling?.sequences ?? 1) > 1 || kvCache.offload != nil {
+                throw DecodingError.dataCorruptedError(forKey: .disaggregation, in: c,
+                    debugDescription: "disaggregated pools do not combine with speculative decoding, several samples or a KV offload tier here")
+            }
+        }
         if let s = sampling, s.sequences > 1 {
             if speculative != nil {
                 throw DecodingError.dataCorruptedError(forKey: .sampling, in: c, debugDescription: "several completions per request do not combine with speculative decoding here")

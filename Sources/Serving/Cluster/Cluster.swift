@@ -2,6 +2,7 @@ import Diagnostics
 import CostModel
 import DiscreteEvent
 import HardwareModel
+import ServingMetrics
 
 /// The events of a serving simulation. Arrivals are fed one at a time from the source, so the
 /// queue holds at most one arrival, one completion or pass per replica.
@@ -9,6 +10,8 @@ enum ClusterEvent: Sendable {
     case arrival
     case stepCompleted(Int32)
     case schedulingPass(Int32)
+    /// A request's KV has landed on the decode pool (disaggregated serving); the slot.
+    case kvTransferLanded(Int32)
 }
 
 /// Replicas behind a router, driven by the event loop. Generic over the scheduler, KV policy and
@@ -37,17 +40,31 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var entryScratch: [StepEntry] = []
     /// Speculative decoding's acceptance draws (nil without speculation).
     let speculation: SpeculationConfiguration?
+    /// Separate prefill and decode pools (nil when co-located).
+    let disaggregation: DisaggregationConfiguration?
+    /// Under disaggregation: when each prefill replica's link to the decode pool is next free,
+    /// the requests whose prefill finished in the current step, and the transfer times.
+    var linkFreeAt: [SimInstant] = []
+    var handOffScratch: [Int32] = []
+    var transferStarted: [Int64] = []
+    var transferTimes = LatencyHistogram()
 
-    init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: () -> KV,
+    init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: (KVCacheConfiguration) -> KV,
          runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
         speculation = configuration.speculation
+        disaggregation = configuration.disaggregation
         replicas = (0..<configuration.replicas).map {
-            ReplicaState(index: $0, kv: makeKV(), limits: configuration.limits, priorityClasses: scheduler.priorityClasses,
-                         speculation: configuration.speculation)
+            ReplicaState(index: $0, kv: makeKV(configuration.kvCache(ofReplica: $0)), limits: configuration.limits,
+                         priorityClasses: scheduler.priorityClasses, speculation: configuration.speculation)
         }
         router = configuration.router.makeRouter()
-        loads = RouterLoads(replicas: configuration.replicas)
+        // The router places arrivals; under disaggregation it sees the prefill pool only.
+        loads = RouterLoads(replicas: configuration.disaggregation?.prefillReplicas ?? configuration.replicas)
+        if let d = configuration.disaggregation {
+            precondition(d.prefillReplicas < configuration.replicas, "a disaggregated cluster needs a decode replica")
+            linkFreeAt = Array(repeating: .zero, count: d.prefillReplicas)
+        }
         self.runner = runner
         self.source = source
         self.recorder = recorder
@@ -88,18 +105,21 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             pullNextArrival(&simulation)
             arrive(request, now: now, &simulation)
         case .stepCompleted(let r):
-            finishStep(Int(r), now: now)
+            finishStep(Int(r), now: now, &simulation)
             requestPass(Int(r), now: now, &simulation)
         case .schedulingPass(let r):
             replicas[Int(r)].passScheduled = false
             startStep(Int(r), now: now, &simulation)
+        case .kvTransferLanded(let slot):
+            landTransfer(slot, now: now, &simulation)
         }
     }
 
     mutating func arrive(_ request: RequestSpec, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
         arrived += 1
         recorder.arrived(id: request.id, at: now)
-        if let reason = replicas[0].kv.rejection(promptTokens: request.promptTokens, outputTokens: request.outputTokens) {
+        if let reason = replicas[0].kv.rejection(promptTokens: request.promptTokens, outputTokens: request.outputTokens)
+            ?? (disaggregation == nil ? nil : replicas[replicas.count - 1].kv.rejection(promptTokens: request.promptTokens, outputTokens: request.outputTokens)) {
             reject(request.id, arrival: request.arrival, prompt: request.promptTokens, output: request.outputTokens, reason: reason, now: now)
             return
         }
@@ -125,7 +145,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             let s = Int(slot)
             reject(table.id[s], arrival: SimInstant(nanoseconds: table.arrival[s]), prompt: Int(table.promptTokens[s]),
                    output: Int(table.outputTokens[s]), reason: reason, now: now)
-            loads.outstanding[r] -= 1
+            if r < loads.replicaCount { loads.outstanding[r] -= 1 }
             table.remove(slot)
         }
     }
@@ -198,7 +218,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
 
     /// Applies the finished step: prefill progress, one new token per finished prefill or
     /// decode, completions (releasing KV unless the scheduler holds it to the batch's end).
-    mutating func finishStep(_ r: Int, now: SimInstant) {
+    mutating func finishStep(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
         replicas[r].busy = false
         // The plan is not changed by this loop: read it through local references to its storage.
         let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
@@ -210,6 +230,16 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             if chunk > 0 {
                 guard table.recordPrefill(slot, tokens: chunk, at: now) else { continue }
                 replicas[r].kv.prefillCompleted(slot, table: &table)
+                if let d = disaggregation, r < d.prefillReplicas {
+                    // The prefill pool makes the first token and hands the rest to the decode pool.
+                    if table.recordTokens(slot, count: 1) {
+                        complete(slot, replica: r, now: now)
+                        anyFinished = true
+                    } else {
+                        handOffScratch.append(slot)
+                    }
+                    continue
+                }
             }
             if chunk < 0, let speculation {
                 // A verification of −chunk tokens: the accepted drafts and one token of the
@@ -226,6 +256,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 anyFinished = true
             }
         }
+        if !handOffScratch.isEmpty { handOff(r, now: now, &simulation) }
         if anyFinished {
             if scheduler.releasesOnCompletion {
                 releaseFinished(r)
@@ -233,12 +264,44 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 releaseFinished(r)
             }
         }
-        loads.kvUtilisation[r] = replicas[r].kv.utilisation
+        if r < loads.replicaCount { loads.kvUtilisation[r] = replicas[r].kv.utilisation }
+    }
+
+    /// Disaggregated serving: the requests in `handOffScratch` finished their prefill on
+    /// prefill replica `r`. Each frees its KV there and ships it over `r`'s link, one transfer
+    /// after another; it lands on the decode pool `bytes / bandwidth + latency` after its turn.
+    mutating func handOff(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        let d = disaggregation!
+        for slot in handOffScratch {
+            let bytes = Double(table.residentTokens(slot)) * d.kvBytesPerToken
+            replicas[r].kv.release(slot, table: &table)
+            runner.released(requestID: table.id[Int(slot)], reason: .transferred)
+            replicas[r].running.remove(at: replicas[r].running.firstIndex(of: slot)!)
+            loads.outstanding[r] -= 1
+            table.handOff(slot)
+            let start = max(now, linkFreeAt[r])
+            let onLink = SimDuration(secondsRoundingUp: bytes / d.linkBytesPerSecond)
+            linkFreeAt[r] = start + onLink
+            let landing = start + onLink + d.linkLatency
+            transferTimes.add(landing - now, weight: 1)
+            simulation.schedule(.kvTransferLanded(slot), at: landing, phase: .completion)
+        }
+        handOffScratch.removeAll(keepingCapacity: true)
+    }
+
+    /// A request's KV landed on the decode pool: it joins the decode replica with the fewest
+    /// outstanding requests (lowest index on ties).
+    mutating func landTransfer(_ slot: Int32, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        var best = disaggregation!.prefillReplicas
+        for r in (best + 1)..<max(best + 1, replicas.count) where replicas[r].outstanding < replicas[best].outstanding { best = r }
+        table.assign(slot, toReplica: best)
+        replicas[best].enqueue(slot, table: table)
+        requestPass(best, now: now, &simulation)
     }
 
     mutating func complete(_ slot: Int32, replica r: Int, now: SimInstant) {
         completed += 1
-        loads.outstanding[r] -= 1
+        if r < loads.replicaCount { loads.outstanding[r] -= 1 }
         recorder.completed(table.timeline(slot, completedAt: now))
     }
 

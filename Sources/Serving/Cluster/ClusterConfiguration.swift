@@ -11,6 +11,20 @@ public struct ClusterConfiguration: Hashable, Sendable {
     public var idlePowerWatts: Double
     /// Speculative decoding, or nil for one token per decode.
     public var speculation: SpeculationConfiguration?
+    /// Separate prefill and decode pools, or nil for co-located serving.
+    public var disaggregation: DisaggregationConfiguration?
+
+    /// The KV cache configuration of replica `r` (the decode pool's may differ).
+    public func kvCache(ofReplica r: Int) -> KVCacheConfiguration {
+        if let d = disaggregation, r >= d.prefillReplicas { return d.decodeKVCache }
+        return kvCache
+    }
+
+    /// The idle power of replica `r`, watts.
+    public func idlePowerWatts(ofReplica r: Int) -> Double {
+        if let d = disaggregation, r >= d.prefillReplicas { return d.decodeIdlePowerWatts }
+        return idlePowerWatts
+    }
 
     public init(replicas: Int, limits: ServingLimits, scheduler: SchedulerConfiguration,
                 kvCache: KVCacheConfiguration, router: RouterKind = .leastOutstanding, idlePowerWatts: Double = 0,
@@ -37,6 +51,8 @@ public struct ReplicaReport: Hashable, Sendable {
     public var energyJoules: Double
     /// KV blocks still held for requests when the run ended (0 when every request released its KV).
     public var finalPinnedBlocks: Int
+    /// Its pool under disaggregated serving, nil when co-located.
+    public var pool: DisaggregationConfiguration.Pool? = nil
 
     /// Time-weighted mean of KV blocks in use over total, across the busy time.
     public var meanKVUtilisation: Double { statistics.stepTotals.kvUtilizationMean }
@@ -62,6 +78,10 @@ public struct SimulationOutcome: Hashable, Sendable {
     public var skippedRows: Int
     /// Why the first of them were skipped (`file: line N: message`, at most `TraceReader.keptReasons`).
     public var skippedRowReasons: [String] = []
+
+    /// KV transfers between the pools under disaggregated serving (nil when co-located): from
+    /// the end of the prefill step to the KV landing on the decode pool, link queueing included.
+    public var kvTransfers: DurationStatistics? = nil
 
     /// Every replica's steps together.
     public var stepTotals: StepTotals { StepTotals.merged(replicas.map(\.statistics.stepTotals)) }

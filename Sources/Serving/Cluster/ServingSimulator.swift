@@ -29,6 +29,20 @@ public enum ServingSimulator {
         return try runScheduler(configuration, &runner, source, &boxed)
     }
 
+    /// Disaggregated serving: prefill-pool steps priced by `prefillCostModel`, decode-pool steps
+    /// by `decodeCostModel` (`configuration.disaggregation` must be set).
+    public static func run<Recorder: ServingRecorder>(
+        _ configuration: ClusterConfiguration, prefillCostModel: any StepCostModel, decodeCostModel: any StepCostModel,
+        requests source: any RequestSource, recorder: inout Recorder
+    ) throws -> SimulationOutcome {
+        precondition(configuration.disaggregation != nil, "pooled pricing needs a disaggregated configuration")
+        var boxed: any ServingRecorder = recorder
+        defer { recorder = boxed as! Recorder }
+        var runner = PooledStepCostModelRunner(prefill: prefillCostModel, decode: decodeCostModel,
+                                               prefillReplicas: configuration.disaggregation!.prefillReplicas)
+        return try runScheduler(configuration, &runner, source, &boxed)
+    }
+
     /// Runs every step on `runner` (an executor, or any pricing that needs each batch entry).
     /// The simulated clock advances by the durations `runner` returns; `runner` is left as the
     /// run ended (for instance with every sequence slot freed).
@@ -71,18 +85,19 @@ public enum ServingSimulator {
         _ configuration: ClusterConfiguration, _ scheduler: S, _ kv: KVCacheConfiguration,
         _ runner: inout R, _ source: any RequestSource, _ recorder: inout any ServingRecorder
     ) throws -> SimulationOutcome {
+        precondition(configuration.disaggregation.map { $0.decodeKVCache.kind == kv.kind } ?? true, "both pools use one KV policy")
         switch kv.kind {
         case .contiguous:
-            return try simulate(configuration, scheduler, { ContiguousReservation(configuration: kv) }, &runner, source, &recorder)
+            return try simulate(configuration, scheduler, { ContiguousReservation(configuration: $0) }, &runner, source, &recorder)
         case .paged:
-            return try simulate(configuration, scheduler, { PagedBlocks(configuration: kv) }, &runner, source, &recorder)
+            return try simulate(configuration, scheduler, { PagedBlocks(configuration: $0) }, &runner, source, &recorder)
         case .prefixCaching:
-            return try simulate(configuration, scheduler, { PrefixCaching(configuration: kv) }, &runner, source, &recorder)
+            return try simulate(configuration, scheduler, { PrefixCaching(configuration: $0) }, &runner, source, &recorder)
         }
     }
 
     static func simulate<S: BatchScheduler, KV: KVCacheManager, R: StepRunner>(
-        _ configuration: ClusterConfiguration, _ scheduler: S, _ makeKV: () -> KV,
+        _ configuration: ClusterConfiguration, _ scheduler: S, _ makeKV: (KVCacheConfiguration) -> KV,
         _ runner: inout R, _ source: any RequestSource, _ recorder: inout any ServingRecorder
     ) throws -> SimulationOutcome {
         var cluster = Cluster(configuration: configuration, scheduler: scheduler, makeKV: makeKV,
@@ -105,13 +120,14 @@ public enum ServingSimulator {
             return ReplicaReport(
                 index: replica.index, statistics: stats, kvCache: replica.kv.statistics,
                 busyFraction: makespan.nanoseconds > 0 ? busy / Double(makespan.nanoseconds) : 0,
-                energyJoules: totals.energyJoules + configuration.idlePowerWatts * idleSeconds,
-                finalPinnedBlocks: replica.kv.pinnedBlocks)
+                energyJoules: totals.energyJoules + configuration.idlePowerWatts(ofReplica: replica.index) * idleSeconds,
+                finalPinnedBlocks: replica.kv.pinnedBlocks, pool: configuration.disaggregation?.pool(of: replica.index))
         }
         return SimulationOutcome(
             makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,
             rejected: cluster.rejectedByReason.values.reduce(0, +), rejectedByReason: cluster.rejectedByReason,
             eventsHandled: simulation.eventsHandled, peakInFlight: cluster.table.capacity, replicas: reports,
-            skippedRows: cluster.source.skippedRows, skippedRowReasons: cluster.source.skippedRowReasons)
+            skippedRows: cluster.source.skippedRows, skippedRowReasons: cluster.source.skippedRowReasons,
+            kvTransfers: configuration.disaggregation == nil ? nil : cluster.transferTimes.statistics)
     }
 }

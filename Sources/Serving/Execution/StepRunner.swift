@@ -46,6 +46,9 @@ public enum KVReleaseReason: String, Sendable, CaseIterable {
     case preemptedForRecompute
     /// Preempted by copying its KV to host memory; it resumes decoding with the same context.
     case swappedOut
+    /// Prefilled here; its KV went to a decode replica (disaggregated serving) and it will not
+    /// run here again.
+    case transferred
 }
 
 /// One sequence's part of a scheduled step, in the terms an executor needs.

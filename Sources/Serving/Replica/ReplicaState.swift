@@ -119,10 +119,11 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// - Returns: the admitted slot, or nil.
     mutating func admitHead(table: inout RequestTable, now: SimInstant) -> Int32? {
         guard running.count < limits.maxBatchSize, let slot = headOfWaiting else { return nil }
-        let resuming = table.phase[Int(slot)] == .swapped
-        guard kv.admit(slot, resuming: resuming, table: &table) else { return nil }
+        let phase = table.phase[Int(slot)]
+        // A swapped request comes back with its KV; so does one whose KV arrived from a prefill replica.
+        guard kv.admit(slot, resuming: phase == .swapped || phase == .transferred, table: &table) else { return nil }
         popHead()
-        if resuming {
+        if phase == .swapped {
             plan.swapSeconds += Double(table.residentTokens(slot)) * kv.configuration.bytesPerToken
                 / kv.configuration.hostLinkBytesPerSecond
         }

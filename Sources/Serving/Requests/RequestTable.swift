@@ -11,6 +11,9 @@ public enum RequestPhase: UInt8, Sendable {
     case swapped
     /// All output tokens produced (static batching may still hold its KV until the batch ends).
     case finished
+    /// Prefilled on a prefill replica, its KV on the way to (or waiting on) a decode replica
+    /// (disaggregated serving): admitted there with its KV resident, without prefill or swap.
+    case transferred
 }
 
 /// What a request's KV allocation holds: written only by the replica's KV-cache manager,
@@ -192,6 +195,19 @@ public struct RequestTable: Sendable {
         guard generated[s] == outputTokens[s] else { return false }
         phase[s] = .finished
         return true
+    }
+
+    // MARK: disaggregated serving
+
+    /// The prefill pool is done with the request (its KV freed there and sent on).
+    mutating func handOff(_ slot: Int32) {
+        phase[Int(slot)] = .transferred
+        replica[Int(slot)] = -1
+    }
+
+    /// The request now belongs to replica `r` (its decode replica, once its KV has landed).
+    mutating func assign(_ slot: Int32, toReplica r: Int) {
+        replica[Int(slot)] = Int32(r)
     }
 
     // MARK: preemption
