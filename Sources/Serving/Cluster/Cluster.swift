@@ -46,7 +46,6 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// the requests whose prefill finished in the current step, and the transfer times.
     var linkFreeAt: [SimInstant] = []
     var handOffScratch: [Int32] = []
-    var transferStarted: [Int64] = []
     var transferTimes = LatencyHistogram()
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: (KVCacheConfiguration) -> KV,
@@ -202,14 +201,13 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
         if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
         let batch = replicas[r].plan.count
-        let kvUtilisation = replicas[r].kv.utilisation
         let step = StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
                               decodeTokens: workload.decodeTokens, batchSize: batch, energyJoules: cost.energy.value,
                               kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
                               kvFragmentation: replicas[r].kv.fragmentation)
         replicas[r].statistics.stepTotals.add(duration: duration, batchSize: batch, prefillTokens: step.prefillTokens,
                                               decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
-                                              kvUtilization: kvUtilisation, kvFragmentation: step.kvFragmentation)
+                                              kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation)
         replicas[r].statistics.swapSeconds += swap
         recorder.stepped(step)
         replicas[r].busy = true

@@ -41,9 +41,8 @@ public struct ContiguousReservation: KVCacheManager {
         guard totalBlocks - usedBlocks - need >= reserve else { return false }
         usedBlocks += need
         statistics.peakUsedBlocks = max(statistics.peakUsedBlocks, usedBlocks)
-        table.updateKV(slot) { $0.blocks = Int32(need) }
         let tokens = configuration.budget.retained(resuming ? table.residentTokens(slot) : Int(table.prefillTarget[Int(slot)]))
-        table.updateKV(slot) { $0.tokens = Int32(tokens) }
+        table.updateKV(slot) { $0.blocks = Int32(need); $0.tokens = Int32(tokens) }
         storedTokens += tokens
         #if DEBUG
         holders.insert(slot)
