@@ -178,6 +178,9 @@ public final class Deployment: Sendable {
         guard pipelineParallel <= model.layers else {
             throw Problem.invalidParallelism("pipeline parallelism \(pipelineParallel) exceeds the \(model.layers) layers of \(model.name)")
         }
+        guard model.layers % pipelineParallel == 0 else {
+            throw Problem.invalidParallelism("pipeline parallelism \(pipelineParallel) does not divide the \(model.layers) layers of \(model.name): stages would be unequal")
+        }
         guard memoryUtilization > 0 && memoryUtilization <= 1 else {
             throw Problem.invalidParallelism("memory utilisation must be in (0, 1], got \(memoryUtilization)")
         }

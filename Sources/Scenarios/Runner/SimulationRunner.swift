@@ -37,7 +37,8 @@ public struct SimulationReport: Sendable {
         for line in techniques { out += line + "\n" }
         out += "KV cache (per replica: time-weighted utilisation, fragmentation, peak, prefix hit rate, evictions, preemptions recompute/swap):\n"
         for r in outcome.replicas {
-            out += "  replica \(r.index)\(r.pool.map { " (\($0.rawValue))" } ?? ""): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
+            let name = r.microBatch.map { "\($0.replica) micro-batch \($0.microBatch)" } ?? "\(r.index)"
+            out += "  replica \(name)\(r.pool.map { " (\($0.rawValue))" } ?? ""): util \(JSONText.number(r.meanKVUtilisation, decimals: 4))"
                 + ", frag \(JSONText.number(r.meanKVFragmentation, decimals: 4))"
                 + ", peak \(r.kvCache.peakUsedBlocks)/\(r.kvCache.totalBlocks) blocks of \(r.kvCache.blockTokens) tokens"
                 + ", hit \(JSONText.number(r.kvCache.prefixHitRate, decimals: 4)), evictions \(r.kvCache.evictions)"
@@ -66,7 +67,7 @@ public struct SimulationReport: Sendable {
     /// fixed key order and decimals, so the same scenario and seed give the same bytes.
     public func renderedJSON() -> String {
         let replicas = outcome.replicas.map { r in
-            "{\"replica\": \(r.index), " + (r.pool.map { "\"pool\": \"\($0.rawValue)\", " } ?? "") + "\"kv_utilization_mean\": \(JSONText.number(r.meanKVUtilisation, decimals: 4)), "
+            "{\"replica\": \(r.microBatch?.replica ?? r.index), " + (r.microBatch.map { "\"micro_batch\": \($0.microBatch), " } ?? "") + (r.pool.map { "\"pool\": \"\($0.rawValue)\", " } ?? "") + "\"kv_utilization_mean\": \(JSONText.number(r.meanKVUtilisation, decimals: 4)), "
                 + "\"kv_fragmentation_mean\": \(JSONText.number(r.meanKVFragmentation, decimals: 4)), "
                 + "\"kv_blocks_total\": \(r.kvCache.totalBlocks), \"kv_block_tokens\": \(r.kvCache.blockTokens), "
                 + "\"kv_blocks_peak\": \(r.kvCache.peakUsedBlocks), "

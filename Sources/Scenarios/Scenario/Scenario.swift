@@ -134,8 +134,14 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var onChipKVTokens: Int?
         /// Where a processing-in-memory device runs what (default `none`).
         public var pimPlacement: PIMPlacement
-        public init(tp: Int = 1, pp: Int = 1) { self.tp = tp; self.pp = pp; self.pimPlacement = .none }
-        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement }
+        /// Micro-batches in flight through the `pp` stages (vLLM's virtual engines; 1 to `pp`
+        /// … 64): each has its own batch, `maxBatchSize` and `1/microBatches` of the KV cache.
+        /// Default 1: one batch crosses the stages at a time.
+        public var microBatches: Int
+        public init(tp: Int = 1, pp: Int = 1, microBatches: Int = 1) {
+            self.tp = tp; self.pp = pp; self.pimPlacement = .none; self.microBatches = microBatches
+        }
+        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement, microBatches }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tp = try c.decodeIntIfPresent(.tp, atLeast: 1) ?? 1
@@ -149,6 +155,14 @@ public struct Scenario: Codable, Sendable, Hashable {
                 throw DecodingError.dataCorruptedError(forKey: .onChipKVTokens, in: c, debugDescription: "expected at most 1000000000, found \(n)")
             }
             pimPlacement = try c.decodeKnownIfPresent(PIMPlacement.self, forKey: .pimPlacement) ?? .none
+            microBatches = try c.decodeIntIfPresent(.microBatches, atLeast: 1) ?? 1
+            guard microBatches <= 64 else {
+                throw DecodingError.dataCorruptedError(forKey: .microBatches, in: c, debugDescription: "expected at most 64, found \(microBatches)")
+            }
+            if microBatches > 1 && pp == 1 {
+                throw DecodingError.dataCorruptedError(forKey: .microBatches, in: c,
+                    debugDescription: "micro-batches need pipeline stages: expected pp > 1 with microBatches \(microBatches), found pp 1")
+            }
         }
     }
 
@@ -509,13 +523,34 @@ public struct Scenario: Codable, Sendable, Hashable {
         guard kv.totalUnits >= 1 else {
             throw InputError(file: file, "the KV cache holds no block: \(replica.kvCapacityBytes) bytes for \(replica.kvBytesPerToken) bytes per token")
         }
-        return ClusterConfiguration(
-            replicas: replicas,
+        var slots = replicas
+        var idle = replica.idlePowerWatts
+        let m = parallelism.microBatches
+        if m > 1 {
+            if disaggregation != nil {
+                throw InputError(file: file, jsonPath: "$.parallelism.microBatches", "pipeline micro-batches are not modelled with disaggregated pools; expected 1, found \(m)")
+            }
+            kv.capacityBytes /= Double(m)
+            kv.offload?.capacityBytes /= Double(m)
+            guard kv.totalUnits >= 1 else {
+                throw InputError(file: file, jsonPath: "$.parallelism.microBatches", "\(m) micro-batches leave each no KV block: \(replica.kvCapacityBytes) bytes for \(replica.kvBytesPerToken) bytes per token")
+            }
+            let (product, overflow) = replicas.multipliedReportingOverflow(by: m)
+            guard !overflow, product <= 1_000_000 else {
+                throw InputError(file: file, jsonPath: "$.parallelism.microBatches", "replicas × micro-batches must be at most 1000000, found \(replicas) × \(m)")
+            }
+            slots = product
+            idle /= Double(m)
+        }
+        var configuration = ClusterConfiguration(
+            replicas: slots,
             limits: ServingLimits(maxBatchSize: scheduler.maxBatchSize, maxTokensPerStep: scheduler.maxTokensPerStep,
                                   maxWaitingQueue: scheduler.maxWaitingQueue),
             scheduler: SchedulerConfiguration(kind: scheduler.kind, classes: scheduler.priorityClasses,
                                               admissionDeadline: scheduler.admissionDeadlineMs.map { SimDuration(secondsRoundingUp: $0 / 1e3) }),
-            kvCache: kv, router: router, idlePowerWatts: replica.idlePowerWatts,
+            kvCache: kv, router: router, idlePowerWatts: idle,
             speculation: speculative?.configuration(seed: seed))
+        if parallelism.pp > 1 && m > 1 { configuration.pipeline = PipelineConfiguration(stages: parallelism.pp, microBatches: m) }
+        return configuration
     }
 }

@@ -47,6 +47,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var linkFreeAt: [SimInstant] = []
     var handOffScratch: [Int32] = []
     var transferTimes = LatencyHistogram()
+    /// Pipeline micro-batching: when each stage is next free (nil without it).
+    var pipeline: PipelineStages?
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: (KVCacheConfiguration) -> KV,
          runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
@@ -63,6 +65,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         if let d = configuration.disaggregation {
             precondition(d.prefillReplicas < configuration.replicas, "a disaggregated cluster needs a decode replica")
             linkFreeAt = Array(repeating: .zero, count: d.prefillReplicas)
+        }
+        if let p = configuration.pipeline, p.stages > 1 {
+            precondition(configuration.replicas % p.microBatches == 0, "replica slots come in whole micro-batch groups")
+            pipeline = PipelineStages(p, physicalReplicas: configuration.replicas / p.microBatches)
         }
         self.runner = runner
         self.source = source
@@ -200,6 +206,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let swap = replicas[r].plan.swapSeconds
         var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
         if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
+        if pipeline != nil { duration = pipeline!.book(r, duration: duration, now: now) }
         let batch = replicas[r].plan.count
         let step = StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
                               decodeTokens: workload.decodeTokens, batchSize: batch, energyJoules: cost.energy.value,

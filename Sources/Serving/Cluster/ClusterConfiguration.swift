@@ -13,6 +13,10 @@ public struct ClusterConfiguration: Hashable, Sendable {
     public var speculation: SpeculationConfiguration?
     /// Separate prefill and decode pools, or nil for co-located serving.
     public var disaggregation: DisaggregationConfiguration?
+    /// Micro-batches in flight through pipeline stages, or nil for one batch at a time. With
+    /// it, `replicas` counts micro-batch slots (`microBatches` per physical replica) and
+    /// `kvCache` and `idlePowerWatts` are one slot's share.
+    public var pipeline: PipelineConfiguration?
 
     /// The KV cache configuration of replica `r` (the decode pool's may differ).
     public func kvCache(ofReplica r: Int) -> KVCacheConfiguration {
@@ -53,6 +57,9 @@ public struct ReplicaReport: Hashable, Sendable {
     public var finalPinnedBlocks: Int
     /// Its pool under disaggregated serving, nil when co-located.
     public var pool: DisaggregationConfiguration.Pool? = nil
+    /// Under pipeline micro-batching: the physical replica and this slot's micro-batch
+    /// (`index` is then the slot), nil otherwise.
+    public var microBatch: PipelineSlot? = nil
 
     /// Time-weighted mean of KV blocks in use over total, across the busy time.
     public var meanKVUtilisation: Double { statistics.stepTotals.kvUtilizationMean }

@@ -117,11 +117,15 @@ public enum ServingSimulator {
             let stats = replica.statistics, totals = stats.stepTotals
             let busy = Double(totals.busyNanoseconds)
             let idleSeconds = max(0, makespan.seconds - busy * 1e-9)
-            return ReplicaReport(
+            var report = ReplicaReport(
                 index: replica.index, statistics: stats, kvCache: replica.kv.statistics,
                 busyFraction: makespan.nanoseconds > 0 ? busy / Double(makespan.nanoseconds) : 0,
                 energyJoules: totals.energyJoules + configuration.idlePowerWatts(ofReplica: replica.index) * idleSeconds,
                 finalPinnedBlocks: replica.kv.pinnedBlocks, pool: configuration.disaggregation?.pool(of: replica.index))
+            if let p = configuration.pipeline, p.microBatches > 1 {
+                report.microBatch = PipelineSlot(p.physicalReplica(of: replica.index), replica.index % p.microBatches)
+            }
+            return report
         }
         return SimulationOutcome(
             makespan: makespan, arrived: cluster.arrived, completed: cluster.completed,
