@@ -168,6 +168,7 @@ public struct Comparison: Codable, Sendable {
     public static func all(in catalog: ProfileCatalog) throws -> [String: (path: String, comparison: Comparison)] {
         var result: [String: (path: String, comparison: Comparison)] = [:]
         for id in catalog.ids(in: ProfileCatalog.comparisonsPath) {
+            if let data = catalog.file(ProfileCatalog.comparisonsPath + "/" + id + ".json")?.data, ServingComparison.isServing(data) { continue }
             let (name, c) = try load(id: id, catalog: catalog)
             result[c.publishedCase] = (name, c)
         }

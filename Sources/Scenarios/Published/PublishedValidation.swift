@@ -127,11 +127,25 @@ public struct PublishedValidation {
     /// - Throws: `InputError` when a comparison file under `scenarios/comparisons/` is malformed.
     public func run(_ cases: [PublishedCase]) throws -> [Outcome] {
         let comparisons = try Comparison.all(in: catalog)
-        return cases.map { evaluate($0, comparisons: comparisons) }
+        let serving = try ServingComparison.all(in: catalog)
+        return cases.map { evaluate($0, comparisons: comparisons, serving: serving) }
     }
 
-    func evaluate(_ c: PublishedCase, comparisons: [String: (path: String, comparison: Comparison)] = [:]) -> Outcome {
+    func evaluate(_ c: PublishedCase, comparisons: [String: (path: String, comparison: Comparison)] = [:],
+                  serving: [String: (path: String, comparison: ServingComparison)] = [:]) -> Outcome {
         var o = Outcome(id: c.id, category: c.category, metric: c.metric, unit: c.unit, measured: c.value, predicted: nil, setup: "")
+        if let (path, comparison) = serving[c.id] {
+            // A serving claim is mapped by two scenarios replayed on a trace (rates searched).
+            do {
+                let r = try comparison.run(catalog: catalog, file: path)
+                o.predicted = r.predictedRatio
+                o.setup = "\(r.system.setup) vs \(r.baseline.setup), \(comparison.metric.rawValue) within \(r.slo)"
+                o.assumption = "by \((path as NSString).lastPathComponent): \(comparison.assumptions)"
+            } catch {
+                o.unmapped = "\(error)"
+            }
+            return o
+        }
         guard let quantity = Self.quantity(c) else {
             // A relative claim is mapped by a comparison scenario that restates both systems.
             if let (path, comparison) = comparisons[c.id] {

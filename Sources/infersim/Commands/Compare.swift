@@ -14,7 +14,14 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let catalog = try catalogOptions.locate()
-        let (name, c) = FileManager.default.fileExists(atPath: file) || file.hasSuffix(".json")
+        let isFile = FileManager.default.fileExists(atPath: file) || file.hasSuffix(".json")
+        let data = isFile ? FileManager.default.contents(atPath: file) : catalog.file(ProfileCatalog.comparisonsPath + "/" + file + ".json")?.data
+        if let data, ServingComparison.isServing(data) {
+            let (name, c) = isFile ? (file, try ServingComparison.load(file)) : try ServingComparison.load(id: file, catalog: catalog)
+            try runServing(c, name: name, catalog: catalog)
+            return
+        }
+        let (name, c) = isFile
             ? (file, try Comparison.load(file)) : try Comparison.load(id: file, catalog: catalog)
         let r = try c.run(catalog: catalog, file: name)
         let unit: String
@@ -60,6 +67,60 @@ struct Compare: ParsableCommand {
         print("  baseline  \(r.baseline.setup): \(fmt(r.baseline.value)) \(unit) (\(fmt(r.baseline.tokensPerSecond)) tok/s, \(fmt(r.baseline.joulesPerToken)) J/token)")
         print("  system    \(r.system.setup): \(fmt(r.system.value)) \(unit) (\(fmt(r.system.tokensPerSecond)) tok/s, \(fmt(r.system.joulesPerToken)) J/token)")
         print(String(format: "  predicted %.2fx, published %.2fx (%+.1f%%, tolerance ±%.0f%%): %@", r.predictedRatio, r.publishedRatio,
+                     r.error * 100, r.tolerance * 100, r.withinTolerance ? "reproduced" : (r.sameDirection ? "right direction, outside tolerance" : "NOT reproduced")))
+        print("  source: \(c.source)")
+    }
+
+    func runServing(_ c: ServingComparison, name: String, catalog: ProfileCatalog) throws {
+        let r = try c.run(catalog: catalog, file: name)
+        let unit: String
+        switch c.metric {
+        case .maxRate: unit = "req/s within the SLO"
+        case .maxRatePerDevice: unit = "req/s per device within the SLO"
+        case .maxRatePerDollar: unit = "req/s per $/h within the SLO"
+        }
+        if json {
+            func side(_ s: ServingComparison.Side) -> String {
+                var o = JSONWriter()
+                o.add("setup", s.setup)
+                o.add("devices", s.devices)
+                if let usd = s.usdPerHour { o.add("usd_per_hour", usd) }
+                o.add("max_rate", s.maxRate)
+                o.add("value", s.value)
+                o.add("ttft_p99_ms", s.summary.timeToFirstToken.p99.milliseconds)
+                o.add("tpot_p99_ms", s.summary.timePerOutputToken.p99.milliseconds)
+                o.add("simulations", s.simulations)
+                return o.rendered(indent: "  ")
+            }
+            var w = JSONWriter()
+            w.add("name", c.name)
+            if let k = c.publishedCase { w.add("published_case", k) }
+            w.add("claim", c.claim)
+            w.add("metric", c.metric.rawValue)
+            w.add("unit", unit)
+            w.add("slo", "\(r.slo)")
+            w.addRaw("baseline", side(r.baseline))
+            w.addRaw("system", side(r.system))
+            w.add("predicted_ratio", r.predictedRatio)
+            w.add("published_ratio", r.publishedRatio)
+            w.add("error", r.error)
+            w.add("tolerance", r.tolerance)
+            w.add("within_tolerance", r.withinTolerance)
+            w.add("same_direction", r.sameDirection)
+            w.add("source", c.source)
+            print(w.rendered())
+            return
+        }
+        func fmt(_ v: Double) -> String { String(format: "%.4g", v) }
+        func line(_ s: ServingComparison.Side) -> String {
+            "\(s.setup), \(s.devices) devices\(s.usdPerHour.map { String(format: ", $%.2f/h", $0) } ?? ""): \(fmt(s.maxRate)) req/s"
+                + " (TTFT p99 \(fmt(s.summary.timeToFirstToken.p99.milliseconds)) ms, TPOT p99 \(fmt(s.summary.timePerOutputToken.p99.milliseconds)) ms; \(s.simulations) runs)"
+        }
+        print("\(c.name): \(c.claim)")
+        print("  SLO: \(r.slo)")
+        print("  baseline  \(line(r.baseline))")
+        print("  system    \(line(r.system))")
+        print(String(format: "  %@: predicted %.2fx, published %.2fx (%+.1f%%, tolerance ±%.0f%%): %@", unit, r.predictedRatio, r.publishedRatio,
                      r.error * 100, r.tolerance * 100, r.withinTolerance ? "reproduced" : (r.sameDirection ? "right direction, outside tolerance" : "NOT reproduced")))
         print("  source: \(c.source)")
     }
