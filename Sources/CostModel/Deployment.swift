@@ -111,6 +111,16 @@ public final class Deployment: Sendable {
     public let deviceClass: DeviceClassProfile
     public let tensorParallel: Int
     public let pipelineParallel: Int
+    /// Expert-parallel degree of the MoE layers (1: experts split like any FFN by `tensorParallel`).
+    /// The experts are spread over the tensor-parallel group's devices: each of the
+    /// `expertParallel` ranks holds `experts / expertParallel` whole experts, each split
+    /// `tensorParallel / expertParallel` ways. Attention stays tensor-parallel, so the tokens are
+    /// on every rank after its all-reduce and the combine is the same all-reduce as tensor
+    /// parallelism's; what changes is the work and the weights on the busiest rank.
+    public let expertParallel: Int
+    /// The busiest expert-parallel rank's routed tokens over the mean (nil: uniform top-k
+    /// routing's expected maximum, `ExpertLoad.expectedImbalance`).
+    public let expertImbalance: Double?
     public let precision: Precision
     /// Link used by tensor-parallel collectives (nil when `tensorParallel == 1`): the scale-up
     /// link inside a node, the scale-out link for a group that spans nodes.
@@ -165,8 +175,24 @@ public final class Deployment: Sendable {
                 tensorParallel: Int = 1, pipelineParallel: Int = 1, precision: Precision = Precision(),
                 scaleUpLink: InterconnectProfile? = nil, scaleOutLink: InterconnectProfile? = nil,
                 hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9,
-                pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil) throws {
+                pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil,
+                expertParallel: Int = 1, expertImbalance: Double? = nil) throws {
         let execution = device.executionModel(in: deviceClass)
+        guard expertParallel >= 1 else { throw Problem.invalidParallelism("expert parallelism must be at least 1, got \(expertParallel)") }
+        if expertParallel > 1 {
+            guard let moe = model.moe else {
+                throw Problem.invalidParallelism("expert parallelism \(expertParallel) needs a mixture-of-experts model; \(model.name) is dense")
+            }
+            guard moe.experts % expertParallel == 0 else {
+                throw Problem.invalidParallelism("expert parallelism \(expertParallel) does not divide the \(moe.experts) experts of \(model.name)")
+            }
+            guard tensorParallel % expertParallel == 0 else {
+                throw Problem.invalidParallelism("expert parallelism \(expertParallel) must divide tensor parallelism \(tensorParallel): the experts are spread over the tensor-parallel group's devices")
+            }
+        }
+        if let f = expertImbalance, !(f.isFinite && f >= 1 && f <= Double(expertParallel)) {
+            throw Problem.invalidParallelism("expert imbalance must be in [1, \(expertParallel)] (busiest rank over the mean), got \(f)")
+        }
         guard tensorParallel >= 1 else { throw Problem.invalidParallelism("tensor parallelism must be at least 1, got \(tensorParallel)") }
         guard pipelineParallel >= 1 else { throw Problem.invalidParallelism("pipeline parallelism must be at least 1, got \(pipelineParallel)") }
         guard model.heads % tensorParallel == 0 else {
@@ -259,6 +285,8 @@ public final class Deployment: Sendable {
         self.deviceClass = deviceClass
         self.tensorParallel = tensorParallel
         self.pipelineParallel = pipelineParallel
+        self.expertParallel = expertParallel
+        self.expertImbalance = expertImbalance
         self.precision = precision
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization

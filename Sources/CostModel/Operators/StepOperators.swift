@@ -129,17 +129,23 @@ extension Deployment {
             if independent { body(Operator(name: "MoE router", kind: .moeRouter, flops: FLOPs(2 * T * router),
                           weightBytes: Bytes(router * wt), activationBytes: Bytes(T * (H + E) * act),
                           rows: T, arithmetic: gemmArith, repeats: model.moeLayers)) }
-            let distinct = E * (1 - pow(1 - k / E, T))
-            let expert = model.ffnWeightElements(size: moe.expertFFNSize) / tp
             let shared = Double(moe.sharedExperts)
-            let f = Double(moe.expertFFNSize) / tp
-            if independent { body(Operator(name: "MoE experts", kind: .moeExperts, flops: FLOPs(2 * T * (k + shared) * expert),
-                          weightBytes: Bytes((distinct + shared) * expert * wt),
-                          activationBytes: Bytes(T * (k + shared) * (2 * H + matrices * f) * act),
-                          rows: T * (k + shared) / (distinct + shared), arithmetic: gemmArith, repeats: model.moeLayers)) }
-            if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(T * (k + shared) * (f + 2 * H)),
-                          activationBytes: Bytes(T * ((k + shared) * 3 * f + 4 * H) * act), rows: T,
-                          activationElements: T * (k + shared) * f, arithmetic: arith,
+            // The busiest rank's routed token-expert pairs and distinct experts (all ranks for
+            // tensor parallelism, where each holds a 1/tp slice of every expert).
+            let load = ExpertLoad(tokens: T, experts: E, active: k, ranks: Double(expertParallel), imbalance: expertImbalance)
+            let slice = tp / Double(expertParallel)
+            let expert = model.ffnWeightElements(size: moe.expertFFNSize) / slice
+            let f = Double(moe.expertFFNSize) / slice
+            // Shared experts see every token; each rank holds them sliced like its routed experts.
+            let pairs = load.busiestPairs + T * shared
+            let distinct = load.busiestDistinctExperts + shared
+            if independent { body(Operator(name: "MoE experts", kind: .moeExperts, flops: FLOPs(2 * pairs * expert),
+                          weightBytes: Bytes(distinct * expert * wt),
+                          activationBytes: Bytes(pairs * (2 * H + matrices * f) * act),
+                          rows: pairs / distinct, arithmetic: gemmArith, repeats: model.moeLayers)) }
+            if independent { body(Operator(name: "activation + residual", kind: .elementwise, flops: FLOPs(pairs * (f + 2 * H)),
+                          activationBytes: Bytes((pairs * 3 * f + T * 4 * H) * act), rows: T,
+                          activationElements: pairs * f, arithmetic: arith,
                           repeats: model.moeLayers)) }
         }
         if collectiveRanks > 1 {
@@ -169,4 +175,40 @@ public enum OperatorPart: Sendable {
     case contextDependent
     /// Everything else: its work depends only on the step's token counts.
     case contextIndependent
+}
+
+/// How routed tokens load the busiest expert-parallel rank.
+///
+/// `T` tokens each go to `k` of `E` experts; `ranks` ranks hold `E / ranks` experts each. With
+/// uniform routing a rank receives on average `μ = T·k/ranks` token-expert pairs; the busiest of
+/// `ranks` receives about `μ + σ·√(2 ln ranks)` (the expected maximum of `ranks` nearly normal
+/// loads, `σ² = μ(1 − 1/ranks)`), never more than `T·min(k, E/ranks)`. An explicit `imbalance`
+/// (busiest over mean) replaces that expectation. Its distinct experts are those of its
+/// `E/ranks` that receive a pair: `m(1 − (1 − 1/m)^pairs)`. With one rank (tensor parallelism) this
+/// is the whole step: `T·k` pairs over `E(1 − (1 − k/E)^T)` distinct experts, each a 1/tp slice.
+public struct ExpertLoad: Sendable {
+    public var busiestPairs: Double
+    public var busiestDistinctExperts: Double
+
+    public init(tokens T: Double, experts E: Double, active k: Double, ranks n: Double, imbalance: Double? = nil) {
+        guard n > 1 else {
+            busiestPairs = T * k
+            busiestDistinctExperts = E * (1 - pow(1 - k / E, T))
+            return
+        }
+        let m = E / n
+        let mean = T * k / n
+        let busiest = imbalance.map { mean * $0 } ?? (mean + Self.spread(mean: mean, ranks: n))
+        busiestPairs = min(busiest, T * min(k, m))
+        busiestDistinctExperts = m * (1 - pow(1 - 1 / m, busiestPairs))
+    }
+
+    /// `σ·√(2 ln n)` for `n` ranks of mean load `mean`.
+    static func spread(mean: Double, ranks n: Double) -> Double { (mean * (1 - 1 / n)).squareRoot() * (2 * log(n)).squareRoot() }
+
+    /// Uniform top-k routing's expected busiest-rank load over the mean.
+    public static func expectedImbalance(tokens T: Double, active k: Double, ranks n: Double) -> Double {
+        let mean = T * k / n
+        return mean > 0 ? 1 + spread(mean: mean, ranks: n) / mean : 1
+    }
 }

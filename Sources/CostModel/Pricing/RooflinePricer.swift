@@ -56,7 +56,11 @@ public struct RooflinePricer: ExecutionPricer {
             let upRate = up.bandwidthBytesPerSecondPerDirection * up.achievableFraction
             let outRate = link.bandwidthBytesPerSecondPerDirection * link.achievableFraction
             // Reduce-scatter and all-gather inside the node: (g−1) steps of bytes/g each, twice.
-            let inside = 2 * ((ranks - 1) * up.latencySeconds + (ranks - 1) / ranks * bytes / upRate)
+            // Once a collective spans nodes the network proxy paces every step, so an intra-node
+            // step costs at least the network's latency (NCCL src/graph/tuning.cc, ring latency:
+            // `intraLat = max(intraLat, netOverhead)` when nNodes > 1).
+            let stepLatency = max(up.latencySeconds, link.latencySeconds)
+            let inside = 2 * ((ranks - 1) * stepLatency + (ranks - 1) / ranks * bytes / upRate)
             // Ring all-reduce of bytes/g across the nodes.
             let across = 2 * (nodes - 1) * link.latencySeconds + 2 * (nodes - 1) / nodes * (bytes / ranks) / outRate
             time = Seconds(inside + across)

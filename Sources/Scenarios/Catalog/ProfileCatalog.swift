@@ -169,6 +169,7 @@ public struct ProfileCatalog: Sendable {
     public func deployment(hardware: String, model modelID: String, tensorParallel: Int = 1, pipelineParallel: Int = 1,
                            precision: Precision = Precision(), memoryUtilization: Double = 0.9,
                            pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil,
+                           expertParallel: Int = 1, expertImbalance: Double? = nil,
                            origins: SettingOrigins = .commandLine) throws -> Deployment {
         let device: DeviceProfile
         var scaleUp: String?, scaleOut: String?, host: String?
@@ -197,7 +198,8 @@ public struct ProfileCatalog: Sendable {
                                   tensorParallel: tensorParallel, pipelineParallel: pipelineParallel, precision: precision,
                                   scaleUpLink: try scaleUp.map(interconnect), scaleOutLink: try scaleOut.map(interconnect),
                                   hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization,
-                                  pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens)
+                                  pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens,
+                                  expertParallel: expertParallel, expertImbalance: expertImbalance)
             if let limit = systemLimit, let layout = d.layout, layout.units > limit.devices {
                 throw InputError(origin: origins.chips,
                                  "\(model.name) needs \(layout.units) \(layout.unitName)s of \(device.name); \(limit.name) has \(limit.devices) (\(layout.derivation)); name the device (\(device.name)) to model more")

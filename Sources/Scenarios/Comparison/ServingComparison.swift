@@ -239,7 +239,7 @@ public struct ServingComparison: Codable, Sendable {
         var good = trace.rateMultiplier, bad = good
         var best: MetricsSummary? = try run(good)
         if best == nil {
-            for _ in 0..<12 {
+            for _ in 0..<6 {
                 bad = good
                 good /= 2
                 if let m = try run(good) { best = m; break }

@@ -87,6 +87,7 @@ public enum ReplicaResolvers {
                                                 pimPlacement: scenario.parallelism.pimPlacement, chips: scenario.parallelism.chips,
                                                 onChipKVTokens: scenario.parallelism.onChipKVTokens ?? scenario.scheduler.maxBatchSize
                                                     * min(scenario.kvCache.maxSequenceTokens ?? 4096, try catalog.model(scenario.model).maxContextTokens),
+                                                expertParallel: scenario.parallelism.ep, expertImbalance: scenario.parallelism.expertImbalance,
                                                 origins: .scenario(file))
         let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
                                          maxLogitRows: scenario.scheduler.maxBatchSize)

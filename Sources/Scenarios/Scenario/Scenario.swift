@@ -138,10 +138,14 @@ public struct Scenario: Codable, Sendable, Hashable {
         /// … 64): each has its own batch, `maxBatchSize` and `1/microBatches` of the KV cache.
         /// Default 1: one batch crosses the stages at a time.
         public var microBatches: Int
-        public init(tp: Int = 1, pp: Int = 1, microBatches: Int = 1) {
-            self.tp = tp; self.pp = pp; self.pimPlacement = .none; self.microBatches = microBatches
+        /// Expert-parallel degree of a mixture-of-experts model (default 1); divides `tp` and the experts.
+        public var ep: Int
+        /// The busiest expert-parallel rank's routed tokens over the mean; nil: uniform top-k routing's expectation.
+        public var expertImbalance: Double?
+        public init(tp: Int = 1, pp: Int = 1, microBatches: Int = 1, ep: Int = 1) {
+            self.tp = tp; self.pp = pp; self.pimPlacement = .none; self.microBatches = microBatches; self.ep = ep
         }
-        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement, microBatches }
+        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement, microBatches, ep, expertImbalance }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tp = try c.decodeIntIfPresent(.tp, atLeast: 1) ?? 1
@@ -156,6 +160,12 @@ public struct Scenario: Codable, Sendable, Hashable {
             }
             pimPlacement = try c.decodeKnownIfPresent(PIMPlacement.self, forKey: .pimPlacement) ?? .none
             microBatches = try c.decodeIntIfPresent(.microBatches, atLeast: 1) ?? 1
+            ep = try c.decodeIntIfPresent(.ep, atLeast: 1) ?? 1
+            guard ep <= 4096 else { throw DecodingError.dataCorruptedError(forKey: .ep, in: c, debugDescription: "expected at most 4096, found \(ep)") }
+            expertImbalance = try c.decodeIfPresent(Double.self, forKey: .expertImbalance)
+            if let f = expertImbalance, !(f.isFinite && f >= 1 && f <= Double(ep)) {
+                throw DecodingError.dataCorruptedError(forKey: .expertImbalance, in: c, debugDescription: "expected a number in [1, ep = \(ep)], found \(f)")
+            }
             guard microBatches <= 64 else {
                 throw DecodingError.dataCorruptedError(forKey: .microBatches, in: c, debugDescription: "expected at most 64, found \(microBatches)")
             }

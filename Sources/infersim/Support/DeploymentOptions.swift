@@ -15,6 +15,8 @@ struct DeploymentOptions: ParsableArguments {
     var tensorParallel: Int = 1
     @Option(name: .customLong("pp"), help: "Pipeline-parallel degree.")
     var pipelineParallel: Int = 1
+    @Option(name: .customLong("ep"), help: "Expert-parallel degree of a mixture-of-experts model: the MoE layers' experts spread whole over the tensor-parallel devices (divides --tp and the experts).")
+    var expertParallel: Int = 1
     @Option(help: "Weight format: \(DType.knownNames).", completion: .list(Completions.dtypes))
     var weights: String = "fp16"
     @Option(help: "Activation format.", completion: .list(Completions.dtypes))
@@ -33,6 +35,7 @@ struct DeploymentOptions: ParsableArguments {
 
     func validate() throws {
         guard tensorParallel >= 1 else { throw ValidationError("--tp must be at least 1, got \(tensorParallel)") }
+        guard (1...4096).contains(expertParallel) else { throw ValidationError("--ep must be in 1...4096, got \(expertParallel)") }
         guard pipelineParallel >= 1 else { throw ValidationError("--pp must be at least 1, got \(pipelineParallel)") }
         for (flag, value) in [("--weights", weights), ("--activations", activations), ("--kv", kv)] where DType(parsing: value) == nil {
             throw ValidationError("\(flag): unknown format \"\(value)\"; known: \(DType.knownNames)")
@@ -56,7 +59,7 @@ struct DeploymentOptions: ParsableArguments {
         return try catalog.deployment(hardware: hardware, model: model, tensorParallel: tensorParallel,
                                       pipelineParallel: pipelineParallel, precision: precision,
                                       memoryUtilization: memoryUtilization, pimPlacement: PIMPlacement(rawValue: pimPlacement)!,
-                                      chips: chips, onChipKVTokens: kvTokens)
+                                      chips: chips, onChipKVTokens: kvTokens, expertParallel: expertParallel)
     }
 }
 

@@ -1,0 +1,80 @@
+import CostModel
+import Diagnostics
+import Foundation
+import HardwareModel
+import Scenarios
+import Testing
+
+/// The parallelism rules issue 14 asks to fall out of the numbers, on the shipped profiles.
+@Suite struct ParallelismRulesTests {
+    let catalog: ProfileCatalog
+    init() throws { catalog = try ProfileCatalog.locate(explicit: FileManager.default.currentDirectoryPath) }
+
+    func decodeStep(_ d: Deployment, batch: Int, context: Int = 1024) -> Double {
+        var step = StepWorkload()
+        for _ in 0..<batch { step.addDecode(contextLength: context) }
+        return InferenceCostModel(deployment: d).cost(of: step).duration.value
+    }
+
+    @Test func tp8InsideOneNodeBeatsTp8AcrossTwoNodesForLlama3_70BDecode() throws {
+        let h100 = try catalog.device("nvidia-h100-sxm")
+        var halfNode = h100
+        halfNode.interconnect.devicesPerNode = 4  // the same GPUs, four to a node: TP 8 spans two nodes
+        let model = try catalog.model("llama-3-70b"), cls = try catalog.deviceClass(h100.deviceClass)
+        let up = try h100.interconnect.scaleUp.map(catalog.interconnect), out = try h100.interconnect.scaleOut.map(catalog.interconnect)
+        let one = try Deployment(model: model, device: h100, deviceClass: cls, tensorParallel: 8, scaleUpLink: up, scaleOutLink: out)
+        let two = try Deployment(model: model, device: halfNode, deviceClass: cls, tensorParallel: 8, scaleUpLink: up, scaleOutLink: out)
+        #expect(one.tensorNodeLink == nil && two.tensorNodeLink?.ranksPerNode == 4)
+        for batch in [1, 64, 256] {
+            let inside = decodeStep(one, batch: batch), across = decodeStep(two, batch: batch)
+            // 160 all-reduces a step, each crossing InfiniBand once the group spans nodes.
+            #expect(inside < across, "batch \(batch): one node \(inside) s, two nodes \(across) s")
+        }
+        // One card beats many when it fits: Llama-3-8B decodes faster on 1 H100 than TP 2.
+        let small = try catalog.model("llama-3-8b")
+        let tp1 = try Deployment(model: small, device: h100, deviceClass: cls, tensorParallel: 1, scaleUpLink: up, scaleOutLink: out)
+        let tp2 = try Deployment(model: small, device: h100, deviceClass: cls, tensorParallel: 2, scaleUpLink: up, scaleOutLink: out)
+        #expect(decodeStep(tp1, batch: 1) * 1 < decodeStep(tp2, batch: 1) * 2, "per-device throughput: one card wins")
+    }
+
+    @Test func mixtralExpertParallelismLosesAtBatch1AndTiesAtBatch256() throws {
+        // TP 8 slices every expert 8 ways: a batch-1 token's 2 experts cost each GPU 2/8 of an
+        // expert. EP 8 keeps experts whole: the GPU holding a chosen expert reads all of it, 4x the
+        // bytes, and the step waits for it. At batch 256 every expert is chosen, both read one
+        // expert's worth per GPU, and the decode is memory-bound: EP's busiest rank (1.24x the mean
+        // routed tokens under uniform top-2) costs nothing there.
+        func deployment(ep: Int) throws -> Deployment {
+            try catalog.deployment(hardware: "nvidia-h100-sxm", model: "mixtral-8x7b", tensorParallel: 8, expertParallel: ep)
+        }
+        let tp = try deployment(ep: 1), ep = try deployment(ep: 8)
+        let one = (tp: decodeStep(tp, batch: 1), ep: decodeStep(ep, batch: 1))
+        let many = (tp: decodeStep(tp, batch: 256), ep: decodeStep(ep, batch: 256))
+        #expect(one.tp < one.ep * 0.75, "batch 1: TP \(one.tp) s, EP \(one.ep) s")
+        #expect(abs(many.ep / many.tp - 1) < 0.05, "batch 256: TP \(many.tp) s, EP \(many.ep) s")
+        func expertBytes(_ d: Deployment, _ batch: Int) -> Double {
+            var step = StepWorkload()
+            for _ in 0..<batch { step.addDecode(contextLength: 1024) }
+            var bytes = 0.0
+            d.forEachOperator(in: step) { if $0.kind == .moeExperts { bytes += $0.weightBytes.value } }
+            return bytes
+        }
+        #expect(abs(expertBytes(ep, 1) / expertBytes(tp, 1) - 4) < 1e-9)
+        #expect(abs(expertBytes(ep, 256) / expertBytes(tp, 256) - 1) < 0.01)
+        #expect(abs(ExpertLoad.expectedImbalance(tokens: 256, active: 2, ranks: 8) - 1.239) < 0.001)
+    }
+
+    @Test func expertParallelDegreesThatDoNotFitAreOneLine() throws {
+        for (model, tp, ep, message) in [("mixtral-8x7b", 4, 8, "must divide tensor parallelism 4"),
+                                         ("mixtral-8x7b", 8, 3, "does not divide the 8 experts"),
+                                         ("llama-3-8b", 2, 2, "needs a mixture-of-experts model")] {
+            do {
+                _ = try catalog.deployment(hardware: "nvidia-h100-sxm", model: model, tensorParallel: tp, expertParallel: ep)
+                Issue.record("\(model) tp \(tp) ep \(ep) accepted")
+            } catch let e as InputError {
+                #expect(e.message.contains(message) && !e.description.contains("\n"), "\(e)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+}
