@@ -57,6 +57,9 @@ public struct ServingComparison: Codable, Sendable {
     public var bisections: Int?
     public var publishedRatio: Double
     public var tolerance: Double
+    /// The claim is an upper bound ("does not raise goodput"): reproduced when the predicted
+    /// ratio is at most `publishedRatio × (1 + tolerance)`.
+    public var atMost: Bool?
     public var assumptions: String
 
     public struct Side: Sendable {
@@ -78,10 +81,11 @@ public struct ServingComparison: Codable, Sendable {
         public var predictedRatio: Double
         public var publishedRatio: Double
         public var tolerance: Double
+        public var atMost = false
         public var error: Double { (predictedRatio - publishedRatio) / publishedRatio }
-        public var withinTolerance: Bool { abs(error) <= tolerance }
+        public var withinTolerance: Bool { atMost ? error <= tolerance : abs(error) <= tolerance }
         public var sameDirection: Bool {
-            publishedRatio == 1 ? abs(predictedRatio - 1) <= tolerance : (predictedRatio - 1) * (publishedRatio - 1) > 0
+            atMost ? predictedRatio <= max(1, publishedRatio) * (1 + tolerance) : (predictedRatio - 1) * (publishedRatio - 1) > 0
         }
     }
 
@@ -173,7 +177,7 @@ public struct ServingComparison: Codable, Sendable {
         let b = try search(baseline, side: "baseline", slo: objectives, runner: runner, prices: prices, file: anchor)
         let s = try search(system, side: "system", slo: objectives, runner: runner, prices: prices, file: anchor)
         return Outcome(baseline: b, system: s, slo: objectives, predictedRatio: s.value / b.value,
-                       publishedRatio: publishedRatio, tolerance: tolerance)
+                       publishedRatio: publishedRatio, tolerance: tolerance, atMost: atMost ?? false)
     }
 
     func resolvedSLO(catalog: ProfileCatalog, file: String) throws -> PercentileSLO {

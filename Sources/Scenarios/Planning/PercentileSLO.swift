@@ -7,7 +7,7 @@ import ServingMetrics
 /// `ttft_p99_ms=2000,tpot_p99_ms=100` means the 99th-percentile time to first token is at most
 /// 2 s and the 99th-percentile time per output token at most 100 ms.
 public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
-    public enum Metric: String, CaseIterable, Sendable { case ttft, tpot, e2e, queueing }
+    public enum Metric: String, CaseIterable, Sendable { case ttft, tpot, e2e, queueing, itl }
     public enum Quantile: String, CaseIterable, Sendable { case p50, p90, p95, p99 }
 
     public struct Bound: Sendable, Hashable {
@@ -21,7 +21,7 @@ public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
 
     public init(bounds: [Bound]) { self.bounds = bounds }
 
-    /// Every key `parse` accepts: `<ttft|tpot|e2e|queueing>_<p50|p90|p95|p99>_ms`.
+    /// Every key `parse` accepts: `<ttft|tpot|e2e|queueing|itl>_<p50|p90|p95|p99>_ms`.
     public static var knownKeys: [String] {
         Metric.allCases.flatMap { m in Quantile.allCases.map { "\(m.rawValue)_\($0.rawValue)_ms" } }
     }
@@ -63,6 +63,7 @@ public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
         case .tpot: stats = s.timePerOutputToken
         case .e2e: stats = s.endToEnd
         case .queueing: stats = s.queueing
+        case .itl: stats = s.interTokenLatency  // every gap between two tokens of a request
         }
         guard stats.count > 0 else { return nil }
         let d: SimDuration

@@ -10,7 +10,7 @@ struct Compare: ParsableCommand {
     @Argument(help: "Comparison scenario: a file, or the id of a built-in one (see `infersim profiles list`).")
     var file: String
     @OptionGroup var catalogOptions: CatalogOptions
-    @Flag(help: "Print one JSON object (schema: schemas/compare.schema.json).") var json = false
+    @Flag(help: "Print one JSON object (schema: schemas/compare.schema.json; a serving comparison: schemas/compare-serving.schema.json).") var json = false
 
     func run() throws {
         let catalog = try catalogOptions.locate()

@@ -68,9 +68,14 @@ struct Profiles: ParsableCommand {
                 }
             }
             for id in c.ids(in: ProfileCatalog.comparisonsPath) {
-                let (file, cmp) = try Comparison.load(id: id, catalog: c)
-                t.add([id, "comparison", cmp.name, "", "", ""])
-                row(id, "comparison", cmp.name, source: file)
+                let name: String, file: String
+                if let data = c.file(ProfileCatalog.comparisonsPath + "/" + id + ".json")?.data, ServingComparison.isServing(data) {
+                    (file, name) = try { let (f, cmp) = try ServingComparison.load(id: id, catalog: c); return (f, cmp.name) }()
+                } else {
+                    (file, name) = try { let (f, cmp) = try Comparison.load(id: id, catalog: c); return (f, cmp.name) }()
+                }
+                t.add([id, "comparison", name, "", "", ""])
+                row(id, "comparison", name, source: file)
             }
             print(json ? JSONWriter.array(rows) : t.rendered())
         }
