@@ -59,6 +59,7 @@ import Testing
         config.disaggregation = DisaggregationConfiguration(
             prefillReplicas: rng.int(1...(config.replicas - 1)), kvBytesPerToken: 2, linkBytesPerSecond: [1e5, 1e7][rng.int(0...1)],
             linkLatency: SimDuration(nanoseconds: Int64(rng.int(0...50_000))), decodeKVCache: config.kvCache)
+        config.disaggregation!.routing = DecodeRouting.allCases[rng.int(0...2)]
         let (outcome, run) = try simulate(config, requests)
         #expect(run.completions.count + run.rejections.count == requests.count, "seed \(seed)")
         for done in run.completions { #expect(done.outputTokens == requests[done.id].outputTokens, "seed \(seed)") }
@@ -69,4 +70,27 @@ import Testing
         transfers += outcome.kvTransfers?.count ?? 0
     }
     #expect(transfers > 10_000, "\(transfers) transfers")
+}
+
+/// Routing between the pools: two requests prefilled on the one prefill replica, ten milliseconds
+/// apart. Least-outstanding sends the second to the idle decode replica 2; `mostFreeKV` too (more
+/// free blocks); `paired` keeps both with prefill replica 0's partner, decode replica 1.
+@Test func landedRequestsFollowTheDecodeRouting() throws {
+    let requests = [RequestSpec(id: 0, arrival: .zero, promptTokens: 100, outputTokens: 200),
+                    RequestSpec(id: 1, arrival: SimInstant(nanoseconds: 10_000_000), promptTokens: 100, outputTokens: 200)]
+    let perStep = LinearStepCostModel(fixed: Seconds(1e-3), perToken: .zero, perContextToken: .zero)
+    var decodeReplicas: [DecodeRouting: Set<Int>] = [:]
+    for routing in DecodeRouting.allCases {
+        var config = configuration(.continuousBatching, replicas: 3)
+        config.disaggregation = DisaggregationConfiguration(prefillReplicas: 1, kvBytesPerToken: 1000, linkBytesPerSecond: 1e9,
+                                                            linkLatency: .zero, decodeKVCache: config.kvCache)
+        config.disaggregation!.routing = routing
+        let (outcome, run) = try simulate(config, requests, cost: perStep)
+        #expect(run.completions.count == 2 && outcome.replicas.allSatisfy { $0.finalPinnedBlocks == 0 })
+        #expect(run.steps.filter { $0.prefillTokens > 0 }.allSatisfy { $0.replica == 0 })
+        decodeReplicas[routing] = Set(run.steps.filter { $0.prefillTokens == 0 }.map(\.replica))
+    }
+    #expect(decodeReplicas[.leastOutstanding] == [1, 2])
+    #expect(decodeReplicas[.mostFreeKV] == [1, 2])
+    #expect(decodeReplicas[.paired] == [1])
 }

@@ -153,6 +153,7 @@ public struct SimulationRunner: Sendable {
                 prefillReplicas: d.prefillReplicas, kvBytesPerToken: replica.kvBytesPerToken, linkBytesPerSecond: link,
                 linkLatency: SimDuration(secondsRoundingUp: replica.transferLinkLatencySeconds),
                 decodeKVCache: decodeConfiguration.kvCache, decodeIdlePowerWatts: decode.idlePowerWatts)
+            configuration.disaggregation!.routing = d.routing ?? .leastOutstanding
             decodeCostModel = decode.costModel
         }
         let csv = try outputs.requestsCSV.map { try RequestCSVWriter(path: $0) }

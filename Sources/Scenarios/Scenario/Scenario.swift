@@ -387,7 +387,9 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var decodeHardware: String?
         public var decodeTp: Int?
         public var link: String?
-        enum CodingKeys: String, CodingKey { case prefillReplicas, decodeReplicas, decodeHardware, decodeTp, link }
+        /// How a landed request picks its decode replica (default `leastOutstanding`).
+        public var routing: DecodeRouting?
+        enum CodingKeys: String, CodingKey { case prefillReplicas, decodeReplicas, decodeHardware, decodeTp, link, routing }
         public init(prefillReplicas: Int, decodeReplicas: Int, decodeHardware: String? = nil, decodeTp: Int? = nil, link: String? = nil) {
             self.prefillReplicas = prefillReplicas; self.decodeReplicas = decodeReplicas
             self.decodeHardware = decodeHardware; self.decodeTp = decodeTp; self.link = link
@@ -405,6 +407,7 @@ public struct Scenario: Codable, Sendable, Hashable {
             decodeHardware = try c.decodeIfPresent(String.self, forKey: .decodeHardware)
             decodeTp = try c.decodeIntIfPresent(.decodeTp, atLeast: 1, atMost: 1024)
             link = try c.decodeIfPresent(String.self, forKey: .link)
+            routing = try c.decodeKnownIfPresent(DecodeRouting.self, forKey: .routing)
         }
         /// The scenario of one decode replica: the decode pool's hardware and tensor parallelism.
         public func decodeScenario(of scenario: Scenario) -> Scenario {

@@ -46,6 +46,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// the requests whose prefill finished in the current step, and the transfer times.
     var linkFreeAt: [SimInstant] = []
     var handOffScratch: [Int32] = []
+    /// Under `paired` routing: the prefill replica each request in transit left, by slot.
+    var transferOrigin: [Int32: Int32] = [:]
     var transferTimes = LatencyHistogram()
     /// Pipeline micro-batching: when each stage is next free (nil without it).
     var pipeline: PipelineStages?
@@ -289,16 +291,27 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             linkFreeAt[r] = start + onLink
             let landing = start + onLink + d.linkLatency
             transferTimes.add(landing - now, weight: 1)
+            if d.routing == .paired { transferOrigin[slot] = Int32(r) }
             simulation.schedule(.kvTransferLanded(slot), at: landing, phase: .completion)
         }
         handOffScratch.removeAll(keepingCapacity: true)
     }
 
-    /// A request's KV landed on the decode pool: it joins the decode replica with the fewest
-    /// outstanding requests (lowest index on ties).
+    /// A request's KV landed on the decode pool: it joins the decode replica its routing picks
+    /// (fewest outstanding requests by default; lowest index on ties).
     mutating func landTransfer(_ slot: Int32, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
-        var best = disaggregation!.prefillReplicas
-        for r in (best + 1)..<max(best + 1, replicas.count) where replicas[r].outstanding < replicas[best].outstanding { best = r }
+        let d = disaggregation!
+        var best = d.prefillReplicas
+        switch d.routing {
+        case .leastOutstanding:
+            for r in (best + 1)..<max(best + 1, replicas.count) where replicas[r].outstanding < replicas[best].outstanding { best = r }
+        case .mostFreeKV:
+            func free(_ r: Int) -> Int { replicas[r].kv.totalBlocks - replicas[r].kv.usedBlocks }
+            for r in (best + 1)..<max(best + 1, replicas.count) where free(r) > free(best) { best = r }
+        case .paired:
+            let origin = Int(transferOrigin.removeValue(forKey: slot) ?? 0)
+            best = d.prefillReplicas + origin % (replicas.count - d.prefillReplicas)
+        }
         table.assign(slot, toReplica: best)
         replicas[best].enqueue(slot, table: table)
         requestPass(best, now: now, &simulation)

@@ -10,7 +10,7 @@ import DiscreteEvent
 /// to the decode pool. Transfers from one prefill replica share its link and go one after
 /// another (first come, first served); a transfer takes `bytes / linkBytesPerSecond` on the link
 /// plus `linkLatency`. When it lands, the request joins the decode replica with the fewest
-/// outstanding requests (lowest index on ties), which admits it with its KV resident (no prefill,
+/// outstanding requests (lowest index on ties; `routing` picks another rule), which admits it with its KV resident (no prefill,
 /// no swap charge) and decodes the rest of its tokens.
 ///
 /// `kvBytesPerToken` is what one device of a prefill replica holds per token: with tensor
@@ -37,10 +37,25 @@ public struct DisaggregationConfiguration: Hashable, Sendable {
         self.decodeIdlePowerWatts = decodeIdlePowerWatts
     }
 
+    /// How a landed request picks its decode replica.
+    public var routing: DecodeRouting = .leastOutstanding
+
     /// The pool of replica `r`.
     public func pool(of r: Int) -> Pool { r < prefillReplicas ? .prefill : .decode }
 
     public enum Pool: String, Sendable { case prefill, decode }
+}
+
+/// How a request whose KV has landed picks its decode replica (lowest index on ties).
+public enum DecodeRouting: String, Codable, Sendable, CaseIterable {
+    /// The decode replica with the fewest outstanding requests (least loaded; the default).
+    case leastOutstanding
+    /// The decode replica with the most free KV blocks (KV-capacity aware, as Mooncake's
+    /// scheduler weighs a decode instance's free cache).
+    case mostFreeKV
+    /// A fixed partner: prefill replica `p` sends to decode replica `p mod decodeReplicas`
+    /// (KV locality: a prefill machine and its decode machine share a rack or a node).
+    case paired
 }
 
 /// Prices a step with the cost model of the replica's pool.
