@@ -43,6 +43,7 @@ import TestSupport
         (["sweep", "scenarios/quickstart.json", "--vary", "replicas=1,2", "--json"], "sweep"),
         (["bench", "--requests", "500", "--replicas", "2", "--json"], "bench"),
         (["bench", "--requests", "500", "--replicas", "2", "--pricing", "closedForm", "--json"], "bench"),
+        (["bench", "--requests", "500", "--replicas", "3", "--prefill-replicas", "1", "--json"], "bench"),
         (["bench", "--sweep", "--points", "3", "--sweep-requests", "40", "--json"], "bench-sweep"),
         (["bench", "--memory", "--file-requests", "2000", "--stream-requests", "3000", "--agreement-requests", "1000", "--json"], "bench-memory"),
         (["compare", "skhynix-gddr6-aim-16x", "--json"], "compare"),

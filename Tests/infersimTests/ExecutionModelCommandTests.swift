@@ -203,5 +203,9 @@ import Testing
         let r = try CLI.run(["simulate", f])
         #expect(r.status == 2 && r.stderr.contains(f + ": $.disaggregation.decodeHardware: decode pool:") && r.stderr.contains("does not fit"),
                 "\(r.stderr)")
+        f = try scenario(#"{"prefillReplicas": 1, "decodeReplicas": 1, "routing": "nearest"}"#)
+        expectScenarioError(try CLI.run(["simulate", f]), containing: [f + ": $.disaggregation.routing:", "leastOutstanding"])
+        let bench = try CLI.run(["bench", "--replicas", "2", "--prefill-replicas", "2"])
+        #expect(bench.status == 2 && bench.stderr.contains("--prefill-replicas must be in 1...1 (the rest decode), got 2"), "\(bench.stderr)")
     }
 }

@@ -22,7 +22,10 @@ public enum ServingBenchmark {
                      kvBytesPerToken: 131_072, kvCapacityBytes: 131_072 * 2_000_000, idlePowerWatts: 100)
     }
 
-    public static func scenario(requests: Int, replicas: Int, rateMultiplier: Double, tracePath: String = tracePath) -> Scenario {
+    /// With `prefillReplicas`, that many of the replicas form a prefill pool and the rest a decode
+    /// pool (disaggregated serving over the H100's InfiniBand link).
+    public static func scenario(requests: Int, replicas: Int, rateMultiplier: Double, tracePath: String = tracePath,
+                                prefillReplicas: Int? = nil) -> Scenario {
         let trace = TraceWorkloadSpec(format: .azure2023, path: tracePath, rateMultiplier: rateMultiplier,
                                       repeatCount: (requests + traceRows - 1) / traceRows, limit: requests)
         let json = """
@@ -33,6 +36,10 @@ public enum ServingBenchmark {
         """
         var scenario = try! JSONDecoder().decode(Scenario.self, from: Data(json.utf8))
         scenario.workload = .trace(trace)
+        if let p = prefillReplicas {
+            precondition(p >= 1 && p < replicas, "a prefill pool needs 1...replicas-1 replicas")
+            scenario.disaggregation = Scenario.DisaggregationSpec(prefillReplicas: p, decodeReplicas: replicas - p)
+        }
         return scenario
     }
 }

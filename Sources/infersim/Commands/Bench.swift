@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests to simulate.") var requests = 1_000_000
     @Option(help: "Replicas (Llama-3-8B on one H100 SXM each).") var replicas = 32
     @Option(help: "Arrival-rate multiplier applied to the trace.") var rateMultiplier = 50.0
+    @Option(help: "Replay disaggregated: this many of the replicas prefill, the rest decode (1 ... replicas - 1).") var prefillReplicas: Int?
     @Option(help: "Path of the Azure 2023 conversation trace.") var trace = ServingBenchmark.tracePath
     @Option(help: "Step pricing: 'roofline' (InferenceCostModel from the H100 and Llama-3-8B profiles) or 'closedForm' (a fixed linear formula, to time the simulator without the cost model).")
     var pricing: ServingBenchmark.Pricing = .roofline
@@ -30,6 +31,9 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1, got \(requests)") }
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1, got \(replicas)") }
+        if let p = prefillReplicas, !(1..<replicas).contains(p) {
+            throw ValidationError("--prefill-replicas must be in 1...\(replicas - 1) (the rest decode), got \(p)")
+        }
         guard rateMultiplier > 0 else { throw ValidationError("--rate-multiplier must be > 0, got \(rateMultiplier)") }
         for (name, value) in [("--file-requests", fileRequests), ("--stream-requests", streamRequests), ("--agreement-requests", agreementRequests)] {
             guard (1...1_000_000_000).contains(value) else { throw ValidationError("\(name) must be in 1...1000000000, got \(value)") }
@@ -39,7 +43,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         if memory { return try runMemory() }
         if sweep { return try runSweep() }
-        let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace)
+        let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace,
+                                                 prefillReplicas: prefillReplicas)
         let start = DispatchTime.now().uptimeNanoseconds
         let runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
         let report = try runner.run(scenario, file: "bench")
@@ -53,6 +58,7 @@ struct Bench: ParsableCommand {
             w.add("requests_completed", s.requestsCompleted)
             w.add("requests_rejected", s.requestsRejected)
             w.add("replicas", replicas)
+            if let p = prefillReplicas { w.add("prefill_replicas", p) }
             w.add("simulated_s", s.simulatedSeconds)
             w.add("steps", s.steps)
             w.add("preemptions", s.preemptions)
@@ -66,6 +72,9 @@ struct Bench: ParsableCommand {
         }
         print("requests: \(s.requestsArrived) arrived, \(s.requestsCompleted) completed, \(s.requestsRejected) rejected")
         print("simulated: \(String(format: "%.1f", s.simulatedSeconds)) s on \(replicas) replicas, \(s.steps) steps, preemptions \(s.preemptions)")
+        if let p = prefillReplicas, let t = report.outcome.kvTransfers {
+            print("disaggregated: \(p) prefill + \(replicas - p) decode replicas, \(t.count) KV transfers (p50 \(String(format: "%.2f", t.p50.milliseconds)) ms, p99 \(String(format: "%.2f", t.p99.milliseconds)) ms)")
+        }
         print("pricing: \(pricing.rawValue)")
         print("wall: \(String(format: "%.3f", wall)) s")
         print("simulated requests per wall second: \(String(format: "%.0f", Double(s.requestsArrived) / wall))")
