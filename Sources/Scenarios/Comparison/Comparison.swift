@@ -3,6 +3,25 @@ import CostModel
 import Foundation
 import HardwareModel
 
+/// A predicted ratio held against a published one: what `compare` and `validate` report of a
+/// static or a serving comparison.
+public protocol RatioOutcome {
+    var predictedRatio: Double { get }
+    var publishedRatio: Double { get }
+    var tolerance: Double { get }
+    /// `(predicted − published) / published`.
+    var error: Double { get }
+    var withinTolerance: Bool { get }
+    var sameDirection: Bool { get }
+}
+
+extension RatioOutcome {
+    /// `reproduced`, `right direction, outside tolerance` or `NOT reproduced`.
+    public var verdict: String {
+        withinTolerance ? "reproduced" : (sameDirection ? "right direction, outside tolerance" : "NOT reproduced")
+    }
+}
+
 /// A published relative claim (system A is k× faster, or k× more energy-efficient, than system
 /// B) restated as two configurations that InferSim predicts, with the published ratio, its
 /// source and the tolerance the reproduction is held to. Files live in `scenarios/comparisons/`;
@@ -71,7 +90,7 @@ public struct Comparison: Codable, Sendable {
         public var tokensPerSecond: Double
     }
 
-    public struct Outcome: Sendable {
+    public struct Outcome: RatioOutcome, Sendable {
         public var baseline: Side
         public var system: Side
         public var predictedRatio: Double

@@ -74,7 +74,7 @@ public struct ServingComparison: Codable, Sendable {
         public var simulations: Int
     }
 
-    public struct Outcome: Sendable {
+    public struct Outcome: RatioOutcome, Sendable {
         public var baseline: Side
         public var system: Side
         public var slo: PercentileSLO

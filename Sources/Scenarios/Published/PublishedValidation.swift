@@ -134,30 +134,30 @@ public struct PublishedValidation {
     func evaluate(_ c: PublishedCase, comparisons: [String: (path: String, comparison: Comparison)] = [:],
                   serving: [String: (path: String, comparison: ServingComparison)] = [:]) -> Outcome {
         var o = Outcome(id: c.id, category: c.category, metric: c.metric, unit: c.unit, measured: c.value, predicted: nil, setup: "")
-        if let (path, comparison) = serving[c.id] {
-            // A serving claim is mapped by two scenarios replayed on a trace (rates searched).
+        /// Maps the case by a comparison file: its ratio, or why it could not run.
+        func mapped(by path: String, assumptions: String, _ run: () throws -> (ratio: Double, setup: String)) -> Outcome {
             do {
-                let r = try comparison.run(catalog: catalog, file: path)
-                o.predicted = r.predictedRatio
-                o.setup = "\(r.system.setup) vs \(r.baseline.setup), \(comparison.metric.rawValue) within \(r.slo)"
-                o.assumption = "by \((path as NSString).lastPathComponent): \(comparison.assumptions)"
+                (o.predicted, o.setup) = try run()
+                o.assumption = "by \((path as NSString).lastPathComponent): \(assumptions)"
             } catch {
                 o.unmapped = "\(error)"
             }
             return o
         }
+        if let (path, comparison) = serving[c.id] {
+            // A serving claim is mapped by two scenarios replayed on a trace (rates searched).
+            return mapped(by: path, assumptions: comparison.assumptions) {
+                let r = try comparison.run(catalog: catalog, file: path)
+                return (r.predictedRatio, "\(r.system.setup) vs \(r.baseline.setup), \(comparison.metric.rawValue) within \(r.slo)")
+            }
+        }
         guard let quantity = Self.quantity(c) else {
             // A relative claim is mapped by a comparison scenario that restates both systems.
             if let (path, comparison) = comparisons[c.id] {
-                do {
+                return mapped(by: path, assumptions: comparison.assumptions) {
                     let r = try comparison.run(catalog: catalog, file: path)
-                    o.predicted = r.predictedRatio
-                    o.setup = "\(r.system.setup) vs \(r.baseline.setup)"
-                    o.assumption = "by \((path as NSString).lastPathComponent): \(comparison.assumptions)"
-                } catch {
-                    o.unmapped = "\(error)"
+                    return (r.predictedRatio, "\(r.system.setup) vs \(r.baseline.setup)")
                 }
-                return o
             }
             o.unmapped = "relative metric (\(c.unit)): a ratio between systems or versions, not one configuration"
             return o

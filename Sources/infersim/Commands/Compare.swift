@@ -51,12 +51,7 @@ struct Compare: ParsableCommand {
             w.add("unit", unit)
             w.addRaw("baseline", side(r.baseline))
             w.addRaw("system", side(r.system))
-            w.add("predicted_ratio", r.predictedRatio)
-            w.add("published_ratio", r.publishedRatio)
-            w.add("error", r.error)
-            w.add("tolerance", r.tolerance)
-            w.add("within_tolerance", r.withinTolerance)
-            w.add("same_direction", r.sameDirection)
+            Self.addRatio(r, to: &w)
             w.add("source", c.source)
             print(w.rendered())
             return
@@ -67,7 +62,7 @@ struct Compare: ParsableCommand {
         print("  baseline  \(r.baseline.setup): \(fmt(r.baseline.value)) \(unit) (\(fmt(r.baseline.tokensPerSecond)) tok/s, \(fmt(r.baseline.joulesPerToken)) J/token)")
         print("  system    \(r.system.setup): \(fmt(r.system.value)) \(unit) (\(fmt(r.system.tokensPerSecond)) tok/s, \(fmt(r.system.joulesPerToken)) J/token)")
         print(String(format: "  predicted %.2fx, published %.2fx (%+.1f%%, tolerance ±%.0f%%): %@", r.predictedRatio, r.publishedRatio,
-                     r.error * 100, r.tolerance * 100, r.withinTolerance ? "reproduced" : (r.sameDirection ? "right direction, outside tolerance" : "NOT reproduced")))
+                     r.error * 100, r.tolerance * 100, r.verdict))
         print("  source: \(c.source)")
     }
 
@@ -101,12 +96,7 @@ struct Compare: ParsableCommand {
             w.add("slo", "\(r.slo)")
             w.addRaw("baseline", side(r.baseline))
             w.addRaw("system", side(r.system))
-            w.add("predicted_ratio", r.predictedRatio)
-            w.add("published_ratio", r.publishedRatio)
-            w.add("error", r.error)
-            w.add("tolerance", r.tolerance)
-            w.add("within_tolerance", r.withinTolerance)
-            w.add("same_direction", r.sameDirection)
+            Self.addRatio(r, to: &w)
             w.add("source", c.source)
             print(w.rendered())
             return
@@ -121,7 +111,17 @@ struct Compare: ParsableCommand {
         print("  baseline  \(line(r.baseline))")
         print("  system    \(line(r.system))")
         print(String(format: "  %@: predicted %.2fx, published %.2fx (%+.1f%%, tolerance ±%.0f%%): %@", unit, r.predictedRatio, r.publishedRatio,
-                     r.error * 100, r.tolerance * 100, r.withinTolerance ? "reproduced" : (r.sameDirection ? "right direction, outside tolerance" : "NOT reproduced")))
+                     r.error * 100, r.tolerance * 100, r.verdict))
         print("  source: \(c.source)")
+    }
+
+    /// The ratio fields both comparison kinds print, in the schemas' order.
+    static func addRatio(_ r: some RatioOutcome, to w: inout JSONWriter) {
+        w.add("predicted_ratio", r.predictedRatio)
+        w.add("published_ratio", r.publishedRatio)
+        w.add("error", r.error)
+        w.add("tolerance", r.tolerance)
+        w.add("within_tolerance", r.withinTolerance)
+        w.add("same_direction", r.sameDirection)
     }
 }
