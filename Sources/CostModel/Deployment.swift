@@ -95,9 +95,13 @@ public struct PricingRates: Sendable, Hashable {
     /// Share of a multi-row weight GEMM's peak-bandwidth memory time its compute leaves exposed:
     /// the device's measured `exposedMemoryFraction`, else its class's, else 0.
     public var exposedMemoryFraction: Double
-    /// Fixed costs: the device's own measured ones (`DeviceProfile.fixedCosts`) or its class's estimates.
+    /// Fixed costs: the device's own measured ones (`DeviceProfile.fixedCosts`), else the
+    /// engine's (`EngineProfile`), else the device class's estimates.
     public var kernelOverheadSeconds: Double
     public var stepOverheadSeconds: Double
+    /// Whether the step overhead runs beside the device's work (the engine's asynchronous
+    /// scheduling): a step then costs `max(device, overhead)`.
+    public var stepOverheadOverlaps: Bool
 }
 
 /// A model placed on hardware: one replica of `tensorParallel × pipelineParallel` devices.
@@ -139,6 +143,10 @@ public final class Deployment: Sendable {
     /// How the device executes (`DeviceProfile.executionModel(in:)`), and its pricer.
     public let executionModel: ExecutionModel
     public let pricer: any ExecutionPricer
+    /// The serving engine (nil: the device class's figures, as the `tensorrt-llm` engine).
+    public let engine: EngineProfile?
+    /// The engine's kernel efficiencies fitted on this device, which price it as `shapedKernels`.
+    public let kernelFit: KernelFit?
     /// Where a `pimHybrid` device runs what (`.none` elsewhere).
     public let pimPlacement: PIMPlacement
     /// The chips or wafers an `sramPipeline` or `wafer` device lays the model over (nil elsewhere).
@@ -162,9 +170,12 @@ public final class Deployment: Sendable {
         case invalidPlacement(String)
         /// The device profile lacks what its execution model needs (an FPGA without DSP figures).
         case incompleteProfile(String)
+        /// A device that executes as `shapedKernels` without an engine fitted on it.
+        case missingKernelFit(String)
         public var description: String {
             switch self {
-            case .invalidParallelism(let s), .missingLink(let s), .doesNotFit(let s), .invalidPlacement(let s), .incompleteProfile(let s): return s
+            case .invalidParallelism(let s), .missingLink(let s), .doesNotFit(let s), .invalidPlacement(let s), .incompleteProfile(let s),
+                 .missingKernelFit(let s): return s
             }
         }
     }
@@ -176,8 +187,13 @@ public final class Deployment: Sendable {
                 scaleUpLink: InterconnectProfile? = nil, scaleOutLink: InterconnectProfile? = nil,
                 hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9,
                 pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil,
-                expertParallel: Int = 1, expertImbalance: Double? = nil) throws {
-        let execution = device.executionModel(in: deviceClass)
+                expertParallel: Int = 1, expertImbalance: Double? = nil, engine: EngineProfile? = nil) throws {
+        let fit = engine?.kernels?[device.name]
+        var execution = device.executionModel(in: deviceClass)
+        if execution == .shapedKernels && fit == nil {
+            throw Problem.missingKernelFit("\(device.name) executes as shapedKernels but \(engine.map { "engine \($0.name)" } ?? "no engine") has kernel efficiencies fitted on \(device.name); run infersim calibrate --from to fit them")
+        }
+        if execution == .roofline && fit != nil { execution = .shapedKernels }
         guard expertParallel >= 1 else { throw Problem.invalidParallelism("expert parallelism must be at least 1, got \(expertParallel)") }
         if expertParallel > 1 {
             guard let moe = model.moe else {
@@ -280,6 +296,8 @@ public final class Deployment: Sendable {
             self.fpgaSpillFraction = 0
         }
         self.pricer = execution.pricer(placement: pimPlacement)
+        self.engine = engine
+        self.kernelFit = execution == .shapedKernels ? fit : nil
         self.model = model
         self.device = device
         self.deviceClass = deviceClass
@@ -291,7 +309,7 @@ public final class Deployment: Sendable {
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization
         let attention = PricingRates.Compute(precision.attentionArithmetic, device: device, deviceClass: deviceClass)
-        let kernel = device.fixedCosts?.kernelOverheadSeconds ?? deviceClass.kernelOverheadSeconds
+        let kernel = device.fixedCosts?.kernelOverheadSeconds ?? engine?.launchSeconds ?? deviceClass.kernelOverheadSeconds
         let measured = device.attentionKernel
         self.rates = PricingRates(
             activations: .init(precision.activations.arithmeticType, device: device, deviceClass: deviceClass),
@@ -306,7 +324,8 @@ public final class Deployment: Sendable {
             memoryBandwidth: device.mainMemory.bandwidthBytesPerSecond,
             exposedMemoryFraction: device.exposedMemoryFraction ?? deviceClass.exposedMemoryFraction ?? 0,
             kernelOverheadSeconds: kernel,
-            stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds)
+            stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? engine?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds,
+            stepOverheadOverlaps: engine?.stepOverheadOverlaps ?? false)
     }
 
     public var deviceCount: Int { layout?.units ?? tensorParallel * pipelineParallel }
@@ -324,6 +343,7 @@ public final class Deployment: Sendable {
         switch executionModel {
         case .roofline: return RooflinePricer().cost(of: op, in: self)
         case .measuredKernels: return MeasuredKernelsPricer().cost(of: op, in: self)
+        case .shapedKernels: return ShapedKernelsPricer().cost(of: op, in: self)
         case .sramPipeline, .wafer, .pimHybrid, .fpgaDataflow: return pricer.cost(of: op, in: self)
         }
     }
@@ -331,7 +351,7 @@ public final class Deployment: Sendable {
     /// How a step's operators share the device (`ExecutionPricer.schedule(of:in:)`).
     @inline(__always) public func schedule(of step: StepWorkload) -> StepSchedule {
         switch executionModel {
-        case .roofline, .measuredKernels: return .serial
+        case .roofline, .measuredKernels, .shapedKernels: return .serial
         case .sramPipeline, .wafer, .pimHybrid, .fpgaDataflow: return pricer.schedule(of: step, in: self)
         }
     }

@@ -142,8 +142,13 @@ public struct InferenceCostModel: StepCostModel {
         switch deployment.schedule(of: step) {
         case .serial:
             s = sums(of: step)
-            s.overhead += stepOverhead
-            duration = s.host + s.inMemory
+            if deployment.rates.stepOverheadOverlaps {
+                duration = max(s.host + s.inMemory, stepOverhead)
+                s.overhead += max(0, stepOverhead - s.host - s.inMemory)
+            } else {
+                s.overhead += stepOverhead
+                duration = s.host + s.inMemory
+            }
         case .filledPipeline(let stages):
             let m = max(1, min(step.decodeSequences + step.prefillSequences, stages))
             s = sums(of: m > 1 ? step.microBatch(m) : step)

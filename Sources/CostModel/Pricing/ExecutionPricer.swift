@@ -56,6 +56,7 @@ extension ExecutionModel {
         switch self {
         case .roofline: return RooflinePricer()
         case .measuredKernels: return MeasuredKernelsPricer()
+        case .shapedKernels: return ShapedKernelsPricer()
         case .sramPipeline: return SRAMPipelinePricer()
         case .wafer: return WaferPricer()
         case .pimHybrid: return PIMHybridPricer(placement: placement)

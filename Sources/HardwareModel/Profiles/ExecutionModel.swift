@@ -14,6 +14,11 @@ public enum ExecutionModel: String, Codable, Sendable, CaseIterable {
     /// activation-function rate) in place of the class's fractions, and the part of a multi-row
     /// GEMM's weight stream the row-group kernel leaves exposed.
     case measuredKernels
+    /// A GPU priced by kernel efficiencies its serving engine fitted by shape on this device
+    /// (`KernelFit`: GEMM ramp and smooth roofline, decode attention by thread blocks, streaming
+    /// kernels at copy bandwidth). Chosen when the deployment's engine has a fit for the device;
+    /// a device profile that names it needs such an engine.
+    case shapedKernels
     /// Chips that keep every weight (and the KV cache) in on-chip SRAM, with layers laid out
     /// across chips and stepped by a compiler schedule over a chip-to-chip fabric (Groq LPU).
     case sramPipeline

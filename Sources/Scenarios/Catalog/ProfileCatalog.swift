@@ -16,6 +16,9 @@ import HardwareModel
 public struct ProfileCatalog: Sendable {
     /// The user's directory searched before the built-in files; nil for the built-in files alone.
     public let root: String?
+    /// Engines held in memory, by id, that `engine(_:)` returns before looking at any file (a
+    /// calibration prices each candidate engine without writing it).
+    public var engineOverrides: [String: EngineProfile] = [:]
 
     public init(root: String?) {
         self.root = root
@@ -66,6 +69,7 @@ public struct ProfileCatalog: Sendable {
     public static let interconnectsPath = "hardware-profiles/interconnects"
     public static let systemsPath = "hardware-profiles/systems"
     public static let modelsPath = "scenarios/models"
+    public static let enginesPath = "hardware-profiles/engines"
     public static let comparisonsPath = "scenarios/comparisons"
     public static let deviceClassesFile = "hardware-profiles/device-classes.json"
     public static let publishedFile = "data/validation/published.json"
@@ -115,6 +119,7 @@ public struct ProfileCatalog: Sendable {
     public var interconnectIDs: [String] { ids(in: Self.interconnectsPath) }
     public var systemIDs: [String] { ids(in: Self.systemsPath) }
     public var modelIDs: [String] { ids(in: Self.modelsPath) }
+    public var engineIDs: [String] { ids(in: Self.enginesPath) }
     /// Every id of every kind.
     public var allIDs: [String] { deviceIDs + systemIDs + interconnectIDs + modelIDs }
 
@@ -139,6 +144,12 @@ public struct ProfileCatalog: Sendable {
     /// A device profile by id, or by the path of a device JSON file.
     public func device(_ id: String) throws -> DeviceProfile {
         try load(DeviceProfile.self, id: id, in: Self.devicesPath, what: "hardware", known: deviceIDs + systemIDs, name: \.name)
+    }
+
+    /// A serving engine by id, or by the path of an engine JSON file.
+    public func engine(_ id: String) throws -> EngineProfile {
+        if let e = engineOverrides[id] { return e }
+        return try load(EngineProfile.self, id: id, in: Self.enginesPath, what: "engine", known: engineIDs, name: \.name)
     }
 
     public func interconnect(_ id: String) throws -> InterconnectProfile {
@@ -169,8 +180,9 @@ public struct ProfileCatalog: Sendable {
     public func deployment(hardware: String, model modelID: String, tensorParallel: Int = 1, pipelineParallel: Int = 1,
                            precision: Precision = Precision(), memoryUtilization: Double = 0.9,
                            pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil,
-                           expertParallel: Int = 1, expertImbalance: Double? = nil,
+                           expertParallel: Int = 1, expertImbalance: Double? = nil, engine engineID: String? = nil,
                            origins: SettingOrigins = .commandLine) throws -> Deployment {
+        let engine = try engineID.map { try self.engine($0) }
         let device: DeviceProfile
         var scaleUp: String?, scaleOut: String?, host: String?
         var systemLimit: (name: String, devices: Int)?
@@ -199,7 +211,7 @@ public struct ProfileCatalog: Sendable {
                                   scaleUpLink: try scaleUp.map(interconnect), scaleOutLink: try scaleOut.map(interconnect),
                                   hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization,
                                   pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens,
-                                  expertParallel: expertParallel, expertImbalance: expertImbalance)
+                                  expertParallel: expertParallel, expertImbalance: expertImbalance, engine: engine)
             if let limit = systemLimit, let layout = d.layout, layout.units > limit.devices {
                 throw InputError(origin: origins.chips,
                                  "\(model.name) needs \(layout.units) \(layout.unitName)s of \(device.name); \(limit.name) has \(limit.devices) (\(layout.derivation)); name the device (\(device.name)) to model more")
@@ -211,6 +223,8 @@ public struct ProfileCatalog: Sendable {
             case .invalidPlacement(let m): throw InputError(origin: origins.placement, m)
             case .incompleteProfile(let m):
                 throw InputError(file: file(Self.devicesPath + "/" + device.name + ".json")?.name ?? hardware, jsonPath: "$", m)
+            case .missingKernelFit(let m):
+                throw InputError(origin: origins.engine, m)
             default: throw InputError(origin: origins.parallelism, problem.description)
             }
         }
@@ -222,13 +236,15 @@ public struct ProfileCatalog: Sendable {
         public var parallelism: InputError.Origin
         public var chips: InputError.Origin
         public var placement: InputError.Origin
+        public var engine: InputError.Origin = .option("--engine")
 
         public static let commandLine = SettingOrigins(parallelism: .option("--tp/--pp"), chips: .option("--chips"),
                                                        placement: .option("--pim-placement"))
         public static func scenario(_ file: String) -> SettingOrigins {
             SettingOrigins(parallelism: .jsonPath(file: file, path: "$.parallelism"),
                            chips: .jsonPath(file: file, path: "$.parallelism.chips"),
-                           placement: .jsonPath(file: file, path: "$.parallelism.pimPlacement"))
+                           placement: .jsonPath(file: file, path: "$.parallelism.pimPlacement"),
+                           engine: .jsonPath(file: file, path: "$.engine"))
         }
     }
 }

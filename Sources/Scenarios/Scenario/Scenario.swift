@@ -27,6 +27,9 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var hardware: String
     /// A model id (`scenarios/models`).
     public var model: String
+    /// A serving engine id (`hardware-profiles/engines`) or an engine profile's JSON file
+    /// (`infersim calibrate --from` writes one); nil: the device class's figures (`tensorrt-llm`).
+    public var engine: String? = nil
     public var parallelism: Parallelism
     public var replicas: Int
     public var precision: PrecisionSpec

@@ -12,6 +12,10 @@ enum ExecutionReport {
         switch d.executionModel {
         case .roofline, .measuredKernels:
             break
+        case .shapedKernels:
+            if let engine = d.engine, let fit = d.kernelFit {
+                lines.append("Execution model shapedKernels: kernel efficiencies of engine \(engine.name) fitted on \(d.device.name) (\(fit.provenance.points) points, median error \(Format.percent(fit.provenance.medianAbsError)); \(fit.provenance.inputs.joined(separator: ", ")))")
+            }
         case .sramPipeline, .wafer:
             guard let layout = d.layout else { break }
             let b = model.breakdown(of: single)

@@ -27,6 +27,8 @@ struct Explain: ParsableCommand {
                 throw InputError(option: "--step", "a context of \(maxContext) tokens exceeds the \(d.model.maxContextTokens) of \(d.model.name)")
             }
             let b = InferenceCostModel(deployment: d).breakdown(of: workload)
+            let outside = d.extrapolations(of: workload)
+            DeploymentOptions.warn(d, outside)
             if json {
                 var w = JSONWriter()
                 w.add("hardware", deployment.hardware)
@@ -35,6 +37,8 @@ struct Explain: ParsableCommand {
                 w.add("tp", d.tensorParallel)
                 w.add("pp", d.pipelineParallel)
                 w.add("step", step)
+                w.add("engine", d.engine?.name)
+                w.addRaw("extrapolations", "[" + outside.map { JSONText.quoted($0) }.joined(separator: ", ") + "]")
                 w.add("ridge_flops_per_byte", ExplainReport.ridgePoint(d))
                 w.addRaw("breakdown", ExplainReport.stepJSON(b, d, description: step))
                 print(w.rendered())
@@ -46,6 +50,7 @@ struct Explain: ParsableCommand {
         }
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         try shape.checkContext(d.model)
+        DeploymentOptions.warn(d, shape.extrapolations(d))
         if let plot {
             let model = InferenceCostModel(deployment: d)
             var prefill = StepWorkload(), decode = StepWorkload()

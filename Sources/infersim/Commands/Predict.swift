@@ -14,6 +14,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let d = try deployment.makeDeployment(kvTokens: shape.batch * (shape.input + shape.output))
         try shape.checkContext(d.model)
+        DeploymentOptions.warn(d, shape.extrapolations(d))
         let p = InferenceCostModel(deployment: d).predictStaticBatch(batch: shape.batch, inputTokens: shape.input, outputTokens: shape.output)
         print(json ? PredictReport.json(p, d, hardware: deployment.hardware) : PredictReport.text(p, d))
     }
@@ -29,6 +30,7 @@ enum PredictReport {
             how = "TP \(d.tensorParallel), PP \(d.pipelineParallel)"
                 + (d.executionModel == .roofline ? "" : ", \(d.executionModel.rawValue)")
                 + (d.pimPlacement == .none ? "" : ", PIM placement \(d.pimPlacement.rawValue)")
+                + (d.engine.map { ", engine \($0.name)" } ?? "")
         }
         return "\(d.model.displayName) on \(n) × \(d.device.displayName) (\(how)); \(d.precision.description)"
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Diagnostics
 import ArgumentParser
 import CostModel
@@ -29,6 +30,8 @@ struct DeploymentOptions: ParsableArguments {
     var chips: Int?
     @Option(help: "Where a processing-in-memory device runs what: \(PIMPlacement.allCases.map(\.rawValue).joined(separator: ", ")).")
     var pimPlacement: String = "none"
+    @Option(help: "Serving engine: an id (tensorrt-llm, vllm, pytorch-cudagraphs; see `infersim profiles list`) or an engine profile's JSON file (`infersim calibrate --from` writes one). Default: the device class's figures, as tensorrt-llm.")
+    var engine: String?
     @Option(help: "Directory of your own profiles, laid out like the built-in ones; they override and extend them (default: $INFERSIM_HOME, a checkout found from the working directory, or ~/.infersim).",
             completion: .directory)
     var profiles: String?
@@ -59,7 +62,15 @@ struct DeploymentOptions: ParsableArguments {
         return try catalog.deployment(hardware: hardware, model: model, tensorParallel: tensorParallel,
                                       pipelineParallel: pipelineParallel, precision: precision,
                                       memoryUtilization: memoryUtilization, pimPlacement: PIMPlacement(rawValue: pimPlacement)!,
-                                      chips: chips, onChipKVTokens: kvTokens, expertParallel: expertParallel)
+                                      chips: chips, onChipKVTokens: kvTokens, expertParallel: expertParallel, engine: engine)
+    }
+}
+
+extension DeploymentOptions {
+    /// One warning line on standard error when a prediction extrapolates the engine's kernel fit.
+    static func warn(_ d: Deployment, _ outside: [String]) {
+        guard !outside.isEmpty, let engine = d.engine else { return }
+        FileHandle.standardError.write(Data("warning: extrapolating the kernels engine \(engine.name) fitted on \(d.device.name): \(outside.joined(separator: "; "))\n".utf8))
     }
 }
 
@@ -76,6 +87,17 @@ struct BatchOptions: ParsableArguments {
         guard (1...1_048_576).contains(batch) else { throw ValidationError("--batch must be in 1...1048576, got \(batch)") }
         guard (1...100_000_000).contains(input) else { throw ValidationError("--input must be in 1...100000000, got \(input)") }
         guard (1...100_000_000).contains(output) else { throw ValidationError("--output must be in 1...100000000, got \(output)") }
+    }
+
+    /// Where the batch's prefill and its last decode step leave the shapes the engine's kernels
+    /// were fitted on (prefix `prefill:` or `last decode:`).
+    func extrapolations(_ d: Deployment) -> [String] {
+        var prefill = StepWorkload(), decode = StepWorkload()
+        for _ in 0 ..< batch {
+            prefill.addPrefillChunk(tokens: input, contextBefore: 0)
+            decode.addDecode(contextLength: input + output)
+        }
+        return d.extrapolations(of: prefill).map { "prefill: " + $0 } + d.extrapolations(of: decode).map { "last decode: " + $0 }
     }
 
     /// Refuses a prompt plus output longer than the model's context, as `simulate` does.
