@@ -80,6 +80,50 @@ public struct LeastSquares: Sendable {
         return Result(parameters: theta, residuals: r, standardErrors: errors, iterations: iterations)
     }
 
+    /// Minimises `Σ residuals(θ)²` by compass search: try `±step` along each parameter, keep any
+    /// improvement, halve the step when none improves, stop below `finalStep`. Slower than
+    /// Levenberg-Marquardt but needs no derivative, for objectives that are flat at fine scale
+    /// and bumpy in between (a simulation's latency percentiles). Standard errors come from a
+    /// Jacobian with differences of `differenceStep` at the optimum.
+    public func search(start: [Double], initialStep: Double = 0.25, finalStep: Double = 1e-4,
+                       residuals f: ([Double]) -> [Double]) -> Result {
+        var theta = start
+        var r = f(theta)
+        var cost = Self.ss(r)
+        var step = initialStep
+        var iterations = 0
+        while step >= finalStep && iterations < 10 * maxIterations {
+            iterations += 1
+            var improved = false
+            for a in theta.indices {
+                for sign in [1.0, -1.0] {
+                    var candidate = theta
+                    candidate[a] += sign * step
+                    let rc = f(candidate)
+                    let c = Self.ss(rc)
+                    if c.isFinite && c < cost {
+                        theta = candidate
+                        r = rc
+                        cost = c
+                        improved = true
+                        break
+                    }
+                }
+            }
+            if !improved { step /= 2 }
+        }
+        let k = theta.count
+        let jac = Self.jacobian(f, at: theta, count: r.count, step: differenceStep)
+        var jtj = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        for i in 0 ..< r.count { for a in 0 ..< k { for b in 0 ..< k { jtj[a][b] += jac[i][a] * jac[i][b] } } }
+        var errors = [Double](repeating: .nan, count: k)
+        if r.count > k, let inverse = Self.invert(jtj) {
+            let s2 = cost / Double(r.count - k)
+            for a in 0 ..< k { errors[a] = (max(0, inverse[a][a]) * s2).squareRoot() }
+        }
+        return Result(parameters: theta, residuals: r, standardErrors: errors, iterations: iterations)
+    }
+
     static func ss(_ r: [Double]) -> Double { r.reduce(0) { $0 + $1 * $1 } }
 
     static func jacobian(_ f: ([Double]) -> [Double], at theta: [Double], count: Int, step: Double) -> [[Double]] {

@@ -123,7 +123,7 @@ public struct EngineStepFitter: Sendable {
 
     /// Levenberg-Marquardt over the log of each knob that moves the residuals.
     func fit(_ knobs: [Knob], from start: EngineProfile, points: Int, inputs: [String], what: String, tooFew: InputError,
-             differenceStep: Double = 1e-6, residuals: (EngineProfile) throws -> [Double]) throws -> Result {
+             differenceStep: Double = 1e-6, search: Bool = false, residuals: (EngineProfile) throws -> [Double]) throws -> Result {
         let d = device.name
         let base = knobs.map { max($0.get(start, d), 1e-9) }
         func engine(_ theta: [Double], _ active: [Int]) -> EngineProfile {
@@ -131,12 +131,12 @@ public struct EngineStepFitter: Sendable {
             for (i, k) in active.enumerated() { knobs[k].set(&e, d, exp(theta[i])) }
             return e
         }
-        // Which knobs move the residuals at all (a relative change of 10% moving some residual by 0.1%).
+        // Which knobs move the residuals at all (doubling one moving some residual by 0.1%).
         let r0 = try residuals(start)
         var active: [Int] = []
         for (k, knob) in knobs.enumerated() {
             var e = start
-            knob.set(&e, d, base[k] * 1.1)
+            knob.set(&e, d, base[k] * 2)
             let r = try residuals(e)
             if zip(r, r0).contains(where: { abs($0 - $1) > 1e-3 }) { active.append(k) }
         }
@@ -144,12 +144,14 @@ public struct EngineStepFitter: Sendable {
         var failure: Error?
         var solver = LeastSquares()
         solver.differenceStep = differenceStep
-        let result = solver.fit(start: active.map { log(base[$0]) }) { theta in
+        let objective: ([Double]) -> [Double] = { theta in
             do { return try residuals(engine(theta, active)) } catch {
                 failure = failure ?? error
                 return [Double](repeating: 1e3, count: points)
             }
         }
+        let result = search ? solver.search(start: active.map { log(base[$0]) }, residuals: objective)
+                            : solver.fit(start: active.map { log(base[$0]) }, residuals: objective)
         if let failure { throw failure }
         var fitted = engine(result.parameters, active)
         let errors = result.residuals.map { abs(exp($0) - 1) }.sorted()

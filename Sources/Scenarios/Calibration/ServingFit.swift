@@ -43,7 +43,7 @@ public struct VLLMResult: Sendable {
             guard let list = raw as? [Any] else { throw bad(key, "expected a list of numbers, found \(type(of: raw))") }
             guard list.count <= maximumRequests else { throw bad(key, "expected at most \(maximumRequests) requests, found \(list.count)") }
             return try list.enumerated().map { i, v in
-                guard let n = v as? NSNumber, !(v is Bool), n.doubleValue.isFinite else { throw bad("\(key)[\(i)]", "expected a finite number, found \(v)") }
+                guard let n = v as? NSNumber, n.doubleValue.isFinite else { throw bad("\(key)[\(i)]", "expected a finite number, found \(v)") }
                 return n.doubleValue
             }
         }
@@ -60,7 +60,7 @@ public struct VLLMResult: Sendable {
             total += list.count
             guard total <= 100 * maximumRequests * 10 else { throw bad("itls", "expected at most \(1000 * maximumRequests) latencies in all") }
             itls.append(try list.enumerated().map { j, x in
-                guard let n = x as? NSNumber, !(x is Bool), n.doubleValue.isFinite, n.doubleValue >= 0, n.doubleValue < 1e4 else {
+                guard let n = x as? NSNumber, n.doubleValue.isFinite, n.doubleValue >= 0, n.doubleValue < 1e4 else {
                     throw bad("itls[\(i)][\(j)]", "expected seconds in [0, 10000), found \(x)")
                 }
                 return n.doubleValue
@@ -69,7 +69,7 @@ public struct VLLMResult: Sendable {
         let rate: Double
         switch o["request_rate"] {
         case let s as String where s == "inf": rate = .infinity
-        case let n as NSNumber where !(o["request_rate"] is Bool) && n.doubleValue.isFinite && n.doubleValue > 0 && n.doubleValue <= 1e6: rate = n.doubleValue
+        case let n as NSNumber where n.doubleValue.isFinite && n.doubleValue > 0 && n.doubleValue <= 1e6: rate = n.doubleValue
         case nil: throw bad("request_rate", "missing field (expected requests per second, or \"inf\")")
         case let v?: throw bad("request_rate", "expected requests per second in (0, 1e6] or \"inf\", found \(v)")
         }
@@ -110,10 +110,12 @@ public struct VLLMResult: Sendable {
         """
     }
 
-    /// TTFT p50, p90 and ITL p50, p90 (the ITLs of all requests pooled), seconds.
+    /// TTFT mean, p50, p90 and ITL mean, p50, p90 (the ITLs of all requests pooled), seconds.
+    /// The means move smoothly with step times where a percentile jumps as requests swap places.
     public var percentiles: [Double] {
         let t = ttfts.sorted(), i = itls.flatMap { $0 }.sorted()
-        return [Self.quantile(t, 0.5), Self.quantile(t, 0.9), Self.quantile(i, 0.5), Self.quantile(i, 0.9)]
+        func mean(_ v: [Double]) -> Double { v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count) }
+        return [mean(t), Self.quantile(t, 0.5), Self.quantile(t, 0.9), mean(i), Self.quantile(i, 0.5), Self.quantile(i, 0.9)]
     }
 
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
@@ -178,7 +180,8 @@ extension EngineStepFitter {
     }
 
     /// Fits the decode bandwidth (GEMM, attention and streaming kernels together) and the GEMM
-    /// rate to vLLM serving results by replaying each run and matching TTFT and ITL p50 and p90.
+    /// rate to vLLM serving results by replaying each run and matching TTFT and ITL means, p50 and p90
+    /// (by compass search: a replay's percentiles move in steps as requests swap batches).
     public func fitServing(_ runs: [VLLMResult], inputs: [String]) throws -> Result {
         let directory = NSTemporaryDirectory() + "/infersim-calibrate-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -198,8 +201,8 @@ extension EngineStepFitter {
         let compute = Knob(name: "gemmRateScale", get: { _, _ in 1 }, set: { e, dev, v in
             for (type, rate) in start.kernels![dev]!.gemm.flopsPerSecond { e.kernels![dev]!.gemm.flopsPerSecond[type] = rate * v }
         })
-        var result = try fit([bandwidth, compute], from: start, points: 4 * runs.count, inputs: inputs, what: "serving",
-                             tooFew: InputError(file: runs[0].file, "expected enough requests to fit"), differenceStep: 1e-3) { e in
+        var result = try fit([bandwidth, compute], from: start, points: 6 * runs.count, inputs: inputs, what: "serving",
+                             tooFew: InputError(file: runs[0].file, "expected enough requests to fit"), differenceStep: 1e-2, search: true) { e in
             var r: [Double] = []
             for (run, m) in zip(runs, measured) {
                 let p = try replay(run, engine: e, directory: directory).percentiles

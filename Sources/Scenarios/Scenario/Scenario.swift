@@ -444,7 +444,7 @@ public struct Scenario: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, source, hardware, model, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep,
+        case name, source, hardware, model, engine, parallelism, replicas, precision, scheduler, kvCache, router, workload, seed, slo, memoryUtilization, sweep,
              speculative, sampling, disaggregation
     }
 
@@ -454,6 +454,10 @@ public struct Scenario: Codable, Sendable, Hashable {
         source = try c.decodeIfPresent(String.self, forKey: .source)
         hardware = try c.decode(String.self, forKey: .hardware)
         model = try c.decode(String.self, forKey: .model)
+        engine = try c.decodeIfPresent(String.self, forKey: .engine)
+        if let e = engine, e.isEmpty || e.count > 4096 {
+            throw DecodingError.dataCorruptedError(forKey: .engine, in: c, debugDescription: "expected an engine id or a JSON file path, found \"\(e.prefix(40))\"")
+        }
         parallelism = try c.decodeIfPresent(Parallelism.self, forKey: .parallelism) ?? Parallelism()
         replicas = try c.decodeIntIfPresent(.replicas, atLeast: 1, atMost: 65_536) ?? 1
         precision = try c.decodeIfPresent(PrecisionSpec.self, forKey: .precision) ?? PrecisionSpec()
