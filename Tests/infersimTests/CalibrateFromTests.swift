@@ -43,3 +43,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 }
+
+@Test func validateStepsPricesAHeldOutLogAndMatchesItsSchema() throws {
+    let dir = NSTemporaryDirectory() + "/infersim-vs-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/steps.csv"
+    try "prefill_tokens,prefill_sequences,decode_tokens,context_sum,context_max,time_s\n0,0,8,32768,4096,0.01\n2048,1,0,0,0,0.05\n"
+        .write(toFile: path, atomically: true, encoding: .utf8)
+    let r = try CLI.run(["validate", "--steps", path, "--hardware", "nvidia-h200", "--model-id", "llama-3.1-8b", "--engine", "pytorch-cudagraphs", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    try CLISurfaceTests.expectMatches(r.stdout, schema: "validate-steps", "validate --steps")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(json["execution_model"] as? String == "shapedKernels")
+    #expect((json["rows"] as? [Any])?.count == 2)
+}
+
+@Test func shippedEnginesMatchTheirSchema() throws {
+    let validator = try CLISurfaceTests.schema("engine")
+    let dir = CLI.repoRoot + "/hardware-profiles/engines"
+    for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".json") {
+        let value = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
+        #expect(try validator.violation(value) == nil, "\(name): \(try validator.violation(value) ?? "")")
+    }
+    let micro = try CLISurfaceTests.schema("microbench")
+    let value = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLI.repoRoot + "/data/measurements/h200-pytorch-microbench.json")))
+    #expect(try micro.violation(value) == nil)
+}

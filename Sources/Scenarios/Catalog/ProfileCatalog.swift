@@ -121,7 +121,7 @@ public struct ProfileCatalog: Sendable {
     public var modelIDs: [String] { ids(in: Self.modelsPath) }
     public var engineIDs: [String] { ids(in: Self.enginesPath) }
     /// Every id of every kind.
-    public var allIDs: [String] { deviceIDs + systemIDs + interconnectIDs + modelIDs }
+    public var allIDs: [String] { deviceIDs + systemIDs + interconnectIDs + modelIDs + engineIDs }
 
     /// Whether `id` names a JSON file rather than a catalog id.
     static func isPath(_ id: String) -> Bool { id.hasSuffix(".json") || id.contains("/") }

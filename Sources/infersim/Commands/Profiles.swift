@@ -67,6 +67,14 @@ struct Profiles: ParsableCommand {
                     $0.add("moe", m.moe != nil)
                 }
             }
+            for id in c.engineIDs {
+                let e = try c.engine(id)
+                let fitted = (e.kernels ?? [:]).keys.sorted()
+                t.add([id, "engine", e.displayName, "", "", fitted.isEmpty ? "" : "fitted on " + fitted.joined(separator: ", ")])
+                row(id, "engine", e.displayName, source: source(ProfileCatalog.enginesPath, id)) {
+                    $0.addArray("fitted_devices", fitted.map(JSONText.quoted))
+                }
+            }
             for id in c.ids(in: ProfileCatalog.comparisonsPath) {
                 let name: String, file: String
                 if let data = c.file(ProfileCatalog.comparisonsPath + "/" + id + ".json")?.data, ServingComparison.isServing(data) {
@@ -106,6 +114,10 @@ struct Profiles: ParsableCommand {
             } else if c.interconnectIDs.contains(id) {
                 _ = try c.interconnect(id)
                 directory = ProfileCatalog.interconnectsPath; kind = "interconnect"
+            } else if c.engineIDs.contains(id) {
+                let e = try c.engine(id)
+                directory = ProfileCatalog.enginesPath; kind = "engine"
+                derived.addArray("fitted_devices", (e.kernels ?? [:]).keys.sorted().map(JSONText.quoted))
             } else if c.modelIDs.contains(id) {
                 let m = try c.model(id)
                 directory = ProfileCatalog.modelsPath; kind = "model"

@@ -1,3 +1,4 @@
+import CostModel
 import Diagnostics
 import ArgumentParser
 import Foundation
@@ -10,7 +11,7 @@ import Validation
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check the cost model against published measurements (--published) or the CPU executor (--model).")
+        abstract: "Check the cost model against published measurements (--published), the CPU executor (--model), or your own measured steps (--steps).")
 
     @Flag(help: "With --model: calibrate this host now, in rounds alternating with the measurement rounds (rewriting hardware-profiles/devices/host-calibrated.json), so prediction and measurement see the same minutes of the machine; on a shared host, a profile from an earlier hour can be off by 20% or more.")
     var calibrate = false
@@ -32,13 +33,27 @@ struct ValidateCommand: ParsableCommand {
     var stepLog: String?
     @Option(help: "Measurement rounds (and, with --calibrate, calibration rounds between them); each figure is the median over its rounds' samples.")
     var repetitions: Int = 5
+    @Option(help: "A per-step CSV of measured steps (prefill_tokens, prefill_sequences, decode_tokens, context_sum, context_max, time_s) to predict with --hardware, --model-id and --engine, held out of any fit.")
+    var steps: String?
+    @Option(help: "With --steps: the serving engine (an id or an engine JSON file).")
+    var engine: String?
+    @Option(help: "With --steps: weight, activation and KV format.")
+    var precision: String = "bf16"
     @Option(help: "Directory holding hardware-profiles/ and scenarios/.")
     var profiles: String?
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        guard published != (model != nil) else { throw ValidationError("give either --published [FILE] or --model PATH") }
+        guard [published, model != nil, steps != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of --published [FILE], --model PATH and --steps FILE")
+        }
+        if steps != nil {
+            guard hardware != nil else { throw ValidationError("--steps needs --hardware") }
+            guard DType(parsing: precision) != nil else { throw ValidationError("--precision: unknown format \"\(precision)\"; known: \(DType.knownNames)") }
+        } else if engine != nil {
+            throw ValidationError("--engine applies only with --steps")
+        }
         guard published || publishedFile == nil else { throw ValidationError("unexpected argument \"\(publishedFile!)\" (a file goes after --published)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
@@ -48,6 +63,14 @@ struct ValidateCommand: ParsableCommand {
         let catalog = try ProfileCatalog.locate(explicit: profiles)
         if let model {
             try runModel(model, catalog: catalog)
+            return
+        }
+        if let steps, let hardware {
+            let type = DType(parsing: precision)!
+            let d = try catalog.deployment(hardware: hardware, model: modelID, precision: Precision(weights: type, activations: type, kvCache: type),
+                                           engine: engine)
+            let report = StepValidation.run(try StepLog.read(steps), deployment: d)
+            print(json ? report.json(file: steps, hardware: hardware) : report.text(file: steps))
             return
         }
         let cases = try publishedFile.map(PublishedValidation.load) ?? PublishedValidation.load(catalog: catalog)

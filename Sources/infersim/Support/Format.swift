@@ -11,6 +11,7 @@ enum Format {
     static func ms(_ seconds: Double) -> String { fixed(seconds * 1e3, seconds * 1e3 < 10 ? 3 : 2) + " ms" }
     static func gb(_ bytes: Double) -> String { fixed(bytes / 1e9, 2) + " GB" }
     static func percent(_ x: Double) -> String { fixed(x * 100, 1) + "%" }
+    static func signedPercent(_ x: Double) -> String { (x >= 0 ? "+" : "") + percent(x) }
     /// 1234567 -> "1,234,567".
     static func grouped(_ n: Int) -> String {
         let s = String(n.magnitude)
