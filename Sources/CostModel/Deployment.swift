@@ -366,6 +366,22 @@ public final class Deployment: Sendable {
         return PricingRates.Compute(type, device: device, deviceClass: deviceClass)
     }
 
+    /// Seconds of full dynamic power `op` draws at price `c`: with the class's power model,
+    /// `min(t, computeWeight · FLOPs / peak + memoryWeight · bytes / peak bandwidth)`; without
+    /// one, the busier of compute and memory at peak (`min(max(compute, memory), atPeak)`).
+    @inline(__always) public func dynamicSeconds(_ op: Operator, _ c: OperatorCost) -> Double {
+        guard let p = deviceClass.power else { return min(max(c.compute.value, c.memory.value), c.atPeak.value) }
+        let peak = computeRates(op.arithmetic).peakFLOPsPerSecond
+        let work = p.computeWeight * op.flops.value / peak + p.memoryWeight * op.memoryBytes.value / rates.memoryBandwidth
+        return min(c.total.value - c.communication.value, work)
+    }
+
+    /// Board power of each device between steps, context held (`DeviceClassProfile.PowerModel`).
+    public var heldIdleWatts: Double {
+        let power = device.power
+        return power.idleWatts + (deviceClass.power?.heldIdleFraction ?? 0) * (power.peakWatts - power.idleWatts)
+    }
+
     /// Layers on the most loaded pipeline stage.
     public var layersPerStage: Int { (model.layers + pipelineParallel - 1) / pipelineParallel }
 

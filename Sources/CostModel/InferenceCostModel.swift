@@ -82,7 +82,7 @@ public struct InferenceCostModel: StepCostModel {
             case .communication: sums.communication += t
             case .overhead: sums.overhead += t
             }
-            sums.busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+            sums.busy += repeats * deployment.dynamicSeconds(op, c)
         }
     }
 
@@ -103,9 +103,8 @@ public struct InferenceCostModel: StepCostModel {
                 case .overhead: sums.overhead += t
                 }
             }
-            // Busy time weighted by how hard the operator drives the device: its larger fraction
-            // of peak compute or of peak bandwidth over its duration.
-            sums.busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+            // Busy time weighted by how hard the operator drives the device (`dynamicSeconds`).
+            sums.busy += repeats * deployment.dynamicSeconds(op, c)
         }
     }
 
@@ -215,7 +214,7 @@ public struct InferenceCostModel: StepCostModel {
 
     private func energy(duration: Double, busy: Double) -> Joules {
         let power = deployment.device.power
-        let idle = power.idleWatts * duration * Double(deployment.deviceCount)
+        let idle = deployment.heldIdleWatts * duration * Double(deployment.deviceCount)
         // Each operator runs on the tensor-parallel ranks of one stage at a time.
         let dynamic = (power.peakWatts - power.idleWatts) * busy * deployment.activeDevicesPerOperator
         return Joules(idle + dynamic)

@@ -6,7 +6,8 @@ import Foundation
 /// `"memoryBandwithBytesPerSecond"` would silently fall back to a default. `StrictJSON.decode`
 /// decodes normally, then re-encodes the value and checks that every key present in the input
 /// also exists in the re-encoded value: a key the type does not model is reported with its JSON
-/// path. (Keys whose value is `null` count as absent.) Decoding errors are turned into one line
+/// path. (Keys whose value is `null` count as absent, and a root `"$schema"` string, which names
+/// the file's JSON Schema for editors, is allowed everywhere.) Decoding errors are turned into one line
 /// naming the file, the JSON path, and what was expected versus found.
 public enum StrictJSON {
     /// Decodes `T` from `data`, rejecting unknown keys.
@@ -54,6 +55,8 @@ public enum StrictJSON {
             for key in object.keys.sorted() {
                 let child = object[key]!
                 if child is NSNull { continue }
+                // The editor's pointer to the file's JSON Schema (schemas/), at the root only.
+                if path == "$", key == "$schema", child is String { continue }
                 guard let knownChild = knownObject[key] else { return ("\(path).\(key)", key, knownObject.keys.sorted()) }
                 if let found = firstUnknownKey(input: child, known: knownChild, path: "\(path).\(key)") { return found }
             }

@@ -8,7 +8,8 @@ import Testing
 // CPU price. `legacyCost` and `legacyStep` below are the roofline as it was before the seam
 // (`Deployment.cost(of:)` and `InferenceCostModel.cost(of:)` at commit 2e23f60), kept verbatim
 // as the reference; every shipped roofline and measured-kernel device is priced both ways and
-// compared to the bit.
+// compared to the bit. The one later change is energy on classes with a power model, which the
+// reference prices by that model's documented formula.
 
 private func legacyCost(_ d: Deployment, _ op: Operator) -> OperatorCost {
     let rates = d.rates
@@ -67,13 +68,22 @@ private func legacyStep(_ d: Deployment, _ step: StepWorkload) -> StepCost {
             case .communication: communication += t
             case .overhead: overhead += t
             }
-            busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+            if let p = d.deviceClass.power {
+                // The power model (docs/notes/device-classes.md#power), added after the seam:
+                // compute and memory weighted, capped at the operator's own time.
+                let work = p.computeWeight * op.flops.value / d.computeRates(op.arithmetic).peakFLOPsPerSecond
+                    + p.memoryWeight * op.memoryBytes.value / d.rates.memoryBandwidth
+                busy += repeats * min(c.total.value - c.communication.value, work)
+            } else {
+                busy += repeats * min(max(c.compute.value, c.memory.value), c.atPeak.value)
+            }
         }
     }
     overhead += d.rates.stepOverheadSeconds
     let duration = compute + memory + communication + overhead
     let power = d.device.power
-    let energy = power.idleWatts * duration * Double(d.deviceCount) + (power.peakWatts - power.idleWatts) * busy * Double(d.tensorParallel)
+    let heldIdle = power.idleWatts + (d.deviceClass.power?.heldIdleFraction ?? 0) * (power.peakWatts - power.idleWatts)
+    let energy = heldIdle * duration * Double(d.deviceCount) + (power.peakWatts - power.idleWatts) * busy * Double(d.tensorParallel)
     let bound: Bound
     if compute >= max(memory, communication, overhead) { bound = .compute }
     else if memory >= max(communication, overhead) { bound = .memory }

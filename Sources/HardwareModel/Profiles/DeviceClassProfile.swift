@@ -32,6 +32,32 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
     public var fittedOn: String
     /// How devices of the class execute unless a device says otherwise (absent: `roofline`).
     public var executionModel: ExecutionModel
+    /// How board power follows the work (absent: dynamic power in proportion to the busier of
+    /// compute and memory at peak, the earlier model).
+    public var power: PowerModel?
+
+    /// Board power from what a step keeps busy. An operator of `t` seconds that would take
+    /// `c` at peak compute and `m` at peak bandwidth draws `idle + (peak − idle) · min(1,
+    /// computeWeight · c/t + memoryWeight · m/t)`: tensor cores near their achievable rate put a
+    /// GPU at its power limit (`computeWeight · 0.75 ≈ 1`), while streaming HBM at full bandwidth
+    /// draws about half the dynamic range. Between steps, with the engine's CUDA context held and
+    /// clocks up, the board draws `idle + heldIdleFraction · (peak − idle)`.
+    public struct PowerModel: Codable, Hashable, Sendable {
+        public var computeWeight: Double
+        public var memoryWeight: Double
+        public var heldIdleFraction: Double
+        public var fittedOn: String
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            computeWeight = try c.decodePositive(.computeWeight, atMost: 10)
+            memoryWeight = try c.decodePositive(.memoryWeight, atMost: 10)
+            heldIdleFraction = try c.decode(Double.self, forKey: .heldIdleFraction)
+            guard heldIdleFraction >= 0, heldIdleFraction <= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .heldIdleFraction, in: c, debugDescription: "expected a fraction in [0, 1], found \(heldIdleFraction)")
+            }
+            fittedOn = try c.decode(String.self, forKey: .fittedOn)
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -58,6 +84,7 @@ public struct DeviceClassProfile: Codable, Hashable, Sendable {
         }
         fittedOn = try c.decode(String.self, forKey: .fittedOn)
         executionModel = c.contains(.executionModel) ? try c.decodeKnown(ExecutionModel.self, forKey: .executionModel) : .roofline
+        power = try c.decodeIfPresent(PowerModel.self, forKey: .power)
     }
 
     public init(name: String, computeFraction: Double, bandwidthFraction: Double, halfComputeRows: Double,

@@ -122,7 +122,7 @@ public enum ReplicaResolvers {
         var replica = ReplicaModel(costModel: costModel,
                                    kvBytesPerToken: plan.kvBytesPerTokenPerDevice.value,
                                    kvCapacityBytes: kvCapacity,
-                                   idlePowerWatts: deployment.device.power.idleWatts * Double(deployment.deviceCount),
+                                   idlePowerWatts: deployment.heldIdleWatts * Double(deployment.deviceCount),
                                    hostLinkBytesPerSecond: host,
                                    maxContextTokens: deployment.model.maxContextTokens,
                                    slidingWindowTokens: deployment.model.slidingWindowTokens)
