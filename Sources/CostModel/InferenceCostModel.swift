@@ -29,9 +29,11 @@ public struct StepBreakdown: Sendable {
 /// breakdowns `predict` and `explain` print.
 ///
 /// Step time = Σ over operators of `repeats × (max(compute, memory) + communication + kernel
-/// overhead)` + the device class's per-step overhead. Energy = every device's idle power over the
-/// step, plus for the devices at work `(peak − idle) power × busy time × utilisation`, where an
-/// operator's utilisation is its larger fraction of peak compute or peak bandwidth.
+/// overhead)` + the device class's per-step overhead. Energy = every device's held-idle power over
+/// the step, plus for the devices at work `(peak − idle) power × Deployment.dynamicSeconds`: with
+/// the class's power model, compute and memory weighted by how hard each drives the board
+/// (docs/notes/device-classes.md#power); without one, the larger fraction of peak compute or peak
+/// bandwidth.
 public struct InferenceCostModel: StepCostModel {
     public let deployment: Deployment
     /// Sums of the context-independent operators of decode-only steps, by batch size: a

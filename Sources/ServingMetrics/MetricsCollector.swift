@@ -181,6 +181,27 @@ public struct MetricsCollector: Sendable {
     ///   from the samples); with `.sketch`, goodput was counted against the collector's `slo` as
     ///   requests completed, and `slo` must be that one.
     /// - Complexity: O(n log n) in completed requests with `.exact` (sorting); O(1) in them with `.sketch`.
+    /// TTFT and TPOT at `levels` evenly spaced quantiles (1/levels, 2/levels, …, 1) of the
+    /// completed requests, in seconds: the points of their CDFs. From the sketch or the exact
+    /// samples, as `percentiles` says; empty when nothing completed.
+    public func latencyQuantiles(levels: Int = 100) -> (ttft: [(seconds: Double, fraction: Double)], tpot: [(seconds: Double, fraction: Double)]) {
+        let levels = min(max(levels, 1), 1000)
+        let fractions = (1...levels).map { Double($0) / Double(levels) }
+        switch percentiles {
+        case .exact:
+            func points(_ x: [Int64]) -> [(seconds: Double, fraction: Double)] {
+                let sorted = x.sorted()
+                return fractions.compactMap { p in Percentiles.interpolated(sorted: sorted, p).map { ($0 * 1e-9, p) } }
+            }
+            return (points(ttftNanoseconds), points(tpotNanoseconds.filter { $0 >= 0 }))
+        case .sketch:
+            func points(_ h: LatencyHistogram) -> [(seconds: Double, fraction: Double)] {
+                fractions.compactMap { p in h.percentile(p).map { ($0.seconds, p) } }
+            }
+            return (points(ttftSketch), points(tpotSketch))
+        }
+    }
+
     public func summary(steps: StepTotals, slo: ServiceLevelObjectives? = nil, replicas: Int = 1, endedAt: SimInstant? = nil,
                         overloadRule: OverloadRule = OverloadRule(), idlePowerWatts: Double = 0) -> MetricsSummary {
         let slo = slo ?? self.slo

@@ -29,6 +29,22 @@ public struct TimelineBins: Hashable, Sendable {
         body(&bins[index])
     }
 
+    /// The bins merged in runs of equal length so that at most `count` remain, each with its
+    /// start and end in seconds (for a plot; the CSV keeps every bin).
+    public func coarsened(toAtMost count: Int) -> [(start: Double, end: Double, bin: TimelineBin)] {
+        let group = max(1, (bins.count + max(count, 1) - 1) / max(count, 1))
+        var out: [(start: Double, end: Double, bin: TimelineBin)] = []
+        var i = 0
+        while i < bins.count {
+            var bin = bins[i]
+            let last = min(i + group, bins.count)
+            for j in (i + 1)..<max(last, i + 1) { bin.merge(bins[j]) }
+            out.append((Double(Int64(i) * width.nanoseconds) * 1e-9, Double(Int64(last) * width.nanoseconds) * 1e-9, bin))
+            i = last
+        }
+        return out
+    }
+
     private mutating func coarsen() {
         var merged: [TimelineBin] = []
         merged.reserveCapacity(maxBins)

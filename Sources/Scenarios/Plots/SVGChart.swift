@@ -13,10 +13,13 @@ public struct SVGChart: Sendable {
         public var points: [(x: Double, y: Double, label: String)]
         /// Joined by a line (in the order given) or drawn as markers only.
         public var line: Bool
-        public init(name: String, points: [(x: Double, y: Double, label: String)], line: Bool = true) {
+        /// Marker radius in pixels (small for dense series such as a CDF).
+        public var markerRadius: Double
+        public init(name: String, points: [(x: Double, y: Double, label: String)], line: Bool = true, markerRadius: Double = 4) {
             self.name = name
             self.points = points
             self.line = line
+            self.markerRadius = markerRadius
         }
     }
 
@@ -103,7 +106,7 @@ public struct SVGChart: Sendable {
                 out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             }
             for p in s.points {
-                out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"4\" fill=\"\(color)\" data-x=\"\(Self.data(p.x))\" data-y=\"\(Self.data(p.y))\" data-label=\"\(Self.escape(p.label))\"><title>\(Self.escape(p.label))</title></circle>\n"
+                out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"\(n(s.markerRadius))\" fill=\"\(color)\" data-x=\"\(Self.data(p.x))\" data-y=\"\(Self.data(p.y))\" data-label=\"\(Self.escape(p.label))\"><title>\(Self.escape(p.label))</title></circle>\n"
             }
             out += "</g>\n"
             let ly = top + 10 + Double(i) * 18

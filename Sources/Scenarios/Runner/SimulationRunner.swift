@@ -11,9 +11,12 @@ import ServingMetrics
 public struct RunOutputs: Sendable {
     public var requestsCSV: String?
     public var timelineCSV: String?
-    public init(requestsCSV: String? = nil, timelineCSV: String? = nil) {
+    /// An SVG of the run: TTFT and TPOT CDFs, batch size and KV utilisation over time.
+    public var plot: String?
+    public init(requestsCSV: String? = nil, timelineCSV: String? = nil, plot: String? = nil) {
         self.requestsCSV = requestsCSV
         self.timelineCSV = timelineCSV
+        self.plot = plot
     }
 }
 
@@ -128,7 +131,7 @@ public struct SimulationRunner: Sendable {
 
     /// Runs one scenario. `file` names it in errors and anchors relative trace paths.
     public func run(_ scenario: Scenario, file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {
-        try OutputPaths.check([("--requests-csv", outputs.requestsCSV), ("--timeline-csv", outputs.timelineCSV)])
+        try OutputPaths.check([("--requests-csv", outputs.requestsCSV), ("--timeline-csv", outputs.timelineCSV), ("--plot", outputs.plot)])
         let directory = (file as NSString).deletingLastPathComponent
         let source = try scenario.workload.makeSource(relativeTo: directory, seed: scenario.seed)
         let replica = try resolve(scenario, file)
@@ -180,8 +183,14 @@ public struct SimulationRunner: Sendable {
                 try w.write(recorder.collector.timeline.renderedCSV())
                 return w
             }
+            let plot = try outputs.plot.map { path -> AtomicFileWriter in
+                let w = try AtomicFileWriter(path: path)
+                try w.write(Self.plot(recorder.collector, scenario: scenario, name: scenario.name ?? scenario.model))
+                return w
+            }
             try csv?.commit()
             try timeline?.commit()
+            try plot?.commit()
             var report = SimulationReport(scenarioName: scenario.name ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
                                           summary: summary, outcome: outcome, skippedRows: outcome.skippedRows)
             report.techniques = Self.techniques(configuration, scenario)
@@ -191,5 +200,13 @@ public struct SimulationRunner: Sendable {
             if let e = error as? InputError { throw e.placedInWorkload(file: file) }
             throw error
         }
+    }
+
+    /// The run's figure: TTFT and TPOT CDFs, then batch size and KV utilisation over time.
+    static func plot(_ collector: MetricsCollector, scenario: Scenario, name: String) -> String {
+        let q = collector.latencyQuantiles(levels: 100)
+        let cdf = Plots.latencyCDF(ttft: q.ttft, tpot: q.tpot, title: "\(name): TTFT and TPOT CDFs", slo: scenario.slo)
+        let (batch, kv) = Plots.timeline(collector.timeline)
+        return SVGPanels.stacked([(cdf.rendered(), cdf.height), (batch.rendered(), batch.height), (kv.rendered(), kv.height)])
     }
 }

@@ -16,7 +16,7 @@ struct Explain: ParsableCommand {
     var json = false
     @Option(help: "Price one arbitrary step instead: comma-separated prefill=S[@C] (a chunk of S tokens after C in the cache) and decode=B@C (B sequences at context C), e.g. prefill=512@1024,decode=64@1024.")
     var step: String?
-    @Option(help: "Also draw the device's roofline with the prefill and decode operators as an SVG file.") var plot: String?
+    @Option(help: "Also draw an SVG file: the device's roofline with the prefill and decode operators, and each step's time stacked by operator class (with --step: that step's stacked time).") var plot: String?
 
     func run() throws {
         try OutputPaths.check([("--plot", plot)])
@@ -29,6 +29,12 @@ struct Explain: ParsableCommand {
             let b = InferenceCostModel(deployment: d).breakdown(of: workload)
             let outside = d.extrapolations(of: workload)
             DeploymentOptions.warn(d, outside)
+            if let plot {
+                let bars = Plots.breakdown([("step", b)], title: "\(d.model.name) on \(d.device.name): \(step)")
+                let writer = try AtomicFileWriter(path: plot)
+                try writer.write(bars.rendered())
+                try writer.commit()
+            }
             if json {
                 var w = JSONWriter()
                 w.add("hardware", deployment.hardware)
@@ -58,10 +64,12 @@ struct Explain: ParsableCommand {
                 prefill.addPrefillChunk(tokens: shape.input, contextBefore: 0)
                 decode.addDecode(contextLength: shape.input + 1)
             }
-            let chart = Plots.roofline(d, prefill: model.breakdown(of: prefill), decode: model.breakdown(of: decode),
+            let (p, q) = (model.breakdown(of: prefill), model.breakdown(of: decode))
+            let chart = Plots.roofline(d, prefill: p, decode: q,
                                        title: "\(d.model.name) on \(d.device.name): batch \(shape.batch), \(shape.input)-token prompts")
+            let bars = Plots.breakdown([("prefill", p), ("decode", q)], title: "Step time by operator class")
             let writer = try AtomicFileWriter(path: plot)
-            try writer.write(chart.rendered())
+            try writer.write(SVGPanels.stacked([(chart.rendered(), chart.height), (bars.rendered(), bars.height)]))
             try writer.commit()
         }
         print(json ? ExplainReport.json(d, hardware: deployment.hardware, batch: shape.batch, input: shape.input, output: shape.output)

@@ -15,6 +15,8 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print the report as JSON (schema: schemas/simulate.schema.json).") var json = false
     @Option(help: "Write one CSV row per completed request to this file.") var requestsCsv: String?
     @Option(help: "Write the binned step timeline as CSV to this file.") var timelineCsv: String?
+    @Option(help: "Draw the run as an SVG file: TTFT and TPOT CDFs with the SLO lines, batch size and KV-cache utilisation over time.")
+    var plot: String?
     @Flag(help: "Skip malformed trace rows (counted, with the first reasons, in the report) instead of failing; applies to every point of a sweep.")
     var skipBadRows = false
     @OptionGroup var catalogOptions: CatalogOptions
@@ -32,7 +34,7 @@ struct Simulate: ParsableCommand {
             let catalog = try catalogOptions.locate()
             var (loaded, name) = try catalog.decode(Scenario.self, ProfileCatalog.quickstartFile)
             if skipBadRows { loaded.workload.skipBadRows() }
-            let report = try runner.run(loaded, file: name, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
+            let report = try runner.run(loaded, file: name, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv, plot: plot))
             print(json ? report.renderedJSON() : report.renderedText(), terminator: json ? "\n" : "")
             return
         }
@@ -40,8 +42,8 @@ struct Simulate: ParsableCommand {
         if skipBadRows { loaded.workload.skipBadRows() }
         let runner = self.runner
         if loaded.sweep != nil {
-            guard requestsCsv == nil && timelineCsv == nil else {
-                throw ValidationError("--requests-csv and --timeline-csv take a single scenario, not a sweep")
+            guard requestsCsv == nil && timelineCsv == nil && plot == nil else {
+                throw ValidationError("--requests-csv, --timeline-csv and --plot take a single scenario, not a sweep (use `infersim sweep --plot` or `--heatmap`)")
             }
             let results = try SweepRunner(runner: runner).run(file: scenario, skipBadRows: skipBadRows)
             if json {
@@ -51,7 +53,7 @@ struct Simulate: ParsableCommand {
             }
             return
         }
-        let report = try runner.run(loaded, file: scenario, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv))
+        let report = try runner.run(loaded, file: scenario, outputs: RunOutputs(requestsCSV: requestsCsv, timelineCSV: timelineCsv, plot: plot))
         print(json ? report.renderedJSON() : report.renderedText(), terminator: json ? "\n" : "")
     }
 }

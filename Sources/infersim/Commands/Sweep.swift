@@ -36,13 +36,19 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Skip malformed trace rows at every point (counted in the table) instead of failing.") var skipBadRows = false
     @Option(help: "Also draw latency (TTFT and TPOT p99) against throughput over the points as an SVG file, with the scenario's SLO lines.")
     var plot: String?
+    @Option(help: "Also draw a two-axis sweep as an SVG heatmap of --heatmap-metric.") var heatmap: String?
+    @Option(help: "The heatmap's metric: throughput, goodput, ttft-p99, tpot-p99, e2e-p99, slo-attainment, joules-per-token.")
+    var heatmapMetric: String = "goodput"
     @Option(help: "Points to run at once (default: one per core).") var jobs: Int?
     @Option(help: "Run only this worker's share of the points, I/N (I from 0): points whose grid index k has k % N == I. Needs --csv, which then holds a shard file for `infersim merge`.")
     var shard: String?
     @Flag(help: "With --shard: keep the points already in the --csv shard file and run only the others.") var resume = false
 
     func run() throws {
-        try OutputPaths.check([("--csv", csv), ("--plot", plot)])
+        try OutputPaths.check([("--csv", csv), ("--plot", plot), ("--heatmap", heatmap)])
+        guard let metric = SweepMetric(rawValue: heatmapMetric) else {
+            throw InputError(option: "--heatmap-metric", "unknown metric \"\(heatmapMetric)\"; known: " + SweepMetric.allCases.map(\.rawValue).joined(separator: ", "))
+        }
         var extra: [String: [JSONValue]] = [:]
         for spec in axes {
             let (path, values) = try Self.parseAxis(spec)
@@ -53,6 +59,10 @@ struct Sweep: ParsableCommand {
         runner.progress = Self.progressReporter()
         let loaded = try Scenario.load(path: scenario)
         let axisPaths = SweepExpansion.axes(of: loaded, extraAxes: extra)
+        if heatmap != nil {
+            guard axisPaths.count == 2 else { throw InputError(option: "--heatmap", "a heatmap needs exactly two sweep axes, found \(axisPaths.count)") }
+            guard shard == nil else { throw InputError(option: "--heatmap", "draw the heatmap from the merged run, not from a shard") }
+        }
         if let shard {
             try runShard(try SweepShard.parse(shard), runner: runner, extra: extra, axes: axisPaths)
             return
@@ -63,6 +73,11 @@ struct Sweep: ParsableCommand {
         if let csv {
             let writer = try AtomicFileWriter(path: csv)
             try writer.write(table.renderedCSV())
+            try writer.commit()
+        }
+        if let heatmap, let figure = Plots.heatmap(table, metric: metric, title: "\(loaded.name ?? loaded.model): \(metric.label)") {
+            let writer = try AtomicFileWriter(path: heatmap)
+            try writer.write(figure.rendered())
             try writer.commit()
         }
         if let plot {
