@@ -26,9 +26,9 @@ public struct Simulation<Event> {
     public init() {}
 
     /// Schedules `event` at `time` (≥ `now`) in `phase`.
-    @inlinable public mutating func schedule(_ event: Event, at time: SimInstant, phase: EventPhase) {
+    @inlinable public mutating func schedule(_ event: Event, at time: SimInstant, phase: EventPhase, rank: UInt32 = 0) {
         precondition(time >= now, "cannot schedule an event in the past: \(time) < \(now)")
-        _queue.schedule(event, at: time, phase: phase)
+        _queue.schedule(event, at: time, phase: phase, rank: rank)
     }
 
     /// Schedules `event` after `delay` from now.

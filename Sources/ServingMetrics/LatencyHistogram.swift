@@ -18,7 +18,17 @@ public struct LatencyHistogram: Hashable, Sendable {
     static let subBuckets = 1 << subBucketBits
     private var counts: [UInt64] = []
     public private(set) var totalWeight: UInt64 = 0
-    private var weightedSumNanoseconds: Double = 0
+    /// Σ duration · weight in nanoseconds, as an exact 128-bit integer (two limbs), so that the
+    /// mean does not depend on the order samples were added in.
+    private var weightedSumLow: UInt64 = 0
+    private var weightedSumHigh: UInt64 = 0
+    private var weightedSumNanoseconds: Double { Double(weightedSumHigh) * 18446744073709551616.0 + Double(weightedSumLow) }
+
+    @inline(__always) private mutating func addToSum(high: UInt64, low: UInt64) {
+        let (sum, carry) = weightedSumLow.addingReportingOverflow(low)
+        weightedSumLow = sum
+        weightedSumHigh &+= high &+ (carry ? 1 : 0)
+    }
     public private(set) var minNanoseconds: Int64 = .max
     public private(set) var maxNanoseconds: Int64 = .min
 
@@ -53,7 +63,8 @@ public struct LatencyHistogram: Hashable, Sendable {
         if i >= counts.count { counts.append(contentsOf: repeatElement(0, count: i + 1 - counts.count + Self.subBuckets)) }
         counts[i] &+= UInt64(weight)
         totalWeight &+= UInt64(weight)
-        weightedSumNanoseconds += Double(v) * Double(weight)
+        let product = UInt64(Swift.max(v, 0)).multipliedFullWidth(by: UInt64(weight))
+        addToSum(high: product.high, low: product.low)
         minNanoseconds = Swift.min(minNanoseconds, v)
         maxNanoseconds = Swift.max(maxNanoseconds, v)
     }
@@ -63,7 +74,7 @@ public struct LatencyHistogram: Hashable, Sendable {
         if other.counts.count > counts.count { counts.append(contentsOf: repeatElement(0, count: other.counts.count - counts.count)) }
         for (i, c) in other.counts.enumerated() where c > 0 { counts[i] &+= c }
         totalWeight &+= other.totalWeight
-        weightedSumNanoseconds += other.weightedSumNanoseconds
+        addToSum(high: other.weightedSumHigh, low: other.weightedSumLow)
         minNanoseconds = Swift.min(minNanoseconds, other.minNanoseconds)
         maxNanoseconds = Swift.max(maxNanoseconds, other.maxNanoseconds)
     }

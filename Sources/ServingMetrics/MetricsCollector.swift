@@ -161,8 +161,8 @@ public struct MetricsCollector: Sendable {
         if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
         interTokenLatency.add(duration, weight: decodeTokens)
         timeline.withBin(at: start) { bin in
-            bin.step.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
-                         energyJoules: energyJoules, kvUtilization: kvUtilization)
+            bin.addStep(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+                        energyJoules: energyJoules, kvUtilization: kvUtilization)
         }
     }
 

@@ -93,6 +93,8 @@ public struct SimulationRunner: Sendable {
     public var resolve: ReplicaResolver
     /// How request-latency percentiles are kept: a constant-memory sketch (default) or every sample.
     public var percentiles: MetricsCollector.PercentileMode = .sketch
+    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`); off only to compare paths.
+    public var fastForwardDecodes = true
 
     public init(resolve: @escaping ReplicaResolver = ReplicaResolvers.catalog()) {
         self.resolve = resolve
@@ -136,6 +138,7 @@ public struct SimulationRunner: Sendable {
         let source = try scenario.workload.makeSource(relativeTo: directory, seed: scenario.seed)
         let replica = try resolve(scenario, file)
         var configuration = try scenario.clusterConfiguration(replica: replica, file: file)
+        configuration.fastForwardDecodes = fastForwardDecodes
         var decodeCostModel: (any StepCostModel)?
         if let d = scenario.disaggregation {
             let decodeScenario = d.decodeScenario(of: scenario)

@@ -8,7 +8,9 @@ import ServingMetrics
 /// queue holds at most one arrival, one completion or pass per replica.
 enum ClusterEvent: Sendable {
     case arrival
-    case stepCompleted(Int32)
+    /// A replica's step (or fast-forwarded run of decode steps) ended; the replica's window
+    /// generation at scheduling (a cut window's stale event is ignored).
+    case stepCompleted(Int32, UInt32)
     case schedulingPass(Int32)
     /// A request's KV has landed on the decode pool (disaggregated serving); the slot.
     case kvTransferLanded(Int32)
@@ -51,12 +53,29 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var transferTimes = LatencyHistogram()
     /// Pipeline micro-batching: when each stage is next free (nil without it).
     var pipeline: PipelineStages?
+    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`): each replica's priced
+    /// but not yet committed decode steps, and the generation its pending completion carries.
+    let fastForwardDecodes: Bool
+    var windows: [[WindowStep]] = []
+    var windowGeneration: [UInt32] = []
+    /// Where a replica's window started: the end of the step formed normally.
+    var windowStart: [SimInstant] = []
+    var allocationScratch: [Int32] = []
+    /// Most steps the next window of each replica prices: doubled after a window that ran out,
+    /// halved to what was kept after a cut (a cut window's dropped steps were priced for nothing).
+    /// It changes only how much work is wasted, never the result.
+    var windowLimit: [Int] = []
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: (KVCacheConfiguration) -> KV,
          runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
         speculation = configuration.speculation
         disaggregation = configuration.disaggregation
+        fastForwardDecodes = configuration.fastForwardDecodes
+        windows = Array(repeating: [], count: configuration.replicas)
+        windowGeneration = Array(repeating: 0, count: configuration.replicas)
+        windowStart = Array(repeating: .zero, count: configuration.replicas)
+        windowLimit = Array(repeating: 16, count: configuration.replicas)
         replicas = (0..<configuration.replicas).map {
             ReplicaState(index: $0, kv: makeKV(configuration.kvCache(ofReplica: $0)), limits: configuration.limits,
                          priorityClasses: scheduler.priorityClasses, speculation: configuration.speculation)
@@ -111,7 +130,9 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             pending = nil
             pullNextArrival(&simulation)
             arrive(request, now: now, &simulation)
-        case .stepCompleted(let r):
+        case .stepCompleted(let r, let generation):
+            guard generation == windowGeneration[Int(r)] else { return }
+            if !windows[Int(r)].isEmpty { commitWindow(Int(r)) }
             finishStep(Int(r), now: now, &simulation)
             requestPass(Int(r), now: now, &simulation)
         case .schedulingPass(let r):
@@ -134,6 +155,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         precondition(r >= 0 && r < replicas.count, "router returned replica \(r) of \(replicas.count)")
         // The queue limit is applied at the next scheduling pass (`turnAwayBeyondQueueLimit`),
         // after the scheduler has admitted what it can: a request that starts at once needs no slot.
+        if !windows[r].isEmpty { cutWindow(r, before: now, &simulation) }
         let slot = table.insert(request, replica: r)
         replicas[r].enqueue(slot, table: table)
         replicas[r].arrivedSincePass.append(slot)
@@ -220,7 +242,141 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         replicas[r].statistics.swapSeconds += swap
         recorder.stepped(step)
         replicas[r].busy = true
-        simulation.schedule(.stepCompleted(Int32(r)), at: now + duration, phase: .completion)
+        var end = now + duration
+        if fastForwardDecodes && canFastForward(r) { end = openWindow(r, from: end) }
+        // Same-instant completions run in replica order, however early each was scheduled.
+        simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
+                            rank: UInt32(truncatingIfNeeded: r) &+ 1)
+    }
+
+    /// Whether replica `r`'s step just formed is a decode-only batch that its scheduler would form
+    /// again, unchanged but for one more token of context each, until a request finishes or
+    /// arrives: every running request decodes one plain token, nothing waits, and no technique
+    /// (speculation, pools, pipeline, samples, budgets, offload, shared prefixes) applies.
+    func canFastForward(_ r: Int) -> Bool {
+        guard runner.allowsFastForward, scheduler.reformsDecodeBatches, speculation == nil, disaggregation == nil, pipeline == nil else { return false }
+        // Field by field: copying the whole `ReplicaState` out of the array would retain each of its buffers.
+        guard replicas[r].waitingCount == 0, replicas[r].plan.swapSeconds == 0 else { return false }
+        // Every running request decodes in the plan (a static batch's finished members may linger).
+        var decoding = 0
+        for slot in replicas[r].running where table.phase[Int(slot)] == .running { decoding += 1 }
+        guard decoding == replicas[r].plan.count else { return false }
+        let c = replicas[r].kv.configuration
+        guard c.samples == 1, c.offload == nil, c.budget.isFull else { return false }
+        let w = replicas[r].plan.workload
+        return w.prefillTokens == 0 && w.verifiedExtraTokens == 0 && w.decodeTokens == replicas[r].plan.count
+    }
+
+    /// One fast-forwarded decode step, priced but not yet committed.
+    struct WindowStep {
+        var start: SimInstant
+        var duration: SimDuration
+        var energyJoules: Double
+        var kvBlocksUsed: Int
+        var kvFragmentation: Double
+    }
+
+    /// Decode fast-forward. Prices, one after another, the decode-only steps replica `r` would
+    /// run after the step ending at `end`: the same batch with one more token of context per
+    /// sequence and step. The window ends before any request's last token, before KV blocks run
+    /// out (new blocks are counted step by step as the sequences cross block boundaries), and
+    /// after `windowLimit[r]` steps (4 to 4,096). Its steps are committed (statistics, recorder, tokens, KV) when
+    /// its one completion event fires; an arrival routed to `r` first cuts it to the steps that
+    /// started before the arrival (`cutWindow`). Every number a run reports equals the
+    /// step-by-step path's to the bit (tested): a replica's own sums are added in step order, and
+    /// what replicas share (timeline bins, histograms) is summed in integers.
+    /// - Returns: when the window's last step ends (`end` if it has none).
+    mutating func openWindow(_ r: Int, from end: SimInstant) -> SimInstant {
+        let plan = replicas[r].plan
+        let kv = replicas[r].kv
+        let batch = plan.count
+        var steps = windowLimit[r]
+        var allocates = true
+        // Steps whose end yields no completion: output − generated − 1 (generated before this step).
+        for slot in plan.slots {
+            let s = Int(slot)
+            steps = min(steps, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
+        }
+        guard steps > 0 else { return end }
+        // New blocks by step: a sequence at `t` tokens in `b` blocks of `n` needs its next block at
+        // step `b·n − t + 1` of the window, then every `n` steps.
+        allocationScratch.removeAll(keepingCapacity: true)
+        allocationScratch.append(contentsOf: repeatElement(0, count: steps + 1))
+        // Routing by KV load reads each replica's utilisation as of its last finished step: the
+        // window must then leave it unchanged, including this step's own growth.
+        let kvBasedRouting = router is LeastKVLoad
+        if kvBasedRouting, r < loads.replicaCount, loads.kvUtilisation[r] != kv.utilisation { return end }
+        for slot in plan.slots {
+            guard let layout = kv.growthLayout(slot, table: table), layout.tokensPerBlock > 0 else { return end }
+            var i = layout.blocks * layout.tokensPerBlock - layout.tokens + 1
+            if !layout.allocates || kvBasedRouting {
+                // Growth that cannot allocate (or that routing would see) ends the window first.
+                steps = min(steps, i - 1)
+                continue
+            }
+            while i <= steps { allocationScratch[i] += 1; i += layout.tokensPerBlock }
+        }
+        guard steps > 0 else { return end }
+        let storedBefore = kv.storedTokens
+        var used = kv.usedBlocks
+        let total = kv.totalBlocks
+        var stepEnd = end
+        for i in 1...steps {
+            if !allocates { break }
+            let newBlocks = Int(allocationScratch[i])
+            if used + newBlocks > total { allocates = false; break }
+            used += newBlocks
+            var workload = plan.workload
+            workload.decodeContextTokens += i * batch
+            let cost: StepCost
+            do { cost = try runner.run(ScheduledStep(replica: r, workload: workload, entries: [])) } catch { self.error = error; break }
+            var duration = SimDuration(secondsRoundingUp: cost.duration.value + 0.0)
+            if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
+            windows[r].append(WindowStep(start: stepEnd, duration: duration, energyJoules: cost.energy.value, kvBlocksUsed: used,
+                                         kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used)))
+            stepEnd = stepEnd + duration
+        }
+        windowStart[r] = end
+        return stepEnd
+    }
+
+    /// A request arrives for replica `r` at `now` while it fast-forwards: the steps that start
+    /// at or after `now` would have seen it, so they are dropped and the completion is moved to
+    /// the end of the last step that started before it.
+    mutating func cutWindow(_ r: Int, before now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
+        guard let last = windows[r].last, last.start >= now else { return }
+        let kept = windows[r].firstIndex { $0.start >= now } ?? windows[r].count
+        windowLimit[r] = max(4, 2 * kept)
+        windows[r].removeSubrange(kept...)
+        let end = windows[r].last.map { $0.start + $0.duration } ?? windowStart[r]
+        windowGeneration[r] &+= 1
+        simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
+                            rank: UInt32(truncatingIfNeeded: r) &+ 1)
+    }
+
+    /// Records replica `r`'s window steps in order and applies their tokens and KV growth: each
+    /// sequence gains one token per step but the last (whose end `finishStep` applies).
+    mutating func commitWindow(_ r: Int) {
+        let total = replicas[r].kv.totalBlocks
+        let batch = replicas[r].plan.count
+        for w in windows[r] {
+            let step = StepRecord(replica: r, start: w.start, duration: w.duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
+                                  energyJoules: w.energyJoules, kvBlocksUsed: w.kvBlocksUsed, kvBlocksTotal: total,
+                                  kvFragmentation: w.kvFragmentation)
+            replicas[r].statistics.stepTotals.add(duration: w.duration, batchSize: batch, prefillTokens: 0, decodeTokens: batch,
+                                                  energyJoules: w.energyJoules, kvUtilization: step.kvUtilisation,
+                                                  kvFragmentation: w.kvFragmentation)
+            recorder.stepped(step)
+        }
+        let done = Int32(windows[r].count)
+        if windows[r].count >= windowLimit[r] { windowLimit[r] = min(4096, 2 * windowLimit[r]) }
+        windows[r].removeAll(keepingCapacity: true)
+        for slot in replicas[r].plan.slots {
+            _ = table.recordTokens(slot, count: done)
+            let s = Int(slot)
+            let grown = replicas[r].kv.grow(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
+            precondition(grown, "a fast-forwarded decode found no KV block")
+        }
     }
 
     /// Applies the finished step: prefill progress, one new token per finished prefill or

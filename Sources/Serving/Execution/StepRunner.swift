@@ -19,6 +19,10 @@ public protocol StepRunner {
     /// Whether `run(_:)` reads `ScheduledStep.entries`. When false, `entries` is empty.
     var needsEntries: Bool { get }
 
+    /// Whether the simulator may price a replica's future decode-only steps ahead of simulated
+    /// time (decode fast-forward): true only for a pure function of `ScheduledStep.workload`.
+    var allowsFastForward: Bool { get }
+
     /// Runs or prices one step of one replica.
     /// - Returns: the step's duration (the simulator adds swap traffic to it), energy and bound.
     /// - Throws: whatever the runner fails with; the error ends the simulation and is rethrown
@@ -36,6 +40,7 @@ public protocol StepRunner {
 
 extension StepRunner {
     public mutating func released(requestID: Int, reason: KVReleaseReason) {}
+    public var allowsFastForward: Bool { false }
 }
 
 /// Why a request's KV was freed.
@@ -101,6 +106,7 @@ public struct StepCostModelRunner: StepRunner {
     public let costModel: any StepCostModel
     public init(_ costModel: any StepCostModel) { self.costModel = costModel }
     public var needsEntries: Bool { false }
+    public var allowsFastForward: Bool { true }
     public func run(_ step: ScheduledStep) -> StepCost { costModel.cost(of: step.workload) }
 }
 
@@ -110,6 +116,7 @@ public struct StepCostModelRunner: StepRunner {
 struct BoxedStepRunner: StepRunner {
     var base: any StepRunner
     var needsEntries: Bool { base.needsEntries }
+    var allowsFastForward: Bool { base.allowsFastForward }
     mutating func run(_ step: ScheduledStep) throws -> StepCost { try base.run(step) }
     mutating func released(requestID: Int, reason: KVReleaseReason) { base.released(requestID: requestID, reason: reason) }
 }

@@ -51,6 +51,12 @@ public struct ContiguousReservation: KVCacheManager {
         return true
     }
 
+    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? {
+        guard configuration.budget.isFull else { return nil }
+        let s = Int(slot)
+        return KVGrowthLayout(tokens: Int(table.kv[s].tokens), blocks: Int(table.kv[s].blocks), tokensPerBlock: 1, allocates: false)
+    }
+
     public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {
         let s = Int(slot)
         let tokens = configuration.budget.retained(context)

@@ -133,18 +133,40 @@ public protocol KVCacheManager: Sendable {
     mutating func release(_ slot: Int32, table: inout RequestTable)
     /// Called when `slot`'s prefill finishes: a prefix cache publishes its full prompt blocks.
     mutating func prefillCompleted(_ slot: Int32, table: inout RequestTable)
+    /// For decode fast-forward: `slot`'s tokens, the blocks it holds and the tokens a block
+    /// holds, when `grow` only ever takes whole blocks from the free pool (`allocates`) or
+    /// cannot take any (`allocates == false`: growth stops at `blocks · tokensPerBlock`); nil
+    /// when growing does anything else (tiers, budgets, shared prefixes).
+    func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout?
+}
+
+/// How a sequence's KV grows one token at a time (`KVCacheManager.growthLayout`).
+public struct KVGrowthLayout: Sendable {
+    public var tokens: Int
+    public var blocks: Int
+    public var tokensPerBlock: Int
+    public var allocates: Bool
+    public init(tokens: Int, blocks: Int, tokensPerBlock: Int, allocates: Bool) {
+        self.tokens = tokens
+        self.blocks = blocks
+        self.tokensPerBlock = tokensPerBlock
+        self.allocates = allocates
+    }
 }
 
 extension KVCacheManager {
     public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int { 0 }
+    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? { nil }
     public var usedHostBlocks: Int { 0 }
     /// Used over total blocks.
     public var utilisation: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
     /// Internal fragmentation: `1 - storedTokens / ((usedBlocks + usedHostBlocks) · unitTokens)`,
     /// 0 when empty (stored tokens count those offloaded, so their blocks count too).
-    public var fragmentation: Double {
-        let allocated = (usedBlocks + usedHostBlocks) * configuration.unitTokens
-        return allocated == 0 ? 0 : 1 - Double(storedTokens) / Double(allocated)
+    public var fragmentation: Double { fragmentation(storedTokens: storedTokens, usedBlocks: usedBlocks) }
+    /// `fragmentation` as it would be with `stored` tokens in `used` blocks (same host blocks).
+    public func fragmentation(storedTokens stored: Int, usedBlocks used: Int) -> Double {
+        let allocated = (used + usedHostBlocks) * configuration.unitTokens
+        return allocated == 0 ? 0 : 1 - Double(stored) / Double(allocated)
     }
     public var freeBlocks: Int { totalBlocks - usedBlocks }
 }

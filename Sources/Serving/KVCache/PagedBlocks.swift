@@ -71,6 +71,12 @@ public struct PagedBlocks: KVCacheManager {
     }
 
 
+    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? {
+        if budgeted || hostBlocks > 0 { return nil }
+        let s = Int(slot)
+        return KVGrowthLayout(tokens: Int(table.kv[s].tokens), blocks: Int(table.kv[s].blocks), tokensPerBlock: blockTokens, allocates: true)
+    }
+
     @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
         if budgeted || hostBlocks > 0 { return growTiered(slot, toTokens: tokens, table: &table) }
         let s = Int(slot)

@@ -10,6 +10,14 @@ public protocol BatchScheduler: Sendable {
     var releasesOnCompletion: Bool { get }
     /// Fills `replica.plan` (left empty when there is nothing to run).
     mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant)
+    /// True when, with nothing waiting and every running request decoding, `formBatch` decodes
+    /// all of them again in the same order and changes nothing else (so the simulator may
+    /// fast-forward such a batch). Default false.
+    var reformsDecodeBatches: Bool { get }
+}
+
+extension BatchScheduler {
+    public var reformsDecodeBatches: Bool { false }
 }
 
 /// The batching policies InferSim simulates. `SchedulerConfiguration.kind` picks one.

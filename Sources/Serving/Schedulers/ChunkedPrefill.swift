@@ -9,6 +9,7 @@ public struct ChunkedPrefill: BatchScheduler {
     public init() {}
     public var priorityClasses: Int { 1 }
     public var releasesOnCompletion: Bool { true }
+    public var reformsDecodeBatches: Bool { true }
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         Self.fill(&replica, table: &table, now: now)

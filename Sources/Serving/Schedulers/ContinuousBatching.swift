@@ -10,6 +10,7 @@ public struct ContinuousBatching: BatchScheduler {
     public init() {}
     public var priorityClasses: Int { 1 }
     public var releasesOnCompletion: Bool { true }
+    public var reformsDecodeBatches: Bool { true }
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         var budget = replica.limits.maxTokensPerStep

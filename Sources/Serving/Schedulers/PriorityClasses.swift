@@ -15,6 +15,7 @@ public struct PriorityClasses: BatchScheduler {
         self.admissionDeadline = admissionDeadline
     }
     public var releasesOnCompletion: Bool { true }
+    public var reformsDecodeBatches: Bool { true }
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         if let deadline = admissionDeadline { replica.dropExpired(now: now, deadline: deadline, table: table) }

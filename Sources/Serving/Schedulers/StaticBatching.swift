@@ -9,6 +9,7 @@ public struct StaticBatching: BatchScheduler {
     public init() {}
     public var priorityClasses: Int { 1 }
     public var releasesOnCompletion: Bool { false }
+    public var reformsDecodeBatches: Bool { true }
 
     public mutating func formBatch<KV: KVCacheManager>(_ replica: inout ReplicaState<KV>, table: inout RequestTable, now: SimInstant) {
         if replica.running.isEmpty {

@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Step pricing: 'roofline' (InferenceCostModel from the H100 and Llama-3-8B profiles) or 'closedForm' (a fixed linear formula, to time the simulator without the cost model).")
     var pricing: ServingBenchmark.Pricing = .roofline
     @Flag(help: "Print one JSON object (schema: schemas/bench.schema.json).") var json = false
+    @Flag(help: "Run every decode step as its own events (no decode fast-forward), to time the step-by-step path; the report is identical.")
+    var noFastForward = false
     @Flag(help: "Instead: measure peak RSS of `simulate` on a long Azure-format trace file and a longer trace streamed through a pipe, and the sketch percentiles against exact ones.")
     var memory = false
     @Flag(help: "Instead: time a 100-point sweep of the built-in quickstart scenario on one core and on every core.")
@@ -46,7 +48,8 @@ struct Bench: ParsableCommand {
         let scenario = ServingBenchmark.scenario(requests: requests, replicas: replicas, rateMultiplier: rateMultiplier, tracePath: trace,
                                                  prefillReplicas: prefillReplicas)
         let start = DispatchTime.now().uptimeNanoseconds
-        let runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
+        var runner = pricing == .roofline ? SimulationRunner() : SimulationRunner(resolve: ServingBenchmark.closedFormResolver)
+        runner.fastForwardDecodes = !noFastForward
         let report = try runner.run(scenario, file: "bench")
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let s = report.summary

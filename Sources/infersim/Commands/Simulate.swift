@@ -20,12 +20,15 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Skip malformed trace rows (counted, with the first reasons, in the report) instead of failing; applies to every point of a sweep.")
     var skipBadRows = false
     @OptionGroup var catalogOptions: CatalogOptions
+    @Flag(help: "Run every decode step as its own events (no decode fast-forward); the output is identical, only slower.")
+    var noFastForward = false
     @Flag(help: "Keep every request's latencies and report exact percentiles (memory grows with the run); by default a streaming sketch keeps memory constant, its percentiles within 0.2% of the exact nearest-rank ones.")
     var exactPercentiles = false
 
     var runner: SimulationRunner {
         var r = SimulationRunner(resolve: ReplicaResolvers.catalog(root: catalogOptions.profiles))
         r.percentiles = exactPercentiles ? .exact : .sketch
+        r.fastForwardDecodes = !noFastForward
         return r
     }
 
