@@ -58,7 +58,10 @@ struct EntryPricedRunner: StepRunner {
 @Test func aRunnerPricingEachEntryGivesTheSameRunAsTheCostModel() throws {
     var preemptions = 0
     for seed in UInt64(0)..<60 {
-        let (config, requests) = randomScenario(seed: seed)
+        var (config, requests) = randomScenario(seed: seed)
+        // Step by step on both sides (an entry-pricing runner never fast-forwards, and fast-forward
+        // records steps in another global order and handles fewer events; FastForwardTests).
+        config.fastForwardDecodes = false
         let (expected, expectedRun) = try simulate(config, requests)
         var runner = EntryPricedRunner(cost: testCost, prefixCaching: config.kvCache.kind == .prefixCaching)
         var recorder = RecordingRecorder()
