@@ -224,6 +224,7 @@ public struct MetricsCollector: Sendable {
         s.requestsRejected = rejectedCount
         s.rejectionsByReason = rejections.sorted { $0.key < $1.key }.map { RejectionCount(reason: $0.key, count: $0.value) }
         s.simulatedSeconds = seconds
+        s.lastArrivalSeconds = lastArrival?.seconds ?? 0
         switch percentiles {
         case .exact:
             s.timeToFirstToken = DurationStatistics(nanoseconds: ttftNanoseconds)

@@ -25,6 +25,7 @@ extension MetricsSummary {
             ("requests_unfinished", "\(requestsUnfinished)"),
             ("rejections", "{\(rejections)}"),
             ("simulated_seconds", JSONText.number(simulatedSeconds, decimals: 6)),
+            ("last_arrival_seconds", JSONText.number(lastArrivalSeconds, decimals: 6)),
             ("ttft_ms", stats(timeToFirstToken)),
             ("tpot_ms", stats(timePerOutputToken)),
             ("e2e_ms", stats(endToEnd)),
@@ -79,6 +80,10 @@ extension MetricsSummary {
         }
         lines.append("")
         lines.append("throughput: \(f(requestsPerSecond, 3)) req/s, \(f(inputTokensPerSecond, 1)) input tok/s, \(f(outputTokensPerSecond, 1)) output tok/s")
+        let drain = max(0, simulatedSeconds - lastArrivalSeconds)
+        if simulatedSeconds > 0 {
+            lines.append("  averaged over all \(f(simulatedSeconds, 3)) s, including the \(f(drain, 3)) s (\(f(drain / simulatedSeconds * 100, 1)) %) that drained the queue after the last arrival at \(f(lastArrivalSeconds, 3)) s")
+        }
         if slo.isEmpty {
             lines.append("goodput: \(f(goodputRequestsPerSecond, 3)) req/s (no SLOs set)")
         } else {
@@ -89,7 +94,7 @@ extension MetricsSummary {
             let share = requestsCompleted > 0 ? Double(requestsMeetingSLO) / Double(requestsCompleted) * 100 : 0
             lines.append("goodput: \(f(goodputRequestsPerSecond, 3)) req/s (\(requestsMeetingSLO) requests, \(f(share, 1)) % meet \(targets.joined(separator: ", ")))")
         }
-        lines.append("batches: \(steps) steps, batch size mean \(f(batchSizeMean, 2)), max \(batchSizeMax); busy \(f(busyFraction * 100, 1)) %")
+        lines.append("batches: \(steps) steps, batch size mean \(f(batchSizeMean, 2)), max \(batchSizeMax); busy \(f(busyFraction * 100, 1)) % (a step in flight, not compute or bandwidth utilisation: `explain` gives each step's MFU and MBU)")
         lines.append("KV cache utilisation: mean \(f(kvUtilizationMean * 100, 1)) %, max \(f(kvUtilizationMax * 100, 1)) %")
         lines.append("prefix cache: \(cachedPromptTokens) of \(promptTokens) prompt tokens cached (\(f(prefixHitRate * 100, 1)) %); preemptions: \(preemptions)")
         lines.append("energy: \(f(energyJoules, 1)) J (steps \(f(stepEnergyJoules, 1)) J + idle \(f(idleEnergyJoules, 1)) J), \(f(energyJoulesPerOutputToken, 4)) J/output token")

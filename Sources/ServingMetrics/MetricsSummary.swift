@@ -25,6 +25,9 @@ public struct MetricsSummary: Hashable, Sendable {
     public var requestsRejected = 0
     public var rejectionsByReason: [RejectionCount] = []
     public var simulatedSeconds = 0.0
+    /// When the last request arrived (0 if none): the time after it is the drain tail, in which
+    /// the replicas finish the queue with no new work, and which throughputs are averaged over too.
+    public var lastArrivalSeconds = 0.0
     public var timeToFirstToken = DurationStatistics.empty
     public var timePerOutputToken = DurationStatistics.empty
     public var endToEnd = DurationStatistics.empty
