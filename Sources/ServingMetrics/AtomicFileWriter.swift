@@ -134,7 +134,7 @@ extension TimelineBins {
     public func renderedCSV() -> String {
         var out = Self.csvHeader
         for (i, bin) in bins.enumerated() {
-            let b = bin
+            let b = bin.step
             let start = Double(Int64(i) * width.nanoseconds) * 1e-9
             let end = Double(Int64(i + 1) * width.nanoseconds) * 1e-9
             out += "\(JSONText.number(start, decimals: 3)),\(JSONText.number(end, decimals: 3)),\(bin.arrivals),\(bin.completions),\(b.steps),"

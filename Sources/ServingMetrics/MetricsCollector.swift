@@ -161,26 +161,11 @@ public struct MetricsCollector: Sendable {
         if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
         interTokenLatency.add(duration, weight: decodeTokens)
         timeline.withBin(at: start) { bin in
-            bin.addStep(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
-                        energyJoules: energyJoules, kvUtilization: kvUtilization)
+            bin.step.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+                         energyJoules: energyJoules, kvUtilization: kvUtilization)
         }
     }
 
-    /// Summarises the run.
-    /// - Parameters:
-    ///   - steps: the run's step totals, summed over its replicas.
-    ///   - slo: targets for goodput (none: every completed request counts).
-    ///   - replicas: number of replicas, for the busy fraction.
-    ///   - endedAt: the simulated end of the run; defaults to the last completion or step end.
-    ///     Throughputs divide by `endedAt − 0` (runs start at instant zero).
-    ///   - overloadRule: thresholds of the overload verdict.
-    ///   - idlePowerWatts: idle power of one replica (all its devices). The summary's energy is
-    ///     the steps' energy plus this power over every replica's time without a step, from 0 to
-    ///     `endedAt` (see `MetricsSummary.energyJoules`).
-    ///   With `.exact` percentiles, `slo` may differ from the collector's (goodput is recounted
-    ///   from the samples); with `.sketch`, goodput was counted against the collector's `slo` as
-    ///   requests completed, and `slo` must be that one.
-    /// - Complexity: O(n log n) in completed requests with `.exact` (sorting); O(1) in them with `.sketch`.
     /// TTFT and TPOT at `levels` evenly spaced quantiles (1/levels, 2/levels, …, 1) of the
     /// completed requests, in seconds: the points of their CDFs. From the sketch or the exact
     /// samples, as `percentiles` says; empty when nothing completed.
@@ -202,6 +187,21 @@ public struct MetricsCollector: Sendable {
         }
     }
 
+    /// Summarises the run.
+    /// - Parameters:
+    ///   - steps: the run's step totals, summed over its replicas.
+    ///   - slo: targets for goodput (none: every completed request counts).
+    ///   - replicas: number of replicas, for the busy fraction.
+    ///   - endedAt: the simulated end of the run; defaults to the last completion or step end.
+    ///     Throughputs divide by `endedAt − 0` (runs start at instant zero).
+    ///   - overloadRule: thresholds of the overload verdict.
+    ///   - idlePowerWatts: idle power of one replica (all its devices). The summary's energy is
+    ///     the steps' energy plus this power over every replica's time without a step, from 0 to
+    ///     `endedAt` (see `MetricsSummary.energyJoules`).
+    ///   With `.exact` percentiles, `slo` may differ from the collector's (goodput is recounted
+    ///   from the samples); with `.sketch`, goodput was counted against the collector's `slo` as
+    ///   requests completed, and `slo` must be that one.
+    /// - Complexity: O(n log n) in completed requests with `.exact` (sorting); O(1) in them with `.sketch`.
     public func summary(steps: StepTotals, slo: ServiceLevelObjectives? = nil, replicas: Int = 1, endedAt: SimInstant? = nil,
                         overloadRule: OverloadRule = OverloadRule(), idlePowerWatts: Double = 0) -> MetricsSummary {
         let slo = slo ?? self.slo

@@ -5,6 +5,10 @@ import DiscreteEvent
 /// A replica keeps one (`ReplicaStatistics.stepTotals`), each timeline bin keeps one for the
 /// steps that started in it, and a run's summary merges the replicas'. Means are derived:
 /// batch size per step, and KV utilisation and fragmentation weighted by step duration.
+///
+/// Every sum is an integer (energy in microjoules, utilisation and fragmentation times duration
+/// in nanoseconds, each step's value rounded once), so totals do not depend on the order steps are
+/// added in: the simulator's decode fast-forward records a replica's steps ahead of the others'.
 public struct StepTotals: Hashable, Sendable {
     public var steps = 0
     public var busyNanoseconds: Int64 = 0
@@ -12,15 +16,18 @@ public struct StepTotals: Hashable, Sendable {
     public var batchSizeMax = 0
     public var prefillTokens = 0
     public var decodeTokens = 0
-    /// Energy of the steps in joules (`StepCost.energy` summed).
-    public var energyJoules = 0.0
-    /// `Σ (kvBlocksUsed / kvBlocksTotal) · stepDuration`, in nanoseconds.
-    public var kvUtilizationTimeProduct = 0.0
+    /// `Σ round(StepCost.energy in µJ)`.
+    public var energyMicrojoules: Int64 = 0
+    /// `Σ round((kvBlocksUsed / kvBlocksTotal) · stepDuration in ns)`.
+    public var kvUtilizationNanoseconds: Int64 = 0
     public var kvUtilizationMax = 0.0
-    /// `Σ fragmentation · stepDuration`, in nanoseconds.
-    public var kvFragmentationTimeProduct = 0.0
+    /// `Σ round(fragmentation · stepDuration in ns)`.
+    public var kvFragmentationNanoseconds: Int64 = 0
 
     public init() {}
+
+    /// Energy of the steps in joules (`StepCost.energy` summed, to the microjoule).
+    public var energyJoules: Double { Double(energyMicrojoules) / 1e6 }
 
     /// Adds one step of `duration` with `batchSize` sequences.
     /// - Complexity: O(1).
@@ -28,30 +35,37 @@ public struct StepTotals: Hashable, Sendable {
     public mutating func add(duration: SimDuration, batchSize: Int, prefillTokens: Int, decodeTokens: Int,
                              energyJoules: Double, kvUtilization: Double, kvFragmentation: Double = 0) {
         let d = duration.nanoseconds
-        steps += 1
-        busyNanoseconds += d
-        batchSizeSum += batchSize
+        steps &+= 1
+        busyNanoseconds &+= d
+        batchSizeSum &+= batchSize
         if batchSize > batchSizeMax { batchSizeMax = batchSize }
-        self.prefillTokens += prefillTokens
-        self.decodeTokens += decodeTokens
-        self.energyJoules += energyJoules
-        kvUtilizationTimeProduct += kvUtilization * Double(d)
+        self.prefillTokens &+= prefillTokens
+        self.decodeTokens &+= decodeTokens
+        energyMicrojoules &+= Self.integer(energyJoules * 1e6)
+        kvUtilizationNanoseconds &+= Self.integer(kvUtilization * Double(d))
         if kvUtilization > kvUtilizationMax { kvUtilizationMax = kvUtilization }
-        kvFragmentationTimeProduct += kvFragmentation * Double(d)
+        kvFragmentationNanoseconds &+= Self.integer(kvFragmentation * Double(d))
+    }
+
+    /// `x` rounded to an integer, 0 if not finite, clamped to ±4.6·10¹⁸.
+    @inlinable
+    static func integer(_ x: Double) -> Int64 {
+        guard x.isFinite else { return 0 }
+        return Int64(min(max(x.rounded(), -4.6e18), 4.6e18))
     }
 
     /// Adds another run of steps (another replica's, or an adjacent time bin's).
     public mutating func merge(_ o: StepTotals) {
-        steps += o.steps
-        busyNanoseconds += o.busyNanoseconds
-        batchSizeSum += o.batchSizeSum
+        steps &+= o.steps
+        busyNanoseconds &+= o.busyNanoseconds
+        batchSizeSum &+= o.batchSizeSum
         batchSizeMax = max(batchSizeMax, o.batchSizeMax)
-        prefillTokens += o.prefillTokens
-        decodeTokens += o.decodeTokens
-        energyJoules += o.energyJoules
-        kvUtilizationTimeProduct += o.kvUtilizationTimeProduct
+        prefillTokens &+= o.prefillTokens
+        decodeTokens &+= o.decodeTokens
+        energyMicrojoules &+= o.energyMicrojoules
+        kvUtilizationNanoseconds &+= o.kvUtilizationNanoseconds
         kvUtilizationMax = max(kvUtilizationMax, o.kvUtilizationMax)
-        kvFragmentationTimeProduct += o.kvFragmentationTimeProduct
+        kvFragmentationNanoseconds &+= o.kvFragmentationNanoseconds
     }
 
     /// The sum of several runs of steps.
@@ -64,7 +78,7 @@ public struct StepTotals: Hashable, Sendable {
     /// Mean batch size over the steps (0 if none).
     public var batchSizeMean: Double { steps > 0 ? Double(batchSizeSum) / Double(steps) : 0 }
     /// Busy-time-weighted mean KV utilisation (0 if idle).
-    public var kvUtilizationMean: Double { busyNanoseconds > 0 ? kvUtilizationTimeProduct / Double(busyNanoseconds) : 0 }
+    public var kvUtilizationMean: Double { busyNanoseconds > 0 ? Double(kvUtilizationNanoseconds) / Double(busyNanoseconds) : 0 }
     /// Busy-time-weighted mean KV fragmentation (0 if idle).
-    public var kvFragmentationMean: Double { busyNanoseconds > 0 ? kvFragmentationTimeProduct / Double(busyNanoseconds) : 0 }
+    public var kvFragmentationMean: Double { busyNanoseconds > 0 ? Double(kvFragmentationNanoseconds) / Double(busyNanoseconds) : 0 }
 }

@@ -38,7 +38,7 @@ public struct TimelineBins: Hashable, Sendable {
         while i < bins.count {
             var bin = bins[i]
             let last = min(i + group, bins.count)
-            for j in (i + 1)..<max(last, i + 1) { bin.merge(bins[j]) }
+            for j in (i + 1)..<last { bin.merge(bins[j]) }
             out.append((Double(Int64(i) * width.nanoseconds) * 1e-9, Double(Int64(last) * width.nanoseconds) * 1e-9, bin))
             i = last
         }
@@ -61,64 +61,16 @@ public struct TimelineBins: Hashable, Sendable {
 }
 
 /// What happened in one time bin: the steps that started in it, arrivals and completions.
-///
-/// Every sum is an integer (energy in microjoules and KV utilisation in nanoseconds, each step's
-/// rounded once), so a bin's totals do not depend on the order in which replicas' steps were
-/// added: the simulator's decode fast-forward records a replica's steps ahead of the others'.
 public struct TimelineBin: Hashable, Sendable {
-    public var steps = 0
-    public var busyNanoseconds: Int64 = 0
-    public var batchSizeSum = 0
-    public var batchSizeMax = 0
-    public var prefillTokens = 0
-    public var decodeTokens = 0
-    /// Σ step energy, each rounded to a microjoule.
-    public var energyMicrojoules: Int64 = 0
-    /// Σ round(KV utilisation · step duration in ns).
-    public var kvUtilizationNanoseconds: Int64 = 0
-    public var kvUtilizationMax = 0.0
+    public var step = StepTotals()
     public var arrivals = 0
     public var completions = 0
 
     public init() {}
 
-    public var energyJoules: Double { Double(energyMicrojoules) / 1e6 }
-    public var batchSizeMean: Double { steps > 0 ? Double(batchSizeSum) / Double(steps) : 0 }
-    /// Busy-time-weighted mean KV utilisation of the bin's steps (0 if none).
-    public var kvUtilizationMean: Double { busyNanoseconds > 0 ? Double(kvUtilizationNanoseconds) / Double(busyNanoseconds) : 0 }
-
-    /// Adds one step. - Complexity: O(1).
-    public mutating func addStep(duration: SimDuration, batchSize: Int, prefillTokens: Int, decodeTokens: Int,
-                                 energyJoules: Double, kvUtilization: Double) {
-        let d = duration.nanoseconds
-        steps &+= 1
-        busyNanoseconds &+= d
-        batchSizeSum &+= batchSize
-        if batchSize > batchSizeMax { batchSizeMax = batchSize }
-        self.prefillTokens &+= prefillTokens
-        self.decodeTokens &+= decodeTokens
-        energyMicrojoules &+= Self.integer(energyJoules * 1e6)
-        kvUtilizationNanoseconds &+= Self.integer(kvUtilization * Double(d))
-        if kvUtilization > kvUtilizationMax { kvUtilizationMax = kvUtilization }
-    }
-
-    /// `x` rounded to an integer, 0 if not finite, clamped to ±2⁶².
-    static func integer(_ x: Double) -> Int64 {
-        guard x.isFinite else { return 0 }
-        return Int64(min(max(x.rounded(), -4.6e18), 4.6e18))
-    }
-
     mutating func merge(_ o: TimelineBin) {
-        steps &+= o.steps
-        busyNanoseconds &+= o.busyNanoseconds
-        batchSizeSum &+= o.batchSizeSum
-        batchSizeMax = max(batchSizeMax, o.batchSizeMax)
-        prefillTokens &+= o.prefillTokens
-        decodeTokens &+= o.decodeTokens
-        energyMicrojoules &+= o.energyMicrojoules
-        kvUtilizationNanoseconds &+= o.kvUtilizationNanoseconds
-        kvUtilizationMax = max(kvUtilizationMax, o.kvUtilizationMax)
-        arrivals &+= o.arrivals
-        completions &+= o.completions
+        step.merge(o.step)
+        arrivals += o.arrivals
+        completions += o.completions
     }
 }

@@ -227,12 +227,12 @@ func handBuiltCollector() -> (collector: MetricsCollector, steps: StepTotals) {
 @Test func timelineBinsCoarsenToStayBounded() {
     var bins = TimelineBins(width: .seconds(1), maxBins: 8)
     for s in Int64(0)..<20 {
-        bins.withBin(at: at(s * 1000)) { $0.addStep(duration: SimDuration(nanoseconds: 1_000), batchSize: 1, prefillTokens: 0, decodeTokens: 1, energyJoules: 0, kvUtilization: 0) }
+        bins.withBin(at: at(s * 1000)) { $0.step.add(duration: SimDuration(nanoseconds: 1_000), batchSize: 1, prefillTokens: 0, decodeTokens: 1, energyJoules: 0, kvUtilization: 0) }
     }
     #expect(bins.bins.count <= 8)
     #expect(bins.width == .seconds(4))
-    #expect(bins.bins.reduce(0) { $0 + $1.steps } == 20)
-    #expect(bins.bins[0].steps == 4)
+    #expect(bins.bins.reduce(0) { $0 + $1.step.steps } == 20)
+    #expect(bins.bins[0].step.steps == 4)
     let csv = bins.renderedCSV()
     #expect(csv.hasPrefix(TimelineBins.csvHeader))
     #expect(csv.split(separator: "\n").count == 1 + bins.bins.count)

@@ -78,7 +78,7 @@ public enum Plots {
     /// Batch size and KV-cache utilisation over simulated time, from the run's timeline bins
     /// (at most `points` per series): two charts, mean and maximum per bin.
     public static func timeline(_ bins: TimelineBins, points: Int = 240) -> (batch: SVGChart, kv: SVGChart) {
-        let merged = bins.coarsened(toAtMost: points).filter { $0.bin.steps > 0 }
+        let merged = bins.coarsened(toAtMost: points).filter { $0.bin.step.steps > 0 }
         func series(_ name: String, _ value: (TimelineBin) -> Double) -> SVGChart.Series {
             SVGChart.Series(name: name, points: merged.map { b in
                 let v = value(b.bin)
@@ -87,10 +87,10 @@ public enum Plots {
         }
         var batch = SVGChart(title: "Batch size over time (sequences per step, all replicas)", xLabel: "simulated time (s)", yLabel: "sequences per step")
         batch.height = 300
-        batch.series = [series("mean", { $0.batchSizeMean }), series("max", { Double($0.batchSizeMax) })]
+        batch.series = [series("mean", { $0.step.batchSizeMean }), series("max", { Double($0.step.batchSizeMax) })]
         var kv = SVGChart(title: "KV-cache utilisation over time", xLabel: "simulated time (s)", yLabel: "KV blocks in use (%)")
         kv.height = 300
-        kv.series = [series("mean (time-weighted)", { $0.kvUtilizationMean * 100 }), series("max", { $0.kvUtilizationMax * 100 })]
+        kv.series = [series("mean (time-weighted)", { $0.step.kvUtilizationMean * 100 }), series("max", { $0.step.kvUtilizationMax * 100 })]
         return (batch, kv)
     }
 
