@@ -53,10 +53,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var transferTimes = LatencyHistogram()
     /// Pipeline micro-batching: when each stage is next free (nil without it).
     var pipeline: PipelineStages?
-    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`): each replica's priced
-    /// but not yet committed decode steps, and the generation its pending completion carries.
+    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`): each replica's decode
+    /// steps priced but not yet recorded, and the generation its pending completion carries.
     let fastForwardDecodes: Bool
-    var windows: [[WindowStep]] = []
+    var windows: [[StepRecord]] = []
     var windowGeneration: [UInt32] = []
     /// Where a replica's window started: the end of the step formed normally.
     var windowStart: [SimInstant] = []
@@ -228,25 +228,34 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             return
         }
         let swap = replicas[r].plan.swapSeconds
-        var duration = SimDuration(secondsRoundingUp: cost.duration.value + swap)
-        if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
+        var duration = Self.duration(of: cost, waiting: swap)
         if pipeline != nil { duration = pipeline!.book(r, duration: duration, now: now) }
-        let batch = replicas[r].plan.count
-        let step = StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
-                              decodeTokens: workload.decodeTokens, batchSize: batch, energyJoules: cost.energy.value,
-                              kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
-                              kvFragmentation: replicas[r].kv.fragmentation)
-        replicas[r].statistics.stepTotals.add(duration: duration, batchSize: batch, prefillTokens: step.prefillTokens,
-                                              decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
-                                              kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation)
+        record(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
+                          decodeTokens: workload.decodeTokens, batchSize: replicas[r].plan.count, energyJoules: cost.energy.value,
+                          kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
+                          kvFragmentation: replicas[r].kv.fragmentation))
         replicas[r].statistics.swapSeconds += swap
-        recorder.stepped(step)
         replicas[r].busy = true
         var end = now + duration
         if fastForwardDecodes && canFastForward(r) { end = openWindow(r, from: end) }
         // Same-instant completions run in replica order, however early each was scheduled.
         simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
                             rank: UInt32(truncatingIfNeeded: r) &+ 1)
+    }
+
+    /// A step's simulated duration: its price plus `waiting` seconds of host-link traffic,
+    /// rounded up to the nanosecond, at least one.
+    static func duration(of cost: StepCost, waiting: Double) -> SimDuration {
+        let duration = SimDuration(secondsRoundingUp: cost.duration.value + waiting)
+        return duration.nanoseconds < 1 ? SimDuration(nanoseconds: 1) : duration
+    }
+
+    /// Adds a step to its replica's totals and hands it to the recorder.
+    mutating func record(_ step: StepRecord) {
+        replicas[step.replica].statistics.stepTotals.add(duration: step.duration, batchSize: step.batchSize, prefillTokens: step.prefillTokens,
+                                                         decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
+                                                         kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation)
+        recorder.stepped(step)
     }
 
     /// Whether replica `r`'s step just formed is a decode-only batch that its scheduler would form
@@ -267,15 +276,6 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         return w.prefillTokens == 0 && w.verifiedExtraTokens == 0 && w.decodeTokens == replicas[r].plan.count
     }
 
-    /// One fast-forwarded decode step, priced but not yet committed.
-    struct WindowStep {
-        var start: SimInstant
-        var duration: SimDuration
-        var energyJoules: Double
-        var kvBlocksUsed: Int
-        var kvFragmentation: Double
-    }
-
     /// Decode fast-forward. Prices, one after another, the decode-only steps replica `r` would
     /// run after the step ending at `end`: the same batch with one more token of context per
     /// sequence and step. The window ends before any request's last token, before KV blocks run
@@ -283,15 +283,14 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// after `windowLimit[r]` steps (4 to 4,096). Its steps are committed (statistics, recorder, tokens, KV) when
     /// its one completion event fires; an arrival routed to `r` first cuts it to the steps that
     /// started before the arrival (`cutWindow`). Every number a run reports equals the
-    /// step-by-step path's to the bit (tested): a replica's own sums are added in step order, and
-    /// what replicas share (timeline bins, histograms) is summed in integers.
+    /// step-by-step path's to the bit (tested): step totals and histograms are integer sums, which
+    /// do not depend on the order in which the replicas' steps are recorded.
     /// - Returns: when the window's last step ends (`end` if it has none).
     mutating func openWindow(_ r: Int, from end: SimInstant) -> SimInstant {
         let plan = replicas[r].plan
         let kv = replicas[r].kv
         let batch = plan.count
         var steps = windowLimit[r]
-        var allocates = true
         // Steps whose end yields no completion: output − generated − 1 (generated before this step).
         for slot in plan.slots {
             let s = Int(slot)
@@ -322,17 +321,16 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let total = kv.totalBlocks
         var stepEnd = end
         for i in 1...steps {
-            if !allocates { break }
             let newBlocks = Int(allocationScratch[i])
-            if used + newBlocks > total { allocates = false; break }
+            if used + newBlocks > total { break }
             used += newBlocks
             var workload = plan.workload
             workload.decodeContextTokens += i * batch
             let cost: StepCost
             do { cost = try runner.run(ScheduledStep(replica: r, workload: workload, entries: [])) } catch { self.error = error; break }
-            var duration = SimDuration(secondsRoundingUp: cost.duration.value + 0.0)
-            if duration.nanoseconds < 1 { duration = SimDuration(nanoseconds: 1) }
-            windows[r].append(WindowStep(start: stepEnd, duration: duration, energyJoules: cost.energy.value, kvBlocksUsed: used,
+            let duration = Self.duration(of: cost, waiting: 0)
+            windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
+                                         energyJoules: cost.energy.value, kvBlocksUsed: used, kvBlocksTotal: total,
                                          kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used)))
             stepEnd = stepEnd + duration
         }
@@ -357,17 +355,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// Records replica `r`'s window steps in order and applies their tokens and KV growth: each
     /// sequence gains one token per step but the last (whose end `finishStep` applies).
     mutating func commitWindow(_ r: Int) {
-        let total = replicas[r].kv.totalBlocks
-        let batch = replicas[r].plan.count
-        for w in windows[r] {
-            let step = StepRecord(replica: r, start: w.start, duration: w.duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
-                                  energyJoules: w.energyJoules, kvBlocksUsed: w.kvBlocksUsed, kvBlocksTotal: total,
-                                  kvFragmentation: w.kvFragmentation)
-            replicas[r].statistics.stepTotals.add(duration: w.duration, batchSize: batch, prefillTokens: 0, decodeTokens: batch,
-                                                  energyJoules: w.energyJoules, kvUtilization: step.kvUtilisation,
-                                                  kvFragmentation: w.kvFragmentation)
-            recorder.stepped(step)
-        }
+        for step in windows[r] { record(step) }
         let done = Int32(windows[r].count)
         if windows[r].count >= windowLimit[r] { windowLimit[r] = min(4096, 2 * windowLimit[r]) }
         windows[r].removeAll(keepingCapacity: true)
