@@ -9,17 +9,18 @@ import Testing
 /// compared byte for byte.
 @Test(arguments: 0..<12)
 func fastForwardGivesTheStepByStepOutputToTheBit(seed: Int) throws {
-    var rng = SplitMix(seed: UInt64(seed) &+ 0x5eed)
+    var rng = SeededGenerator(seed: UInt64(seed) &+ 0x5eed)
     let schedulers = ["continuousBatching", "chunkedPrefill", "staticBatching", "decodePriority", "priorityClasses"]
     let kvs = [#"{"kind": "paged", "blockSize": 16}"#, #"{"kind": "paged", "blockSize": 1}"#, #"{"kind": "contiguous"}"#,
                #"{"kind": "prefixCaching"}"#]
     let routers = ["leastOutstanding", "leastKVLoad", "roundRobin"]
-    let scheduler = schedulers[rng.below(schedulers.count)], kv = kvs[rng.below(kvs.count)], router = routers[rng.below(routers.count)]
-    let replicas = 1 + rng.below(6), rate = [0.5, 4, 20, 80][rng.below(4)], maxOutput = [8, 200, 900][rng.below(3)]
-    let memory = [0.25, 0.4, 0.9][rng.below(3)]
+    let scheduler = schedulers.randomElement(using: &rng)!, kv = kvs.randomElement(using: &rng)!
+    let router = routers.randomElement(using: &rng)!
+    let replicas = Int.random(in: 1...6, using: &rng), rate = [0.5, 4, 20, 80].randomElement(using: &rng)!, maxOutput = [8, 200, 900].randomElement(using: &rng)!
+    let memory = [0.25, 0.4, 0.9].randomElement(using: &rng)!
     let json = """
     {"hardware": "nvidia-h100-sxm", "model": "llama-3-8b", "replicas": \(replicas), "router": "\(router)",
-     "scheduler": {"kind": "\(scheduler)", "maxBatchSize": \(8 + rng.below(120))}, "kvCache": \(kv), "memoryUtilization": \(memory),
+     "scheduler": {"kind": "\(scheduler)", "maxBatchSize": \(Int.random(in: 8..<128, using: &rng))}, "kvCache": \(kv), "memoryUtilization": \(memory),
      "workload": {"generator": {"arrivals": {"poisson": {"ratePerSecond": \(rate)}},
        "promptTokens": {"uniform": {"min": 4, "max": 3000}}, "outputTokens": {"uniform": {"min": 1, "max": \(maxOutput)}}, "requests": 300}},
      "seed": \(seed)}
@@ -65,18 +66,4 @@ func fastForwardGivesTheStepByStepOutputToTheBit(seed: Int) throws {
     let steps = try runner.run(scenario, file: path)
     #expect(fast.renderedJSON() == steps.renderedJSON())
     #expect(fast.outcome.eventsHandled * 4 < steps.outcome.eventsHandled, "\(fast.outcome.eventsHandled) vs \(steps.outcome.eventsHandled) events")
-}
-
-/// SplitMix64, for picking the test's scenarios.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

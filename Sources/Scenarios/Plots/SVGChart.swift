@@ -64,12 +64,7 @@ public struct SVGChart: Sendable {
         func px(_ x: Double) -> Double { left + Self.fraction(x, x0, x1, xScale) * plotW }
         func py(_ y: Double) -> Double { top + (1 - Self.fraction(y, y0, y1, yScale)) * plotH }
 
-        var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
-        <rect x="0" y="0" width="\(n(width))" height="\(n(height))" fill="white"/>
-        <text x="\(n(width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\(Self.escape(title))</text>
-
-        """
+        var out = SVGText.header(width: width, height: height, title: title)
         // Grid and ticks.
         for t in Self.ticks(x0, x1, xScale) {
             let x = px(t)
