@@ -76,7 +76,16 @@ public enum FuzzTargets {
         if case .generator(let g) = s.workload { arrivals = g.arrivals }
         s.workload = .generator(GeneratorWorkloadSpec(arrivals: arrivals, promptTokens: .fixed(tokens: 24),
                                                       outputTokens: .fixed(tokens: 4), requests: 6))
-        s.replicas = min(s.replicas, 4)
+        if var pools = s.disaggregation {
+            // Pools are capped one by one: `replicas` is their sum, and a prefill pool as large as
+            // the cluster would leave no decode replica.
+            pools.prefillReplicas = min(pools.prefillReplicas, 2)
+            pools.decodeReplicas = min(pools.decodeReplicas, 2)
+            s.disaggregation = pools
+            s.replicas = pools.prefillReplicas + pools.decodeReplicas
+        } else {
+            s.replicas = min(s.replicas, 4)
+        }
         _ = try SimulationRunner(resolve: { _, _ in replica }).run(s, file: file)
     }
 
