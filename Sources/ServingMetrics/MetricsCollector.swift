@@ -39,6 +39,7 @@ public struct MetricsCollector: Sendable {
     private var tpotSketch = LatencyHistogram()
     private var e2eSketch = LatencyHistogram()
     private var queueingSketch = LatencyHistogram()
+    private var tailGapSketch = LatencyHistogram()
     private var ttftByArrival = ArrivalBinnedLatency()
     private var completedCount = 0
 
@@ -49,6 +50,8 @@ public struct MetricsCollector: Sendable {
     private var tpotNanoseconds: [Int64] = []
     private var e2eNanoseconds: [Int64] = []
     private var queueingNanoseconds: [Int64] = []
+    /// Requests' tail time between tokens (`RequestTimeline.tailGap`), when tracked; only defined ones.
+    private var tailGapNanoseconds: [Int64] = []
 
     public private(set) var arrivals = 0
     public private(set) var firstArrival: SimInstant?
@@ -109,6 +112,7 @@ public struct MetricsCollector: Sendable {
     /// bounded, not on how many requests completed; with `.exact` it grows by five a request.
     public var retainedValues: Int {
         arrivalNanoseconds.count + ttftNanoseconds.count + tpotNanoseconds.count + e2eNanoseconds.count + queueingNanoseconds.count
+            + tailGapNanoseconds.count + tailGapSketch.bucketCount
             + ttftSketch.bucketCount + tpotSketch.bucketCount + e2eSketch.bucketCount + queueingSketch.bucketCount
             + ttftByArrival.bucketCount + interTokenLatency.bucketCount + timeline.bins.count
     }
@@ -126,11 +130,13 @@ public struct MetricsCollector: Sendable {
             tpotNanoseconds.append(tpot)
             e2eNanoseconds.append(e2e)
             queueingNanoseconds.append(t.queueing.nanoseconds)
+            if let g = t.tailGap { tailGapNanoseconds.append(g.nanoseconds) }
         case .sketch:
             ttftSketch.add(t.timeToFirstToken, weight: 1)
             if tpot >= 0 { tpotSketch.add(SimDuration(nanoseconds: tpot), weight: 1) }
             e2eSketch.add(t.endToEnd, weight: 1)
             queueingSketch.add(t.queueing, weight: 1)
+            if let g = t.tailGap { tailGapSketch.add(g, weight: 1) }
             ttftByArrival.add(arrival: t.arrival, t.timeToFirstToken)
         }
         noteArrivalInstant(t.arrival)
@@ -151,19 +157,27 @@ public struct MetricsCollector: Sendable {
 
     /// Records one batch step of one replica: it started at `start` and took `duration`.
     ///
-    /// Every request that decoded a token in the step sees an inter-token latency of
-    /// `duration`: the ITL histogram gets `duration` with weight `decodeTokens`. The step also
+    /// Every request that decoded a token in the step and had its previous token when the step
+    /// started sees an inter-token latency of `duration`: the ITL histogram gets `duration` with
+    /// weight `decodeTokens − stalledDecodes` (the others' longer gaps come through
+    /// `recordInterTokenGap`). The step also
     /// goes to the timeline bin of its start; the run's totals are the replicas' (`summary(steps:)`).
     /// - Complexity: O(1) amortised.
     public mutating func recordStep(at start: SimInstant, duration: SimDuration, batchSize: Int, prefillTokens: Int,
-                                    decodeTokens: Int, kvUtilization: Double, energyJoules: Double = 0) {
+                                    decodeTokens: Int, kvUtilization: Double, energyJoules: Double = 0, stalledDecodes: Int = 0) {
         let end = start + duration
         if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
-        interTokenLatency.add(duration, weight: decodeTokens)
+        interTokenLatency.add(duration, weight: decodeTokens - stalledDecodes)
         timeline.withBin(at: start) { bin in
             bin.step.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
                          energyJoules: energyJoules, kvUtilization: kvUtilization)
         }
+    }
+
+    /// One request's gap between two consecutive tokens that is longer than the step that closed
+    /// it: the request waited out other steps (a prompt-only step, a KV transfer, a swap).
+    public mutating func recordInterTokenGap(_ gap: SimDuration) {
+        interTokenLatency.add(gap, weight: 1)
     }
 
     /// TTFT and TPOT at `levels` evenly spaced quantiles (1/levels, 2/levels, …, 1) of the
@@ -231,11 +245,13 @@ public struct MetricsCollector: Sendable {
             s.timePerOutputToken = DurationStatistics(nanoseconds: tpotNanoseconds.filter { $0 >= 0 })
             s.endToEnd = DurationStatistics(nanoseconds: e2eNanoseconds)
             s.queueing = DurationStatistics(nanoseconds: queueingNanoseconds)
+            s.tailTimeBetweenTokens = DurationStatistics(nanoseconds: tailGapNanoseconds)
         case .sketch:
             s.timeToFirstToken = ttftSketch.statistics
             s.timePerOutputToken = tpotSketch.statistics
             s.endToEnd = e2eSketch.statistics
             s.queueing = queueingSketch.statistics
+            s.tailTimeBetweenTokens = tailGapSketch.statistics
         }
         s.interTokenLatency = interTokenLatency.statistics
         s.requestsPerSecond = perSecond(Double(completed))

@@ -7,7 +7,7 @@ extension MetricsSummary {
     /// (milliseconds: 3, rates: 3, fractions: 4, joules: 3), so the same run gives the same
     /// bytes. Keys: requests_arrived, requests_completed, requests_rejected,
     /// requests_unfinished, rejections {reason: count}, simulated_seconds, ttft_ms, tpot_ms,
-    /// e2e_ms, queueing_ms, itl_ms ({count, mean, p50, p90, p95, p99, max}),
+    /// e2e_ms, queueing_ms, itl_ms, tbt_ms ({count, mean, p50, p90, p95, p99, max}),
     /// requests_per_s, input_tokens_per_s, output_tokens_per_s, slo {ttft_ms, tpot_ms, e2e_ms},
     /// requests_meeting_slo, goodput_requests_per_s, steps, batch_size_mean, batch_size_max,
     /// kv_utilization_mean, kv_utilization_max, busy_fraction, energy_joules,
@@ -31,6 +31,7 @@ extension MetricsSummary {
             ("e2e_ms", stats(endToEnd)),
             ("queueing_ms", stats(queueing)),
             ("itl_ms", stats(interTokenLatency)),
+            ("tbt_ms", stats(tailTimeBetweenTokens)),
             ("requests_per_s", JSONText.number(requestsPerSecond, decimals: 3)),
             ("input_tokens_per_s", JSONText.number(inputTokensPerSecond, decimals: 3)),
             ("output_tokens_per_s", JSONText.number(outputTokensPerSecond, decimals: 3)),
@@ -73,8 +74,10 @@ extension MetricsSummary {
         lines.append("")
         let columns = ["count", "mean", "p50", "p90", "p95", "p99", "max"]
         lines.append(MetricsFormat.padRight("latency (ms)", 14) + columns.map { MetricsFormat.pad($0, 11) }.joined())
-        for (name, s) in [("TTFT", timeToFirstToken), ("TPOT", timePerOutputToken), ("E2E", endToEnd),
-                          ("queueing", queueing), ("ITL", interTokenLatency)] {
+        var rows = [("TTFT", timeToFirstToken), ("TPOT", timePerOutputToken), ("E2E", endToEnd),
+                    ("queueing", queueing), ("ITL", interTokenLatency)]
+        if tailTimeBetweenTokens.count > 0 { rows.append(("TBT (tail 10%)", tailTimeBetweenTokens)) }
+        for (name, s) in rows {
             let values = ["\(s.count)", ms(s.mean), ms(s.p50), ms(s.p90), ms(s.p95), ms(s.p99), ms(s.max)]
             lines.append(MetricsFormat.padRight(name, 14) + values.map { MetricsFormat.pad($0, 11) }.joined())
         }

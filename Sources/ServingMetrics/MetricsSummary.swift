@@ -33,6 +33,9 @@ public struct MetricsSummary: Hashable, Sendable {
     public var endToEnd = DurationStatistics.empty
     public var queueing = DurationStatistics.empty
     public var interTokenLatency = DurationStatistics.empty
+    /// Per request, the mean of its longest 10% of inter-token gaps (Mooncake's TBT); empty
+    /// unless the run tracked it (`SimulationRunner.tracksTailGaps`).
+    public var tailTimeBetweenTokens = DurationStatistics.empty
     public var requestsPerSecond = 0.0
     public var inputTokensPerSecond = 0.0
     public var outputTokensPerSecond = 0.0

@@ -18,8 +18,10 @@ import DiscreteEvent
 /// - `endToEnd` (E2E) `= completion − arrival`
 /// - `queueing` `= scheduled − arrival`, where `scheduled` is the instant the request was
 ///   first admitted to a batch (a preempted request keeps its first admission).
-/// - Inter-token latency (ITL) is not per request: the collector counts, for every step of
-///   duration `d`, one ITL sample of `d` for each request that decoded a token in that step.
+/// - Inter-token latency (ITL) is not kept per request: the collector counts one sample per
+///   output token after the first, the gap since the request's previous token. A request that
+///   decoded in the step before gets the step's duration `d`; one that sat out steps (a
+///   prompt-only step under prompts-first batching, a KV transfer, a swap) gets `d` plus the wait.
 ///
 /// `cachedPromptTokens` are prompt tokens whose KV came from a prefix cache (not recomputed);
 /// `preemptions` counts how often the request was evicted and had to be rescheduled.
@@ -37,9 +39,14 @@ public struct RequestTimeline: Hashable, Sendable {
     public var replica: Int
     /// Its priority class (0 is the most urgent).
     public var priority: Int
+    /// Time between tokens as Mooncake defines it: the mean of the request's longest 10% of
+    /// inter-token gaps (at least one gap), stalls included; nil when not tracked or for a
+    /// one-token output.
+    public var tailGap: SimDuration?
 
     public init(id: Int, arrival: SimInstant, scheduled: SimInstant, firstToken: SimInstant, completion: SimInstant,
-                promptTokens: Int, outputTokens: Int, preemptions: Int = 0, cachedPromptTokens: Int = 0, replica: Int = 0, priority: Int = 0) {
+                promptTokens: Int, outputTokens: Int, preemptions: Int = 0, cachedPromptTokens: Int = 0, replica: Int = 0, priority: Int = 0,
+                tailGap: SimDuration? = nil) {
         precondition(arrival <= scheduled && scheduled <= firstToken && firstToken <= completion,
                      "request \(id): instants must satisfy arrival <= scheduled <= firstToken <= completion")
         precondition(outputTokens >= 1 && promptTokens >= 0 && cachedPromptTokens >= 0 && preemptions >= 0,
@@ -55,6 +62,7 @@ public struct RequestTimeline: Hashable, Sendable {
         self.cachedPromptTokens = cachedPromptTokens
         self.replica = replica
         self.priority = priority
+        self.tailGap = tailGap
     }
 
     /// TTFT `= firstToken − arrival`.

@@ -35,6 +35,7 @@ func fastForwardGivesTheStepByStepOutputToTheBit(seed: Int) throws {
         var runner = SimulationRunner(resolve: ReplicaResolvers.catalog(root: Examples.repoRoot))
         runner.percentiles = .exact
         runner.fastForwardDecodes = fastForward
+        runner.tracksTailGaps = seed % 2 == 0
         let tag = fastForward ? "ff" : "steps"
         let report = try runner.run(scenario, file: path, outputs: RunOutputs(requestsCSV: "\(dir)/r-\(tag).csv", timelineCSV: "\(dir)/t-\(tag).csv"))
         return (report.renderedJSON(), try String(contentsOfFile: "\(dir)/t-\(tag).csv", encoding: .utf8),

@@ -214,6 +214,13 @@ public struct CapacityPlanner: Sendable {
     }
 
     /// Simulates a candidate at `rate`: its summary and the SLO it misses (empty if met).
+    /// A runner that tracks what the SLO needs (requests' tail gaps for `tbt`).
+    func makeRunner() -> SimulationRunner {
+        var runner = SimulationRunner(resolve: ReplicaResolvers.catalog(catalog))
+        runner.tracksTailGaps = slo.needsTailGaps
+        return runner
+    }
+
     func simulate(_ c: Candidate, rate: Double, runner: SimulationRunner) throws -> (MetricsSummary, [String]) {
         let report = try runner.run(try scenario(c, rate: rate), file: "plan")
         let s = report.summary
@@ -227,7 +234,7 @@ public struct CapacityPlanner: Sendable {
     /// - Parameter progress: called after each simulation with (simulations done, candidates left).
     public func plan(rate: Double, devices: Int? = nil, progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Plan {
         let resolve = ReplicaResolvers.catalog(catalog)
-        let runner = SimulationRunner(resolve: resolve)
+        let runner = makeRunner()
         var evaluations: [Evaluation] = []
         var survivors: [(Candidate, Double)] = []
         for c in candidates(devices: devices) {
@@ -334,7 +341,7 @@ public struct CapacityPlanner: Sendable {
     /// serves within the SLO, and which one.
     public func highestRate(devices: Int) throws -> (candidate: Candidate, rate: Double, usdPerHour: Double?)? {
         let resolve = ReplicaResolvers.catalog(catalog)
-        let runner = SimulationRunner(resolve: resolve)
+        let runner = makeRunner()
         var best: (Candidate, Double, Double?)?
         var simulations = 0
         let probe = traceRate / 1e3  // a trickle: any valid configuration meets the SLO there, or none can

@@ -6,8 +6,12 @@ import ServingMetrics
 /// Service-level objectives stated as percentiles, as a planner states them:
 /// `ttft_p99_ms=2000,tpot_p99_ms=100` means the 99th-percentile time to first token is at most
 /// 2 s and the 99th-percentile time per output token at most 100 ms.
+///
+/// Metrics: `ttft`, `tpot` (per request), `e2e`, `queueing`; `itl` (every gap between two tokens
+/// of a request, stalls included); `tbt` (per request, the mean of its longest 10% of gaps, as
+/// Mooncake holds time between tokens to its limit; a run must track it: `needsTailGaps`).
 public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
-    public enum Metric: String, CaseIterable, Sendable { case ttft, tpot, e2e, queueing, itl }
+    public enum Metric: String, CaseIterable, Sendable { case ttft, tpot, e2e, queueing, itl, tbt }
     public enum Quantile: String, CaseIterable, Sendable { case p50, p90, p95, p99 }
 
     public struct Bound: Sendable, Hashable {
@@ -21,7 +25,10 @@ public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
 
     public init(bounds: [Bound]) { self.bounds = bounds }
 
-    /// Every key `parse` accepts: `<ttft|tpot|e2e|queueing|itl>_<p50|p90|p95|p99>_ms`.
+    /// Whether a run judged by these bounds must track requests' tail gaps (`tbt`).
+    public var needsTailGaps: Bool { bounds.contains { $0.metric == .tbt } }
+
+    /// Every key `parse` accepts: `<ttft|tpot|e2e|queueing|itl|tbt>_<p50|p90|p95|p99>_ms`.
     public static var knownKeys: [String] {
         Metric.allCases.flatMap { m in Quantile.allCases.map { "\(m.rawValue)_\($0.rawValue)_ms" } }
     }
@@ -64,6 +71,7 @@ public struct PercentileSLO: Sendable, Hashable, CustomStringConvertible {
         case .e2e: stats = s.endToEnd
         case .queueing: stats = s.queueing
         case .itl: stats = s.interTokenLatency  // every gap between two tokens of a request
+        case .tbt: stats = s.tailTimeBetweenTokens  // per request: the mean of its longest 10% of gaps
         }
         guard stats.count > 0 else { return nil }
         let d: SimDuration

@@ -95,6 +95,9 @@ public struct SimulationRunner: Sendable {
     public var percentiles: MetricsCollector.PercentileMode = .sketch
     /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`); off only to compare paths.
     public var fastForwardDecodes = true
+    /// Whether requests keep their longest inter-token gaps for the tail time between tokens
+    /// (`MetricsSummary.tailTimeBetweenTokens`, Mooncake's TBT): a heap update per token.
+    public var tracksTailGaps = false
 
     public init(resolve: @escaping ReplicaResolver = ReplicaResolvers.catalog()) {
         self.resolve = resolve
@@ -139,6 +142,7 @@ public struct SimulationRunner: Sendable {
         let replica = try resolve(scenario, file)
         var configuration = try scenario.clusterConfiguration(replica: replica, file: file)
         configuration.fastForwardDecodes = fastForwardDecodes
+        configuration.tracksTailGaps = tracksTailGaps
         var decodeCostModel: (any StepCostModel)?
         if let d = scenario.disaggregation {
             let decodeScenario = d.decodeScenario(of: scenario)

@@ -72,6 +72,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         speculation = configuration.speculation
         disaggregation = configuration.disaggregation
         fastForwardDecodes = configuration.fastForwardDecodes
+        table = RequestTable(tracksTailGaps: configuration.tracksTailGaps)
         windows = Array(repeating: [], count: configuration.replicas)
         windowGeneration = Array(repeating: 0, count: configuration.replicas)
         windowStart = Array(repeating: .zero, count: configuration.replicas)
@@ -230,10 +231,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let swap = replicas[r].plan.swapSeconds
         var duration = Self.duration(of: cost, waiting: swap)
         if pipeline != nil { duration = pipeline!.book(r, duration: duration, now: now) }
+        let stalled = workload.decodeTokens > 0 ? recordStalledGaps(r, start: now, duration: duration) : 0
         record(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
                           decodeTokens: workload.decodeTokens, batchSize: replicas[r].plan.count, energyJoules: cost.energy.value,
                           kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
-                          kvFragmentation: replicas[r].kv.fragmentation))
+                          kvFragmentation: replicas[r].kv.fragmentation, stalledDecodes: stalled))
         replicas[r].statistics.swapSeconds += swap
         replicas[r].busy = true
         var end = now + duration
@@ -241,6 +243,25 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         // Same-instant completions run in replica order, however early each was scheduled.
         simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
                             rank: UInt32(truncatingIfNeeded: r) &+ 1)
+    }
+
+    /// Inter-token latency is the gap between a request's consecutive tokens, not the step's
+    /// duration: a decode whose request produced its previous token before this step started
+    /// (it sat out a prefill-only step, waited for its KV to land or to be swapped back in, or was
+    /// recomputed) closes a gap of `duration` plus that wait. Each such gap goes to the recorder;
+    /// the others equal `duration` and ride on the step record.
+    /// - Returns: how many of the step's decodes closed a longer gap.
+    mutating func recordStalledGaps(_ r: Int, start: SimInstant, duration: SimDuration) -> Int {
+        var stalled = 0
+        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
+        let startNanoseconds = start.nanoseconds
+        for i in 0..<slots.count where chunks[i] <= 0 {
+            let last = table.lastTokenAt[Int(slots[i])]
+            guard last >= 0, last < startNanoseconds else { continue }
+            stalled += 1
+            recorder.interTokenGap(duration + SimDuration(nanoseconds: startNanoseconds - last))
+        }
+        return stalled
     }
 
     /// A step's simulated duration: its price plus `waiting` seconds of host-link traffic,
@@ -358,9 +379,21 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         for step in windows[r] { record(step) }
         let done = Int32(windows[r].count)
         if windows[r].count >= windowLimit[r] { windowLimit[r] = min(4096, 2 * windowLimit[r]) }
+        if table.tracksTailGaps {
+            // One token at a time, at the end of the step that made it, as the step-by-step path
+            // sees them: the normal step's (ending where the window starts), then every window
+            // step's but the last.
+            var end = windowStart[r]
+            for i in 0..<windows[r].count {
+                for slot in replicas[r].plan.slots { _ = table.recordTokens(slot, count: 1, at: end) }
+                end = windows[r][i].start + windows[r][i].duration
+            }
+        } else {
+            let lastEnd = windows[r].last.map { $0.start + $0.duration } ?? windowStart[r]
+            for slot in replicas[r].plan.slots { _ = table.recordTokens(slot, count: done, at: lastEnd) }
+        }
         windows[r].removeAll(keepingCapacity: true)
         for slot in replicas[r].plan.slots {
-            _ = table.recordTokens(slot, count: done)
             let s = Int(slot)
             let grown = replicas[r].kv.grow(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
             precondition(grown, "a fast-forwarded decode found no KV block")
@@ -383,7 +416,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 replicas[r].kv.prefillCompleted(slot, table: &table)
                 if let d = disaggregation, r < d.prefillReplicas {
                     // The prefill pool makes the first token and hands the rest to the decode pool.
-                    if table.recordTokens(slot, count: 1) {
+                    if table.recordTokens(slot, count: 1, at: now) {
                         complete(slot, replica: r, now: now)
                         anyFinished = true
                     } else {
@@ -399,10 +432,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 let drafts = (Int(-chunk) - 1) / speculation.treeWidth
                 let rate = table.acceptance[s] >= 0 ? table.acceptance[s] : speculation.rate(request: table.id[s])
                 let accepted = speculation.accepted(request: table.id[s], rate: rate, generated: Int(table.generated[s]), drafts: drafts)
-                _ = table.recordTokens(slot, count: Int32(accepted))
+                _ = table.recordTokens(slot, count: Int32(accepted), at: now)
                 replicas[r].kv.truncate(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
             }
-            if table.recordTokens(slot, count: 1) {
+            if table.recordTokens(slot, count: 1, at: now) {
                 complete(slot, replica: r, now: now)
                 anyFinished = true
             }

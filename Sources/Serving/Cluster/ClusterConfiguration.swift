@@ -21,6 +21,9 @@ public struct ClusterConfiguration: Hashable, Sendable {
     /// block before it ends) in one event instead of two per step. Output is identical to the
     /// bit either way (tested); off only to compare the paths.
     public var fastForwardDecodes = true
+    /// Whether each request keeps its longest inter-token gaps, for its tail time between tokens
+    /// (`RequestTimeline.tailGap`, Mooncake's TBT); a heap update per token, so off by default.
+    public var tracksTailGaps = false
 
     /// The KV cache configuration of replica `r` (the decode pool's may differ).
     public func kvCache(ofReplica r: Int) -> KVCacheConfiguration {

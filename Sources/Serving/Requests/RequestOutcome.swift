@@ -49,8 +49,13 @@ public struct StepRecord: Hashable, Sendable {
     public var kvBlocksTotal: Int
     /// Internal fragmentation of the KV cache when the step was formed.
     public var kvFragmentation: Double
+    /// Of `decodeTokens`, those whose request's previous token came before the step started: their
+    /// inter-token gaps are longer than `duration` and are reported one by one
+    /// (`ServingRecorder.interTokenGap`); the other decodes' gaps equal `duration`.
+    public var stalledDecodes: Int
     public init(replica: Int, start: SimInstant, duration: SimDuration, prefillTokens: Int, decodeTokens: Int,
-                batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int, kvFragmentation: Double = 0) {
+                batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int, kvFragmentation: Double = 0,
+                stalledDecodes: Int = 0) {
         self.replica = replica
         self.start = start
         self.duration = duration
@@ -61,6 +66,7 @@ public struct StepRecord: Hashable, Sendable {
         self.kvBlocksUsed = kvBlocksUsed
         self.kvBlocksTotal = kvBlocksTotal
         self.kvFragmentation = kvFragmentation
+        self.stalledDecodes = stalledDecodes
     }
     public var kvUtilisation: Double { kvBlocksTotal == 0 ? 0 : Double(kvBlocksUsed) / Double(kvBlocksTotal) }
 }
@@ -75,10 +81,14 @@ public protocol ServingRecorder {
     mutating func rejected(_ request: RejectedRequest)
     /// Called once per step; implementations that do not keep step timelines can ignore it.
     mutating func stepped(_ step: StepRecord)
+    /// Called for each decode whose gap since its request's previous token is longer than the
+    /// step that produced it (see `StepRecord.stalledDecodes`).
+    mutating func interTokenGap(_ gap: SimDuration)
 }
 
 extension ServingRecorder {
     public mutating func arrived(id: Int, at instant: SimInstant) {}
+    public mutating func interTokenGap(_ gap: SimDuration) {}
 }
 
 extension RejectionReason: RejectionCause {}

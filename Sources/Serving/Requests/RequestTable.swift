@@ -62,6 +62,9 @@ public struct RequestTable: Sendable {
     /// Output tokens produced so far.
     public private(set) var generated: [Int32] = []
     public private(set) var firstTokenAt: [Int64] = []
+    /// When the request's latest output token was produced (ns), or -1: the start of the gap the
+    /// next token closes (its inter-token latency, stalls included).
+    public private(set) var lastTokenAt: [Int64] = []
     /// First admission into a running batch, or -1.
     public private(set) var firstScheduledAt: [Int64] = []
     public private(set) var phase: [RequestPhase] = []
@@ -76,10 +79,16 @@ public struct RequestTable: Sendable {
     /// The request's draft-acceptance rate from its trace row, or -1 (the scenario's rate applies).
     public private(set) var acceptance: [Double] = []
 
+    /// Whether each request keeps its longest inter-token gaps (`tailGap`): off unless a report
+    /// needs Mooncake's time between tokens, since it costs a heap update per token.
+    public let tracksTailGaps: Bool
+    /// Per request, a min-heap of its longest `tailGapCount` gaps so far (ns), when tracked.
+    private var worstGaps: [[Int64]] = []
+
     @usableFromInline var freeSlots: [Int32] = []
     public private(set) var liveCount = 0
 
-    public init() {}
+    public init(tracksTailGaps: Bool = false) { self.tracksTailGaps = tracksTailGaps }
 
     /// Number of slots ever allocated (the table's high-water mark).
     public var capacity: Int { id.count }
@@ -104,6 +113,8 @@ public struct RequestTable: Sendable {
             prefillTarget[s] = Int32(clamping: request.promptTokens)
             generated[s] = 0
             firstTokenAt[s] = -1
+            lastTokenAt[s] = -1
+            if tracksTailGaps { worstGaps[s].removeAll(keepingCapacity: true) }
             firstScheduledAt[s] = -1
             phase[s] = .waiting
             replica[s] = Int32(r)
@@ -126,6 +137,8 @@ public struct RequestTable: Sendable {
         prefillTarget.append(Int32(clamping: request.promptTokens))
         generated.append(0)
         firstTokenAt.append(-1)
+        lastTokenAt.append(-1)
+        if tracksTailGaps { worstGaps.append([]) }
         firstScheduledAt.append(-1)
         phase.append(.waiting)
         replica.append(Int32(r))
@@ -153,7 +166,8 @@ public struct RequestTable: Sendable {
             id: id[s], arrival: SimInstant(nanoseconds: arrival[s]), scheduled: SimInstant(nanoseconds: firstScheduledAt[s]),
             firstToken: SimInstant(nanoseconds: firstTokenAt[s]), completion: now,
             promptTokens: Int(promptTokens[s]), outputTokens: Int(outputTokens[s]), preemptions: Int(preemptions[s]),
-            cachedPromptTokens: Int(cachedPromptTokens[s]), replica: Int(replica[s]), priority: Int(priority[s]))
+            cachedPromptTokens: Int(cachedPromptTokens[s]), replica: Int(replica[s]), priority: Int(priority[s]),
+            tailGap: tailGap(slot))
     }
 
     // MARK: admission and progress
@@ -186,15 +200,43 @@ public struct RequestTable: Sendable {
         return true
     }
 
-    /// A step produced `count` output tokens for the request (1, or more after a verification
-    /// that accepted drafts). Returns true, and marks the request finished, when it has all its
-    /// output tokens.
-    @inline(__always) mutating func recordTokens(_ slot: Int32, count: Int32) -> Bool {
+    /// A step ending at `now` produced `count` output tokens for the request (1, or more after a
+    /// verification that accepted drafts). Returns true, and marks the request finished, when it
+    /// has all its output tokens.
+    @inline(__always) mutating func recordTokens(_ slot: Int32, count: Int32, at now: SimInstant) -> Bool {
         let s = Int(slot)
         generated[s] += count
+        if tracksTailGaps && lastTokenAt[s] >= 0 {
+            // A verification's extra tokens arrive with the first: gaps of zero.
+            noteGap(s, now.nanoseconds - lastTokenAt[s])
+            for _ in 1..<max(1, Int(count)) { noteGap(s, 0) }
+        }
+        lastTokenAt[s] = now.nanoseconds
         guard generated[s] == outputTokens[s] else { return false }
         phase[s] = .finished
         return true
+    }
+
+    // MARK: time between tokens
+
+    /// How many of its longest gaps a request with `outputTokens` tokens averages for its tail
+    /// time between tokens: the top 10% of its `outputTokens − 1` gaps, at least one.
+    @inlinable public static func tailGapCount(outputTokens: Int) -> Int { max(1, (outputTokens - 1 + 9) / 10) }
+
+    /// Keeps `gap` if it is among the request's longest `tailGapCount` so far (a bounded min-heap).
+    mutating func noteGap(_ s: Int, _ gap: Int64) {
+        let k = Self.tailGapCount(outputTokens: Int(outputTokens[s]))
+        worstGaps[s].insertBoundedMinHeap(gap, capacity: k)
+    }
+
+    /// The mean of the request's longest 10% of inter-token gaps (Mooncake's per-request time
+    /// between tokens), rounded to the nanosecond; nil when not tracked or with no gap.
+    public func tailGap(_ slot: Int32) -> SimDuration? {
+        guard tracksTailGaps else { return nil }
+        let heap = worstGaps[Int(slot)]
+        guard !heap.isEmpty else { return nil }
+        let n = Int64(heap.count)
+        return SimDuration(nanoseconds: (heap.reduce(0, +) + n / 2) / n)
     }
 
     // MARK: disaggregated serving
@@ -253,5 +295,35 @@ public struct RequestTable: Sendable {
         let s = Int(slot)
         if prefilled[s] < prefillTarget[s] { return Int(prefilled[s]) }
         return Int(promptTokens[s]) + Int(generated[s]) - 1
+    }
+}
+
+extension Array where Element == Int64 {
+    /// Min-heap insertion bounded at `capacity`: appends while there is room, otherwise replaces
+    /// the smallest element when `value` is larger.
+    mutating func insertBoundedMinHeap(_ value: Int64, capacity: Int) {
+        if count < capacity {
+            append(value)
+            var i = count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard self[parent] > self[i] else { break }
+                swapAt(parent, i)
+                i = parent
+            }
+            return
+        }
+        guard value > self[0] else { return }
+        self[0] = value
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < count && self[l] < self[m] { m = l }
+            if r < count && self[r] < self[m] { m = r }
+            if m == i { break }
+            swapAt(i, m)
+            i = m
+        }
     }
 }

@@ -133,3 +133,76 @@ public struct Limited: RequestSource {
         return r
     }
 }
+
+/// Spreads requests that share an arrival instant evenly over the time to the next distinct
+/// instant: the `n` requests of a run at `t` followed by one at `t'` arrive at
+/// `t + i·(t' − t)/n`, `i = 0 … n − 1`, in trace order. A trace whose timestamps are bucketed
+/// (Mooncake's FAST'25 traces round to 3 s) otherwise replays each bucket as one burst. The last
+/// run is spread over the trace's mean gap between distinct instants so far (or left as is when
+/// there is none). Memory: one run, at most `maxRun` requests.
+public struct SpreadTies: RequestSource {
+    public static let maxRun = 65_536
+    private var base: any RequestSource
+    private var run: [RequestSpec] = []
+    private var ready: [RequestSpec] = []
+    private var readyIndex = 0
+    private var lookahead: RequestSpec?
+    private var firstInstant: Int64?
+    private var distinctInstants = 0
+    private var lastInstant: Int64 = 0
+    private var finished = false
+
+    public init(_ base: any RequestSource) { self.base = base }
+
+    public var skippedRows: Int { base.skippedRows }
+    public var skippedRowReasons: [String] { base.skippedRowReasons }
+
+    public mutating func next() throws -> RequestSpec? {
+        if readyIndex < ready.count {
+            defer { readyIndex += 1 }
+            return ready[readyIndex]
+        }
+        ready.removeAll(keepingCapacity: true)
+        readyIndex = 0
+        guard !finished else { return nil }
+        // Gather the run at the lookahead's instant.
+        if lookahead == nil { lookahead = try base.next() }
+        guard let head = lookahead else { finished = true; return nil }
+        run.removeAll(keepingCapacity: true)
+        run.append(head)
+        lookahead = nil
+        while let r = try base.next() {
+            if r.arrival == head.arrival {
+                guard run.count < Self.maxRun else {
+                    throw InputError(origin: .workload(detail: "request \(r.id)"),
+                                     "spreadTies: more than \(Self.maxRun) requests share the arrival \(r.arrival.seconds) s")
+                }
+                run.append(r)
+            } else {
+                lookahead = r
+                break
+            }
+        }
+        let t = head.arrival.nanoseconds
+        if firstInstant == nil { firstInstant = t }
+        distinctInstants += 1
+        lastInstant = t
+        let span: Int64
+        if let next = lookahead {
+            span = next.arrival.nanoseconds - t
+        } else if distinctInstants > 1, let first = firstInstant {
+            span = (lastInstant - first) / Int64(distinctInstants - 1)
+        } else {
+            span = 0
+        }
+        let n = Int64(run.count)
+        for (i, var r) in run.enumerated() {
+            // i·span/n without overflow: span < 4e18 and i < 65,536, so split the product.
+            let offset = span / n * Int64(i) + (span % n) * Int64(i) / n
+            r.arrival = SimInstant(nanoseconds: t + offset)
+            ready.append(r)
+        }
+        readyIndex = 1
+        return ready[0]
+    }
+}

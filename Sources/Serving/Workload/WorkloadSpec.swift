@@ -25,7 +25,7 @@ public enum WorkloadSpec: Codable, Sendable, Hashable {
     case trace(TraceWorkloadSpec)
     case generator(GeneratorWorkloadSpec)
 
-    /// Builds the request stream: trace → `Repeated` → `TimeScaled` → `Limited`, or a
+    /// Builds the request stream: trace (→ `SpreadTies`) → `Repeated` → `TimeScaled` → `Limited`, or a
     /// `SyntheticWorkload` seeded with `seed`.
     /// - Throws: `InputError` if a trace file cannot be opened or an empirical trace is bad.
     public func makeSource(relativeTo directory: String, seed: UInt64) throws -> any RequestSource {
@@ -33,7 +33,8 @@ public enum WorkloadSpec: Codable, Sendable, Hashable {
         case .trace(let t):
             let path = Self.resolve(t.path, relativeTo: directory)
             let open: () throws -> any RequestSource = {
-                try TraceReader(path: path, format: t.format, skipBadRows: t.skipBadRows)
+                let reader = try TraceReader(path: path, format: t.format, skipBadRows: t.skipBadRows)
+                return t.spreadTies ? SpreadTies(reader) : reader
             }
             var source: any RequestSource = try open()
             if t.repeatCount > 1 { source = Repeated(times: t.repeatCount, first: source, makeSource: open) }
@@ -91,19 +92,23 @@ public struct TraceWorkloadSpec: Codable, Sendable, Hashable {
     /// At most this many requests (≥ 1) after repeating.
     public var limit: Int?
     public var skipBadRows: Bool
+    /// Spread requests that share a timestamp evenly over the time to the next distinct one
+    /// (`SpreadTies`), for traces with bucketed timestamps. Default false.
+    public var spreadTies: Bool
 
     public init(format: TraceFormat, path: String, rateMultiplier: Double = 1, repeatCount: Int = 1,
-                limit: Int? = nil, skipBadRows: Bool = false) {
+                limit: Int? = nil, skipBadRows: Bool = false, spreadTies: Bool = false) {
         self.format = format
         self.path = path
         self.rateMultiplier = rateMultiplier
         self.repeatCount = repeatCount
         self.limit = limit
         self.skipBadRows = skipBadRows
+        self.spreadTies = spreadTies
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, path, rateMultiplier, repeatCount = "repeat", limit, skipBadRows
+        case format, path, rateMultiplier, repeatCount = "repeat", limit, skipBadRows, spreadTies
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +122,7 @@ public struct TraceWorkloadSpec: Codable, Sendable, Hashable {
         repeatCount = try c.contains(.repeatCount) ? c.decodeInt(.repeatCount, atLeast: 1, atMost: 1_000_000) : 1
         limit = try c.contains(.limit) ? c.decodeInt(.limit, atLeast: 1) : nil
         skipBadRows = try c.decodeIfPresent(Bool.self, forKey: .skipBadRows) ?? false
+        spreadTies = try c.decodeIfPresent(Bool.self, forKey: .spreadTies) ?? false
     }
 }
 

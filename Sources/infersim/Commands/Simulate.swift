@@ -29,6 +29,7 @@ struct Simulate: ParsableCommand {
         var r = SimulationRunner(resolve: ReplicaResolvers.catalog(root: catalogOptions.profiles))
         r.percentiles = exactPercentiles ? .exact : .sketch
         r.fastForwardDecodes = !noFastForward
+        r.tracksTailGaps = true
         return r
     }
 
