@@ -102,6 +102,9 @@ public struct PricingRates: Sendable, Hashable {
     /// Whether the step overhead runs beside the device's work (the engine's asynchronous
     /// scheduling): a step then costs `max(device, overhead)`.
     public var stepOverheadOverlaps: Bool
+    /// Share of a step's communication hidden behind its compute and memory work (the engine's
+    /// `communicationOverlap`; 0 by default).
+    public var communicationOverlap: Double = 0
 }
 
 /// A model placed on hardware: one replica of `tensorParallel × pipelineParallel` devices.
@@ -325,7 +328,8 @@ public final class Deployment: Sendable {
             exposedMemoryFraction: device.exposedMemoryFraction ?? deviceClass.exposedMemoryFraction ?? 0,
             kernelOverheadSeconds: kernel,
             stepOverheadSeconds: device.fixedCosts?.stepOverheadSeconds ?? engine?.stepOverheadSeconds ?? deviceClass.stepOverheadSeconds,
-            stepOverheadOverlaps: engine?.stepOverheadOverlaps ?? false)
+            stepOverheadOverlaps: engine?.stepOverheadOverlaps ?? false,
+            communicationOverlap: engine?.communicationOverlap ?? 0)
     }
 
     public var deviceCount: Int { layout?.units ?? tensorParallel * pipelineParallel }

@@ -143,6 +143,11 @@ public struct InferenceCostModel: StepCostModel {
         switch deployment.schedule(of: step) {
         case .serial:
             s = sums(of: step)
+            let overlap = deployment.rates.communicationOverlap
+            if overlap > 0 && s.communication > 0 {
+                // The engine runs that share of its communication beside the step's own work.
+                s.communication -= min(overlap * s.communication, s.compute + s.memory)
+            }
             if deployment.rates.stepOverheadOverlaps {
                 duration = max(s.host + s.inMemory, stepOverhead)
                 s.overhead += max(0, stepOverhead - s.host - s.inMemory)
@@ -187,7 +192,8 @@ public struct InferenceCostModel: StepCostModel {
         else if memory >= max(s.communication, s.overhead) { bound = .memory }
         else if s.communication >= s.overhead { bound = .communication }
         else { bound = .overhead }
-        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: s.busy * inFlight), boundBy: bound)
+        return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: s.busy * inFlight), boundBy: bound,
+                        communication: Seconds(s.communication))
     }
 
     /// The same price as `cost(of:)`, with every operator listed.

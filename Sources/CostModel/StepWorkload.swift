@@ -88,10 +88,14 @@ public struct StepCost: Hashable, Sendable {
     public var energy: Joules
     /// The term that dominates the step.
     public var boundBy: Bound
-    public init(duration: Seconds, energy: Joules, boundBy: Bound) {
+    /// Of `duration`, the time the step's devices spend in exposed communication: collectives
+    /// and pipeline transfers not hidden behind its compute (0 on one device).
+    public var communication: Seconds
+    public init(duration: Seconds, energy: Joules, boundBy: Bound, communication: Seconds = .zero) {
         self.duration = duration
         self.energy = energy
         self.boundBy = boundBy
+        self.communication = communication
     }
 }
 

@@ -164,13 +164,14 @@ public struct MetricsCollector: Sendable {
     /// goes to the timeline bin of its start; the run's totals are the replicas' (`summary(steps:)`).
     /// - Complexity: O(1) amortised.
     public mutating func recordStep(at start: SimInstant, duration: SimDuration, batchSize: Int, prefillTokens: Int,
-                                    decodeTokens: Int, kvUtilization: Double, energyJoules: Double = 0, stalledDecodes: Int = 0) {
+                                    decodeTokens: Int, kvUtilization: Double, energyJoules: Double = 0, stalledDecodes: Int = 0,
+                                    communication: SimDuration = .zero) {
         let end = start + duration
         if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
         interTokenLatency.add(duration, weight: decodeTokens - stalledDecodes)
         timeline.withBin(at: start) { bin in
             bin.step.add(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
-                         energyJoules: energyJoules, kvUtilization: kvUtilization)
+                         energyJoules: energyJoules, kvUtilization: kvUtilization, communication: communication)
         }
     }
 
@@ -265,6 +266,8 @@ public struct MetricsCollector: Sendable {
         s.steps = steps.steps
         s.kvUtilizationMean = steps.kvUtilizationMean
         s.kvUtilizationMax = steps.kvUtilizationMax
+        s.communicationSeconds = Double(steps.communicationNanoseconds) * 1e-9
+        s.busySeconds = Double(steps.busyNanoseconds) * 1e-9
         s.busyFraction = seconds > 0 ? Double(steps.busyNanoseconds) * 1e-9 / (seconds * Double(max(replicas, 1))) : 0
         let idleSeconds = max(0, seconds * Double(max(replicas, 1)) - Double(steps.busyNanoseconds) * 1e-9)
         s.stepEnergyJoules = steps.energyJoules

@@ -44,6 +44,7 @@ extension MetricsSummary {
             ("kv_utilization_mean", JSONText.number(kvUtilizationMean, decimals: 4)),
             ("kv_utilization_max", JSONText.number(kvUtilizationMax, decimals: 4)),
             ("busy_fraction", JSONText.number(busyFraction, decimals: 4)),
+            ("communication_seconds", JSONText.number(communicationSeconds, decimals: 6)),
             ("energy_joules", JSONText.number(energyJoules, decimals: 3)),
             ("energy_joules_per_output_token", JSONText.number(energyJoulesPerOutputToken, decimals: 6)),
             ("energy_joules_steps", JSONText.number(stepEnergyJoules, decimals: 3)),
@@ -98,6 +99,10 @@ extension MetricsSummary {
             lines.append("goodput: \(f(goodputRequestsPerSecond, 3)) req/s (\(requestsMeetingSLO) requests, \(f(share, 1)) % meet \(targets.joined(separator: ", ")))")
         }
         lines.append("batches: \(steps) steps, batch size mean \(f(batchSizeMean, 2)), max \(batchSizeMax); busy \(f(busyFraction * 100, 1)) % (a step in flight, not compute or bandwidth utilisation: `explain` gives each step's MFU and MBU)")
+        if communicationSeconds > 0 {
+            let share = busySeconds > 0 ? communicationSeconds / busySeconds * 100 : 0
+            lines.append("communication: \(f(communicationSeconds, 3)) s of the replicas' busy time (\(f(share, 1)) %) in collectives and transfers between devices")
+        }
         lines.append("KV cache utilisation: mean \(f(kvUtilizationMean * 100, 1)) %, max \(f(kvUtilizationMax * 100, 1)) %")
         lines.append("prefix cache: \(cachedPromptTokens) of \(promptTokens) prompt tokens cached (\(f(prefixHitRate * 100, 1)) %); preemptions: \(preemptions)")
         lines.append("energy: \(f(energyJoules, 1)) J (steps \(f(stepEnergyJoules, 1)) J + idle \(f(idleEnergyJoules, 1)) J), \(f(energyJoulesPerOutputToken, 4)) J/output token")

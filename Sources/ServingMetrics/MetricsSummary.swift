@@ -48,6 +48,11 @@ public struct MetricsSummary: Hashable, Sendable {
     public var kvUtilizationMean = 0.0
     public var kvUtilizationMax = 0.0
     public var busyFraction = 0.0
+    /// Exposed communication summed over every replica's steps (collectives and pipeline
+    /// transfers not hidden behind compute), seconds: part of the busy time.
+    public var communicationSeconds = 0.0
+    /// Step time summed over every replica, seconds.
+    public var busySeconds = 0.0
     /// Steps plus idle time, all replicas (see above).
     public var energyJoules = 0.0
     /// The steps' share of `energyJoules`.

@@ -23,6 +23,8 @@ public struct StepTotals: Hashable, Sendable {
     public var kvUtilizationMax = 0.0
     /// `Σ round(fragmentation · stepDuration in ns)`.
     public var kvFragmentationNanoseconds: Int64 = 0
+    /// `Σ` exposed communication of the steps (`StepCost.communication`), ns.
+    public var communicationNanoseconds: Int64 = 0
 
     public init() {}
 
@@ -33,7 +35,8 @@ public struct StepTotals: Hashable, Sendable {
     /// - Complexity: O(1).
     @inlinable
     public mutating func add(duration: SimDuration, batchSize: Int, prefillTokens: Int, decodeTokens: Int,
-                             energyJoules: Double, kvUtilization: Double, kvFragmentation: Double = 0) {
+                             energyJoules: Double, kvUtilization: Double, kvFragmentation: Double = 0,
+                             communication: SimDuration = .zero) {
         let d = duration.nanoseconds
         steps &+= 1
         busyNanoseconds &+= d
@@ -45,6 +48,7 @@ public struct StepTotals: Hashable, Sendable {
         kvUtilizationNanoseconds &+= Self.integer(kvUtilization * Double(d))
         if kvUtilization > kvUtilizationMax { kvUtilizationMax = kvUtilization }
         kvFragmentationNanoseconds &+= Self.integer(kvFragmentation * Double(d))
+        communicationNanoseconds &+= communication.nanoseconds
     }
 
     /// `x` rounded to an integer, 0 if not finite, clamped to ±4.6·10¹⁸.
@@ -66,6 +70,7 @@ public struct StepTotals: Hashable, Sendable {
         kvUtilizationNanoseconds &+= o.kvUtilizationNanoseconds
         kvUtilizationMax = max(kvUtilizationMax, o.kvUtilizationMax)
         kvFragmentationNanoseconds &+= o.kvFragmentationNanoseconds
+        communicationNanoseconds &+= o.communicationNanoseconds
     }
 
     /// The sum of several runs of steps.

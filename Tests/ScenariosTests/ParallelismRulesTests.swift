@@ -77,4 +77,57 @@ import Testing
             }
         }
     }
+
+    /// An engine's communication overlap hides that share of the step's collectives behind its
+    /// compute and memory work, never more than that work; 0 (the default) hides nothing.
+    @Test func communicationOverlapHidesItsShareOfTheCollectives() throws {
+        let h100 = try catalog.device("nvidia-h100-sxm")
+        let model = try catalog.model("llama-3-70b"), cls = try catalog.deviceClass(h100.deviceClass)
+        let up = try h100.interconnect.scaleUp.map(catalog.interconnect), out = try h100.interconnect.scaleOut.map(catalog.interconnect)
+        func engine(_ overlap: Double?) -> EngineProfile {
+            EngineProfile(name: "t", displayName: "t", cudaGraphs: true, kernelLaunchSeconds: nil, stepOverheadSeconds: nil,
+                          stepOverheadOverlaps: false, elementwiseKernelsPerLayer: nil, attention: .init(kernel: .splitKV),
+                          fittedOn: "test", communicationOverlap: overlap)
+        }
+        func step(_ overlap: Double?, batch: Int) throws -> StepCost {
+            let d = try Deployment(model: model, device: h100, deviceClass: cls, tensorParallel: 8, scaleUpLink: up, scaleOutLink: out,
+                                   engine: engine(overlap))
+            var w = StepWorkload()
+            for _ in 0..<batch { w.addDecode(contextLength: 1024) }
+            return InferenceCostModel(deployment: d).cost(of: w)
+        }
+        for batch in [1, 64] {
+            let none = try step(nil, batch: batch), half = try step(0.5, batch: batch), all = try step(1, batch: batch)
+            #expect(none.communication.value > 0)
+            #expect(try step(0, batch: batch) == none)
+            // Half the communication off the step time, and off its exposed communication.
+            #expect(abs((none.duration - half.duration).value - none.communication.value / 2) < 1e-12, "batch \(batch)")
+            #expect(abs(half.communication.value - none.communication.value / 2) < 1e-12)
+            // All of it at most: the step never gets shorter than its work without communication.
+            #expect(all.duration.value >= none.duration.value - none.communication.value - 1e-12)
+            #expect(all.duration < half.duration)
+        }
+    }
+}
+
+/// `simulate` reports the time a tensor-parallel cluster spends communicating: part of its busy
+/// time, none on one device.
+@Test func simulateReportsTheTimeSpentCommunicating() throws {
+    func scenario(tp: Int) -> String {
+        """
+        {"name": "comm-tp\(tp)", "hardware": "nvidia-h100-sxm", "model": "llama-3-8b", "parallelism": {"tp": \(tp)}, "replicas": 1,
+         "scheduler": {"kind": "continuousBatching", "maxBatchSize": 32, "maxTokensPerStep": 2048},
+         "kvCache": {"kind": "paged", "blockSize": 16},
+         "workload": {"generator": {"arrivals": {"poisson": {"ratePerSecond": 4}},
+            "promptTokens": {"uniform": {"min": 100, "max": 400}}, "outputTokens": {"uniform": {"min": 20, "max": 80}}, "requests": 40}},
+         "seed": 3}
+        """
+    }
+    let runner = SimulationRunner()
+    let one = try runner.run(file: try writeTemporary(scenario(tp: 1))).summary
+    let two = try runner.run(file: try writeTemporary(scenario(tp: 2))).summary
+    #expect(one.communicationSeconds == 0)
+    #expect(two.communicationSeconds > 0 && two.communicationSeconds < two.busySeconds)
+    #expect(two.renderedText().contains("communication: "))
+    #expect(two.renderedJSON().contains("\"communication_seconds\": "))
 }

@@ -116,7 +116,7 @@ public struct SpeculativeStepCostModel: StepCostModel {
         guard step.draftTokens > 0 else { return verify }
         let draft = speculation.draftCost(of: step)
         return StepCost(duration: verify.duration + draft.duration, energy: Joules(verify.energy.value + draft.energy.value),
-                        boundBy: verify.boundBy)
+                        boundBy: verify.boundBy, communication: verify.communication + draft.communication)
     }
 
     /// Time per output token of one round at `batch` sequences of context `context`, with

@@ -24,6 +24,12 @@ public struct EngineProfile: Codable, Hashable, Sendable {
     /// Whether that host work overlaps the device's step (asynchronous scheduling): the step then
     /// costs `max(device, host)` instead of their sum.
     public var stepOverheadOverlaps: Bool
+    /// Fraction of a step's communication (tensor-parallel collectives, pipeline transfers) the
+    /// engine hides behind the same step's compute and memory work, by splitting it into chunks
+    /// that overlap the GEMMs (TensorRT-LLM's and SGLang's fused GEMM + all-reduce, async TP).
+    /// The hidden part never exceeds that work. Nil: 0, every collective waits for its producer
+    /// and its consumer waits for it, as NCCL calls between kernels do.
+    public var communicationOverlap: Double?
     /// Kernels a layer runs besides its GEMMs and attention: norms, rotary embedding, activation,
     /// residual adds and KV-cache writes (nil: one per norm and elementwise operator, 3 per layer,
     /// as a fused engine runs them). Each costs one launch plus its small-kernel fixed time.
@@ -85,6 +91,7 @@ public struct EngineProfile: Codable, Hashable, Sendable {
         kernelLaunchSeconds = try c.decodeIfPresent(LaunchCosts.self, forKey: .kernelLaunchSeconds)
         stepOverheadSeconds = c.contains(.stepOverheadSeconds) ? try c.decodeSeconds(.stepOverheadSeconds) : nil
         stepOverheadOverlaps = try c.decode(Bool.self, forKey: .stepOverheadOverlaps)
+        communicationOverlap = c.contains(.communicationOverlap) ? try c.decodeFraction(.communicationOverlap) : nil
         elementwiseKernelsPerLayer = c.contains(.elementwiseKernelsPerLayer) ? try c.decodeInt(.elementwiseKernelsPerLayer, atLeast: 0, atMost: 1000) : nil
         attention = try c.decode(AttentionFamily.self, forKey: .attention)
         kernels = try c.decodeIfPresent([String: KernelFit].self, forKey: .kernels)
@@ -94,13 +101,14 @@ public struct EngineProfile: Codable, Hashable, Sendable {
         if kernelLaunchSeconds != nil { required.append("kernelLaunchSeconds") }
         if stepOverheadSeconds != nil { required.append("stepOverheadSeconds") }
         if elementwiseKernelsPerLayer != nil { required.append("elementwiseKernelsPerLayer") }
+        if communicationOverlap != nil { required.append("communicationOverlap") }
         if attention.prefillComputeFraction != nil { required.append("attention") }
         try sources.requireSources(for: required, codingPath: c.codingPath)
     }
 
     public init(name: String, displayName: String, cudaGraphs: Bool, kernelLaunchSeconds: LaunchCosts?, stepOverheadSeconds: Double?,
                 stepOverheadOverlaps: Bool, elementwiseKernelsPerLayer: Int?, attention: AttentionFamily,
-                kernels: [String: KernelFit]? = nil, fittedOn: String, sources: [String: Source] = [:]) {
+                kernels: [String: KernelFit]? = nil, fittedOn: String, sources: [String: Source] = [:], communicationOverlap: Double? = nil) {
         self.schemaVersion = 1
         self.name = name
         self.displayName = displayName
@@ -108,6 +116,7 @@ public struct EngineProfile: Codable, Hashable, Sendable {
         self.kernelLaunchSeconds = kernelLaunchSeconds
         self.stepOverheadSeconds = stepOverheadSeconds
         self.stepOverheadOverlaps = stepOverheadOverlaps
+        self.communicationOverlap = communicationOverlap
         self.elementwiseKernelsPerLayer = elementwiseKernelsPerLayer
         self.attention = attention
         self.kernels = kernels

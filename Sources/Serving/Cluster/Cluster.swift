@@ -235,7 +235,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         record(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
                           decodeTokens: workload.decodeTokens, batchSize: replicas[r].plan.count, energyJoules: cost.energy.value,
                           kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
-                          kvFragmentation: replicas[r].kv.fragmentation, stalledDecodes: stalled))
+                          kvFragmentation: replicas[r].kv.fragmentation, stalledDecodes: stalled,
+                          communication: SimDuration(secondsRoundingUp: cost.communication.value)))
         replicas[r].statistics.swapSeconds += swap
         replicas[r].busy = true
         var end = now + duration
@@ -275,7 +276,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     mutating func record(_ step: StepRecord) {
         replicas[step.replica].statistics.stepTotals.add(duration: step.duration, batchSize: step.batchSize, prefillTokens: step.prefillTokens,
                                                          decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
-                                                         kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation)
+                                                         kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation,
+                                                         communication: step.communication)
         recorder.stepped(step)
     }
 
@@ -352,7 +354,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             let duration = Self.duration(of: cost, waiting: 0)
             windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
                                          energyJoules: cost.energy.value, kvBlocksUsed: used, kvBlocksTotal: total,
-                                         kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used)))
+                                         kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used),
+                                         communication: SimDuration(secondsRoundingUp: cost.communication.value)))
             stepEnd = stepEnd + duration
         }
         windowStart[r] = end

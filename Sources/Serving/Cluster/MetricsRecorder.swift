@@ -27,7 +27,7 @@ public struct MetricsRecorder: ServingRecorder {
     public mutating func stepped(_ s: StepRecord) {
         collector.recordStep(at: s.start, duration: s.duration, batchSize: s.batchSize, prefillTokens: s.prefillTokens,
                              decodeTokens: s.decodeTokens, kvUtilization: s.kvUtilisation, energyJoules: s.energyJoules,
-                             stalledDecodes: s.stalledDecodes)
+                             stalledDecodes: s.stalledDecodes, communication: s.communication)
     }
 
     public mutating func interTokenGap(_ gap: SimDuration) { collector.recordInterTokenGap(gap) }

@@ -53,9 +53,11 @@ public struct StepRecord: Hashable, Sendable {
     /// inter-token gaps are longer than `duration` and are reported one by one
     /// (`ServingRecorder.interTokenGap`); the other decodes' gaps equal `duration`.
     public var stalledDecodes: Int
+    /// Of `duration`, the exposed communication of the step (`StepCost.communication`).
+    public var communication: SimDuration
     public init(replica: Int, start: SimInstant, duration: SimDuration, prefillTokens: Int, decodeTokens: Int,
                 batchSize: Int, energyJoules: Double, kvBlocksUsed: Int, kvBlocksTotal: Int, kvFragmentation: Double = 0,
-                stalledDecodes: Int = 0) {
+                stalledDecodes: Int = 0, communication: SimDuration = .zero) {
         self.replica = replica
         self.start = start
         self.duration = duration
@@ -67,6 +69,7 @@ public struct StepRecord: Hashable, Sendable {
         self.kvBlocksTotal = kvBlocksTotal
         self.kvFragmentation = kvFragmentation
         self.stalledDecodes = stalledDecodes
+        self.communication = communication
     }
     public var kvUtilisation: Double { kvBlocksTotal == 0 ? 0 : Double(kvBlocksUsed) / Double(kvBlocksTotal) }
 }

@@ -21,7 +21,7 @@ struct Plan: ParsableCommand {
             completion: .file(extensions: ["csv", "jsonl", "json"]))
     var workload: String
     @Option(help: "Target arrival rate, requests per second.") var rate: Double?
-    @Option(help: "Percentile SLOs in ms, e.g. ttft_p99_ms=2000,tpot_p99_ms=100 (keys: <ttft|tpot|e2e|queueing>_<p50|p90|p95|p99>_ms).")
+    @Option(help: "Percentile SLOs in ms, e.g. ttft_p99_ms=2000,tpot_p99_ms=100 (keys: <ttft|tpot|e2e|queueing|itl|tbt>_<p50|p90|p95|p99>_ms; itl: every gap between two tokens, tbt: per request, the mean of its longest 10% of gaps).")
     var slo: String
     @Option(help: "Comma-separated device ids to consider (default: every device with a price).") var hardware: String?
     @Option(help: "Most devices a configuration may use.") var maxDevices = 8
