@@ -65,9 +65,14 @@ public struct InferenceCostModel: StepCostModel {
     /// by the memory's own engine (processing in memory), and the busy time for energy.
     private struct Sums {
         var compute = 0.0, memory = 0.0, communication = 0.0, overhead = 0.0
+        /// Time of the communication operators, whatever bounds them (a tiny transfer is bound
+        /// by its launch overhead but is still communication).
+        var communicationOperators = 0.0
+        /// Of that, what the engine runs beside the step's compute and memory work.
+        var hidden = 0.0
         var inMemory = 0.0
         var busy = 0.0
-        var host: Double { compute + memory + communication + overhead }
+        var host: Double { compute + memory + communication + overhead - hidden }
     }
 
     /// `addSplit` for a device whose operators all run on one engine at its own prices (every
@@ -78,6 +83,7 @@ public struct InferenceCostModel: StepCostModel {
             let c = deployment.cost(of: op)
             let repeats = Double(op.repeats)
             let t = c.total.value * repeats
+            if op.kind.isCommunication { sums.communicationOperators += t }
             switch c.boundBy {
             case .compute: sums.compute += t
             case .memory: sums.memory += t
@@ -95,6 +101,7 @@ public struct InferenceCostModel: StepCostModel {
             let (engine, c) = onHost ? (.host, RooflinePricer().cost(of: op, in: deployment)) : pricer.placed(op, in: deployment)
             let repeats = Double(op.repeats)
             let t = c.total.value * repeats
+            if op.kind.isCommunication { sums.communicationOperators += t }
             if engine == .memory {
                 sums.inMemory += t
             } else {
@@ -144,9 +151,9 @@ public struct InferenceCostModel: StepCostModel {
         case .serial:
             s = sums(of: step)
             let overlap = deployment.rates.communicationOverlap
-            if overlap > 0 && s.communication > 0 {
+            if overlap > 0 && s.communicationOperators > 0 {
                 // The engine runs that share of its communication beside the step's own work.
-                s.communication -= min(overlap * s.communication, s.compute + s.memory)
+                s.hidden = min(overlap * s.communicationOperators, s.compute + s.memory)
             }
             if deployment.rates.stepOverheadOverlaps {
                 duration = max(s.host + s.inMemory, stepOverhead)
@@ -182,6 +189,7 @@ public struct InferenceCostModel: StepCostModel {
             s = decode.isEmpty ? Sums() : sums(of: decode)
             duration = max(host.host, s.host + s.inMemory)
             s.compute += host.compute; s.memory += host.memory; s.communication += host.communication; s.overhead += host.overhead
+            s.communicationOperators += host.communicationOperators
             s.busy += host.busy
             s.overhead += stepOverhead
             duration += stepOverhead
@@ -193,7 +201,7 @@ public struct InferenceCostModel: StepCostModel {
         else if s.communication >= s.overhead { bound = .communication }
         else { bound = .overhead }
         return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: s.busy * inFlight), boundBy: bound,
-                        communication: Seconds(s.communication))
+                        communication: Seconds(max(0, s.communicationOperators - s.hidden)))
     }
 
     /// The same price as `cost(of:)`, with every operator listed.

@@ -110,6 +110,29 @@ import Testing
     }
 }
 
+/// `predict` and `explain` list each communication operator per call and per step, with its
+/// route: a ring inside a node, a hierarchical all-reduce across nodes, pipeline stage boundaries.
+@Test func communicationIsListedPerLayerAndPerStepWithItsRoute() throws {
+    let catalog = try ProfileCatalog.locate(explicit: FileManager.default.currentDirectoryPath)
+    var step = StepWorkload()
+    for _ in 0..<8 { step.addDecode(contextLength: 1024) }
+    func summary(tp: Int, pp: Int = 1) throws -> CommunicationSummary {
+        let d = try catalog.deployment(hardware: "nvidia-h100-sxm", model: "llama-3-70b", tensorParallel: tp, pipelineParallel: pp)
+        return InferenceCostModel(deployment: d).breakdown(of: step).communication(in: d)
+    }
+    let one = try summary(tp: 1)
+    #expect(one.lines.isEmpty && one.total.value == 0)
+    let eight = try summary(tp: 8)
+    #expect(eight.lines.map(\.name) == ["all-reduce (attention)", "all-reduce (FFN)"])
+    #expect(eight.lines.allSatisfy { $0.calls == 80 && $0.route.hasPrefix("ring all-reduce of 8 ranks") })
+    #expect(abs(eight.total.value - eight.lines.reduce(0) { $0 + $1.perStep.value }) < 1e-15)
+    #expect(eight.hidden.value == 0)
+    let sixteen = try summary(tp: 16)
+    #expect(sixteen.lines.allSatisfy { $0.route.hasPrefix("hierarchical all-reduce of 16 ranks") })
+    let staged = try summary(tp: 8, pp: 2)
+    #expect(staged.lines.contains { $0.name == "pipeline transfer" && $0.calls == 1 && $0.route.hasPrefix("1 stage boundaries") })
+}
+
 /// `simulate` reports the time a tensor-parallel cluster spends communicating: part of its busy
 /// time, none on one device.
 @Test func simulateReportsTheTimeSpentCommunicating() throws {

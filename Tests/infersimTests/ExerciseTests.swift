@@ -150,7 +150,8 @@ import Testing
         for line in ["all-reduce (attention)  80   0.000      1.31       -    0.694  communication   6.3%",
                      "all-reduce (FFN)        80   0.000      1.31       -    0.694  communication   6.3%",
                      "step: 11.08 ms, memory-bound; MFU 0.2%, MBU 46.9%; ridge point 295.3 FLOP/B (operators above it are compute-bound at peak)",
-                     "communication on top: 1.388 ms over NVLink 4 (H100/H200 SXM: 18 links, NVSwitch)"] {
+                     "  in all: 1.388 ms a step (12.5% of 11.08 ms)",
+                     "    all-reduce (attention): 80 × 8.7 µs (0.016 MB sent per device each) — ring all-reduce of 8 ranks on NVLink 4 (H100/H200 SXM: 18 links, NVSwitch)"] {
             Self.expectLine(line, in: tp8, key: key)
         }
         let refused = try CLI.run(["explain", "--hardware", "dgx-h100", "--model", "llama-3-70b", "--tp", "16"])
@@ -183,7 +184,7 @@ import Testing
                      "all-reduce (FFN)        32   0.000     0.26       -    0.068  communication   9.4%",
                      "pipeline transfer       31   0.000     0.13       -    0.032  communication   4.3%",
                      "step: 0.729 ms, compute-bound; MFU 0.1%, MBU 0.3%; ridge point 9.4 FLOP/B (operators above it are compute-bound at peak)",
-                     "communication on top: 0.168 ms over Groq RealScale chip-to-chip links (16 x4 links per chip)",
+                     "  in all: 0.168 ms a step (23.1% of 0.729 ms)",
                      "Execution model sramPipeline: 8.03 GB weights + 0.02 GB KV (256 tokens) + 0.14 GB workspace = 8.19 GB / 207.6 MB usable SRAM per chip = 40 chips; 1.25 chips per layer, 32 pipeline stages, 31 hops per token."] {
             Self.expectLine(line, in: groq, key: key)
         }
@@ -269,7 +270,7 @@ import Testing
         }
         let tp16 = try Self.output(["explain", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--tp", "16"])
         for line in ["step: 3.904 ms, overhead-bound; MFU 0.0%, MBU 7.5%; ridge point 295.3 FLOP/B (operators above it are compute-bound at peak)",
-                     "communication on top: 1.220 ms over InfiniBand NDR 400 Gb/s (one ConnectX-7 port per GPU)",
+                     "  in all: 1.220 ms a step (31.3% of 3.904 ms)",
                      "Weights: 1.04 GB held per device; a decode step streams 0.97 GB, which at peak bandwidth takes 0.290 ms: the floor of every decode step (3447.8 tokens/s per sequence at most)"] {
             Self.expectLine(line, in: tp16, key: key)
         }

@@ -44,3 +44,45 @@ enum ExecutionReport {
         return lines
     }
 }
+
+/// The communication of priced steps, per layer (per call) and per step, for `predict` and `explain`.
+enum CommunicationLines {
+    static func text(_ steps: [(String, StepBreakdown)], _ d: Deployment) -> [String] {
+        var lines: [String] = []
+        for (label, b) in steps {
+            let c = b.communication(in: d)
+            guard !c.lines.isEmpty, c.total.value > 0 else { continue }
+            let step = b.cost.duration.value
+            var s = "  \(label): \(Format.ms(c.total.value)) a step (\(Format.percent(c.total.value / step)) of \(Format.ms(step)))"
+            if c.hidden.value > 0 { s += ", \(Format.ms(c.hidden.value)) of it hidden behind compute by the engine" }
+            lines.append(s)
+            for l in c.lines {
+                lines.append("    \(l.name): \(l.calls) × \(Format.fixed(l.perCall.value * 1e6, 1)) µs (\(Format.fixed(l.bytesPerCall.value / 1e6, 3)) MB sent per device each) — \(l.route)")
+            }
+        }
+        return lines.isEmpty ? [] : ["Communication (per call: one layer's collective or one stage boundary)"] + lines
+    }
+
+    static func json(_ steps: [(String, StepBreakdown)], _ d: Deployment) -> String {
+        var w = JSONWriter()
+        for (label, b) in steps {
+            let c = b.communication(in: d)
+            var o = JSONWriter()
+            o.add("total_ms", c.total.value * 1e3)
+            o.add("exposed_ms", c.exposed.value * 1e3)
+            o.add("hidden_ms", c.hidden.value * 1e3)
+            o.addRaw("operators", JSONWriter.array(c.lines.map { l in
+                var x = JSONWriter()
+                x.add("name", l.name)
+                x.add("calls", l.calls)
+                x.add("per_call_ms", l.perCall.value * 1e3)
+                x.add("per_step_ms", l.perStep.value * 1e3)
+                x.add("bytes_per_call_per_device", l.bytesPerCall.value)
+                x.add("route", l.route)
+                return x.rendered(indent: "      ")
+            }))
+            w.addRaw(label, o.rendered(indent: "    "))
+        }
+        return w.rendered(indent: "  ")
+    }
+}

@@ -94,8 +94,7 @@ enum ExplainReport {
         lines.append("step: \(Format.ms(total)), \(b.cost.boundBy.rawValue)-bound; MFU \(Format.percent(b.mfu)), MBU \(Format.percent(b.mbu)); ridge point \(Format.fixed(ridge, 1)) FLOP/B (operators above it are compute-bound at peak)")
         let whose = d.pipelineParallel > 1 ? "per tensor-parallel rank over the \(d.pipelineParallel) stages in turn" : "per device"
         lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose) / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
-        let comm = b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value }
-        if comm > 0 { lines.append("communication on top: \(Format.ms(comm)) over \(d.tensorLink?.displayName ?? d.pipelineLink?.displayName ?? "link")") }
+        lines += CommunicationLines.text([("in all", b)], d)
         return lines.joined(separator: "\n")
     }
 
@@ -113,6 +112,7 @@ enum ExplainReport {
         w.add("flops_per_device", b.flopsPerDevice.value)
         w.add("memory_floor_ms", b.memoryFloor.value * 1e3)
         w.add("communication_ms", b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value } * 1e3)
+        w.add("communication_exposed_ms", b.cost.communication.value * 1e3)
         w.addRaw("operators", JSONWriter.array(b.operators.map { row in
             var o = JSONWriter()
             let r = Double(row.op.repeats)

@@ -69,6 +69,9 @@ enum PredictReport {
                 "  energy              \(Format.fixed(p.energy.value, 1)) J (\(Format.fixed(p.energy.value / Double(p.batch * p.outputTokens), 3)) J per output token)",
                 "",
             ]
+            let steps = [("prefill", p.prefill)] + (p.lastDecode.map { [("decode", $0)] } ?? [])
+            let comm = CommunicationLines.text(steps, d)
+            if !comm.isEmpty { lines += comm + [""] }
         }
         lines += memoryLines(p, d)
         return lines.joined(separator: "\n")
@@ -103,6 +106,7 @@ enum PredictReport {
         w.add("usable_bytes_per_device", p.memory.usablePerDevice.value)
         w.add("shortfall_bytes_per_device", p.memory.shortfall(kvTokens: p.kvTokens).value)
         w.add("max_batch", p.maxBatch)
+        w.addRaw("communication", CommunicationLines.json([("prefill", p.prefill)] + (p.lastDecode.map { [("decode", $0)] } ?? []), d))
         w.add("prefill_bound", p.prefill.cost.boundBy.rawValue)
         w.add("decode_bound", p.decodeBound?.rawValue)
         w.add("prefill_mfu", p.prefill.mfu)

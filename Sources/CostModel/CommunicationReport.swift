@@ -1,0 +1,60 @@
+import HardwareModel
+
+/// One communication operator of a priced step, as `predict` and `explain` show it: per call
+/// (one layer's collective, one stage boundary's transfer), how many calls a step makes, the
+/// bytes each device sends per call, and the route.
+public struct CommunicationLine: Sendable {
+    public var name: String
+    public var perCall: Seconds
+    public var calls: Int
+    public var bytesPerCall: Bytes
+    public var route: String
+    public var perStep: Seconds { perCall * Double(calls) }
+}
+
+/// A step's communication: its lines, their sum, and what the engine hid behind compute.
+public struct CommunicationSummary: Sendable {
+    public var lines: [CommunicationLine]
+    /// Σ lines' per-step time.
+    public var total: Seconds
+    /// Of `total`, what stays on the step's critical path (`StepCost.communication`).
+    public var exposed: Seconds
+    public var hidden: Seconds { total - exposed }
+}
+
+extension Deployment {
+    /// How a communication operator of `kind` travels: the collective's algorithm, ranks and links.
+    public func route(of kind: OperatorKind) -> String {
+        switch kind {
+        case .allReduce:
+            if let layout, collectiveRanks > 1 {
+                return "all-reduce over the \(collectiveRanks) \(layout.unitName)s a layer spans"
+            }
+            guard let link = tensorLink, tensorParallel > 1 else { return "none (one device)" }
+            if let (up, g) = tensorNodeLink {
+                return "hierarchical all-reduce of \(tensorParallel) ranks: reduce-scatter and all-gather on \(up.displayName) inside \(tensorParallel / g) nodes of \(g), a ring of each rank's 1/\(g) share on \(link.displayName) across them"
+            }
+            return "ring all-reduce of \(tensorParallel) ranks on \(link.displayName)"
+        case .pipelineTransfer:
+            if let layout { return "\(pipelineHops) hops between the \(layout.units) \(layout.unitName)s" }
+            return "\(pipelineHops) stage boundaries on \(pipelineLink?.displayName ?? "no link")"
+        default:
+            return ""
+        }
+    }
+}
+
+extension StepBreakdown {
+    /// The step's communication operators, one line each, and how much of them is exposed.
+    public func communication(in d: Deployment) -> CommunicationSummary {
+        var lines: [CommunicationLine] = []
+        var total = 0.0
+        for row in operators where row.op.kind.isCommunication {
+            let line = CommunicationLine(name: row.op.name, perCall: row.cost.total, calls: row.op.repeats,
+                                         bytesPerCall: row.op.communicationBytes, route: d.route(of: row.op.kind))
+            total += line.perStep.value
+            lines.append(line)
+        }
+        return CommunicationSummary(lines: lines, total: Seconds(total), exposed: cost.communication)
+    }
+}
