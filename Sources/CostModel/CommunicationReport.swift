@@ -35,6 +35,19 @@ extension Deployment {
                 return "hierarchical all-reduce of \(tensorParallel) ranks: reduce-scatter and all-gather on \(up.displayName) inside \(tensorParallel / g) nodes of \(g), a ring of each rank's 1/\(g) share on \(link.displayName) across them"
             }
             return "ring all-reduce of \(tensorParallel) ranks on \(link.displayName)"
+        case .allGather, .reduceScatter:
+            let what = kind == .allGather ? "all-gather" : "reduce-scatter"
+            guard let link = tensorLink, tensorParallel > 1 else { return "none (one device)" }
+            if let (up, g) = tensorNodeLink {
+                return "hierarchical \(what) of \(tensorParallel) ranks: \(up.displayName) inside \(tensorParallel / g) nodes of \(g), \(link.displayName) across them"
+            }
+            return "ring \(what) of \(tensorParallel) ranks on \(link.displayName)"
+        case .allToAll:
+            guard let link = tensorLink, tensorParallel > 1 else { return "none (one device)" }
+            if let (up, g) = tensorNodeLink {
+                return "all-to-all among \(tensorParallel) devices: to the \(g - 1) in the node on \(up.displayName), to the \(tensorParallel - g) in other nodes on \(link.displayName), at once"
+            }
+            return "all-to-all among \(tensorParallel) devices on \(link.displayName)"
         case .pipelineTransfer:
             if let layout { return "\(pipelineHops) hops between the \(layout.units) \(layout.unitName)s" }
             return "\(pipelineHops) stage boundaries on \(pipelineLink?.displayName ?? "no link")"

@@ -128,6 +128,15 @@ public final class Deployment: Sendable {
     /// The busiest expert-parallel rank's routed tokens over the mean (nil: uniform top-k
     /// routing's expected maximum, `ExpertLoad.expectedImbalance`).
     public let expertImbalance: Double?
+    /// Data-parallel attention (DeepSeek's and SGLang's layout for MoE models): each of the
+    /// replica's `tensorParallel` devices runs attention, norms, dense layers and the LM head
+    /// with their full weights on its own `1/tensorParallel` of the batch, holding only its own
+    /// sequences' KV; the experts are spread over the same devices (`expertParallel` equals
+    /// `tensorParallel`), and each MoE layer dispatches tokens to their experts' devices and
+    /// combines the results (`expertDispatch`) instead of all-reducing.
+    public let dataParallelAttention: Bool
+    /// How a data-parallel-attention replica moves tokens to and from their experts.
+    public let expertDispatch: ExpertDispatch
     public let precision: Precision
     /// Link used by tensor-parallel collectives (nil when `tensorParallel == 1`): the scale-up
     /// link inside a node, the scale-out link for a group that spans nodes.
@@ -190,7 +199,8 @@ public final class Deployment: Sendable {
                 scaleUpLink: InterconnectProfile? = nil, scaleOutLink: InterconnectProfile? = nil,
                 hostLink: InterconnectProfile? = nil, memoryUtilization: Double = 0.9,
                 pimPlacement: PIMPlacement = .none, units: Int? = nil, onChipKVTokens: Int? = nil,
-                expertParallel: Int = 1, expertImbalance: Double? = nil, engine: EngineProfile? = nil) throws {
+                expertParallel: Int = 1, expertImbalance: Double? = nil, engine: EngineProfile? = nil,
+                dataParallelAttention: Bool = false, expertDispatch: ExpertDispatch = .allToAll) throws {
         let fit = engine?.kernels?[device.name]
         var execution = device.executionModel(in: deviceClass)
         if execution == .shapedKernels && fit == nil {
@@ -205,7 +215,7 @@ public final class Deployment: Sendable {
             guard moe.experts % expertParallel == 0 else {
                 throw Problem.invalidParallelism("expert parallelism \(expertParallel) does not divide the \(moe.experts) experts of \(model.name)")
             }
-            guard tensorParallel % expertParallel == 0 else {
+            guard dataParallelAttention || tensorParallel % expertParallel == 0 else {
                 throw Problem.invalidParallelism("expert parallelism \(expertParallel) must divide tensor parallelism \(tensorParallel): the experts are spread over the tensor-parallel group's devices")
             }
         }
@@ -213,11 +223,19 @@ public final class Deployment: Sendable {
             throw Problem.invalidParallelism("expert imbalance must be in [1, \(expertParallel)] (busiest rank over the mean), got \(f)")
         }
         guard tensorParallel >= 1 else { throw Problem.invalidParallelism("tensor parallelism must be at least 1, got \(tensorParallel)") }
+        if dataParallelAttention {
+            guard model.moe != nil else {
+                throw Problem.invalidParallelism("data-parallel attention needs a mixture-of-experts model; \(model.name) is dense (use replicas for data parallelism)")
+            }
+            guard expertParallel > 1, expertParallel == tensorParallel else {
+                throw Problem.invalidParallelism("data-parallel attention spreads the experts over all of the replica's devices: expert parallelism must equal its \(tensorParallel) devices (tp) and exceed 1, found ep \(expertParallel)")
+            }
+        }
         guard pipelineParallel >= 1 else { throw Problem.invalidParallelism("pipeline parallelism must be at least 1, got \(pipelineParallel)") }
-        guard model.heads % tensorParallel == 0 else {
+        guard dataParallelAttention || model.heads % tensorParallel == 0 else {
             throw Problem.invalidParallelism("tensor parallelism \(tensorParallel) does not divide the \(model.heads) attention heads of \(model.name)")
         }
-        if model.attention != .mla && model.kvHeads % tensorParallel != 0 && tensorParallel % model.kvHeads != 0 {
+        if !dataParallelAttention && model.attention != .mla && model.kvHeads % tensorParallel != 0 && tensorParallel % model.kvHeads != 0 {
             throw Problem.invalidParallelism("tensor parallelism \(tensorParallel) neither divides nor is a multiple of the \(model.kvHeads) KV heads of \(model.name)")
         }
         guard pipelineParallel <= model.layers else {
@@ -238,7 +256,7 @@ public final class Deployment: Sendable {
             throw Problem.incompleteProfile("executes as fpgaDataflow but has no \"fpga\" block with its DSP figures (dspSlices, clockHertz, macsPerDSPPerCycle, bandwidthFraction, computeFraction)")
         }
         let spatial = execution == .sramPipeline || execution == .wafer
-        if spatial && (tensorParallel > 1 || pipelineParallel > 1) {
+        if spatial && (tensorParallel > 1 || pipelineParallel > 1 || dataParallelAttention) {
             throw Problem.invalidParallelism("\(device.name) lays the model out over its chips itself (\(execution.rawValue)): give a chip count instead of tensor/pipeline parallelism")
         }
         if units != nil && !spatial {
@@ -308,6 +326,8 @@ public final class Deployment: Sendable {
         self.pipelineParallel = pipelineParallel
         self.expertParallel = expertParallel
         self.expertImbalance = expertImbalance
+        self.dataParallelAttention = dataParallelAttention
+        self.expertDispatch = expertDispatch
         self.precision = precision
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization
@@ -390,6 +410,25 @@ public final class Deployment: Sendable {
     public var layersPerStage: Int { (model.layers + pipelineParallel - 1) / pipelineParallel }
 
     /// KV heads stored on each device: heads are split across tensor-parallel ranks, and
-    /// replicated when there are more ranks than KV heads.
-    public var kvHeadsPerDevice: Int { max(1, model.kvHeads / tensorParallel) }
+    /// replicated when there are more ranks than KV heads; all of them under data-parallel
+    /// attention (each device attends over its own sequences).
+    public var kvHeadsPerDevice: Int { dataParallelAttention ? model.kvHeads : max(1, model.kvHeads / tensorParallel) }
+
+    /// Devices attention's batch is split over: `tensorParallel` under data-parallel attention, else 1.
+    public var attentionDataParallel: Int { dataParallelAttention ? tensorParallel : 1 }
+    /// Devices each attention head's work is split over: 1 under data-parallel attention, else `tensorParallel`.
+    public var attentionTensorParallel: Int { dataParallelAttention ? 1 : tensorParallel }
+}
+
+/// How a data-parallel-attention replica moves each MoE layer's tokens to the devices holding
+/// their experts and the results back.
+public enum ExpertDispatch: String, Sendable, CaseIterable, Codable {
+    /// Each device sends each of its tokens to the devices of its `k` experts and receives the
+    /// results (DeepEP, pplx-kernels): `tokens/ep · k · H` elements out and back per device,
+    /// every pair of devices at once.
+    case allToAll
+    /// Every device gathers every token, runs its experts on those routed to them, and the
+    /// partial outputs are reduce-scattered back (vLLM's `allgather_reducescatter`): ring
+    /// collectives over the whole batch, `tokens · H` elements each way, independent of `k`.
+    case allGatherReduceScatter
 }

@@ -45,15 +45,19 @@ extension Deployment {
     /// Weight bytes on the most loaded device: the layers of the largest pipeline stage split
     /// across tensor-parallel ranks (K/V projections replicated when ranks outnumber KV heads,
     /// MLA's down-projections replicated), plus the vocabulary-parallel embedding on the first
-    /// stage and LM head on the last.
+    /// stage and LM head on the last. Under data-parallel attention every device holds the
+    /// attention, dense layers, shared experts and tables whole, and `1/tp` of the routed experts.
     public var weightsPerDevice: Bytes {
-        Self.weightBytes(model: model, precision: precision, tensorParallel: tensorParallel, pipelineParallel: pipelineParallel)
+        Self.weightBytes(model: model, precision: precision, tensorParallel: tensorParallel, pipelineParallel: pipelineParallel,
+                         dataParallelAttention: dataParallelAttention)
     }
 
     /// `weightsPerDevice` of `model` in `precision` over `tensorParallel × pipelineParallel` devices.
-    static func weightBytes(model m: ModelProfile, precision: Precision, tensorParallel: Int, pipelineParallel: Int) -> Bytes {
-        let tp = Double(tensorParallel)
-        let kvHeadsPerDevice = max(1, m.kvHeads / tensorParallel)
+    static func weightBytes(model m: ModelProfile, precision: Precision, tensorParallel: Int, pipelineParallel: Int,
+                            dataParallelAttention: Bool = false) -> Bytes {
+        let experts = Double(tensorParallel)
+        let tp = dataParallelAttention ? 1 : Double(tensorParallel)
+        let kvHeadsPerDevice = dataParallelAttention ? m.kvHeads : max(1, m.kvHeads / tensorParallel)
         let layersPerStage = (m.layers + pipelineParallel - 1) / pipelineParallel
         let H = Double(m.hiddenSize)
         var attention: Double
@@ -71,7 +75,9 @@ extension Deployment {
         let stageLayers = Double(layersPerStage)
         let moeShare = Double(m.moeLayers) / Double(m.layers)
         let dense = m.ffnWeightElements(size: m.ffnSize) / tp
-        let moe = m.moe.map { H * Double($0.experts) + Double($0.experts + $0.sharedExperts) * m.ffnWeightElements(size: $0.expertFFNSize) / tp } ?? 0
+        let moe = m.moe.map {
+            H * Double($0.experts) + (Double($0.experts) / experts + Double($0.sharedExperts) / tp) * m.ffnWeightElements(size: $0.expertFFNSize)
+        } ?? 0
         let perLayer = attention + (1 - moeShare) * dense + moeShare * moe
         let layerBytes = stageLayers * perLayer * precision.weights.bytesPerElement
         let table = m.embeddingElements / tp * precision.embeddingType.bytesPerElement
@@ -84,7 +90,9 @@ extension Deployment {
     /// `logitRows` produce logits: the residual stream and its copies (4·H), the QKV output, the
     /// FFN intermediates (gate and up), and FP32 logits.
     public func activationBytes(tokens: Int, logitRows: Int) -> Bytes {
-        Self.activationBytes(model: model, precision: precision, tensorParallel: tensorParallel, tokens: tokens, logitRows: logitRows)
+        let dp = attentionDataParallel
+        return Self.activationBytes(model: model, precision: precision, tensorParallel: attentionTensorParallel,
+                                    tokens: (tokens + dp - 1) / dp, logitRows: (logitRows + dp - 1) / dp)
     }
 
     static func activationBytes(model m: ModelProfile, precision: Precision, tensorParallel: Int, tokens: Int, logitRows: Int) -> Bytes {
@@ -117,12 +125,15 @@ extension Deployment {
         // An SRAM machine streams a step through its layers in chunks of the workspace it reserved.
         let activations = layout.map { Bytes($0.workspaceBytes) } ?? activationBytes(tokens: maxStepTokens, logitRows: maxLogitRows)
         let kvPerToken = model.kvBytesPerToken(precision.kvCache)
-        let kvPerDevice: Bytes
+        var kvPerDevice: Bytes
         if model.mla != nil {
             kvPerDevice = Bytes(Double(layersPerStage * model.kvElementsPerTokenPerLayer) * precision.kvCache.bytesPerElement)
         } else {
             kvPerDevice = Bytes(Double(layersPerStage * 2 * kvHeadsPerDevice * model.headDim) * precision.kvCache.bytesPerElement)
         }
+        // Data-parallel attention: each device holds its own sequences' KV, all heads of it; a
+        // token's KV is on one device, so the replica's tokens average `1/dp` of it per device.
+        if dataParallelAttention { kvPerDevice = kvPerDevice / Double(attentionDataParallel) }
         return MemoryPlan(capacityPerDevice: capacity, usablePerDevice: usable, weightsPerDevice: weights,
                           activationsPerDevice: activations, kvBytesPerToken: kvPerToken,
                           kvBytesPerTokenPerDevice: kvPerDevice,

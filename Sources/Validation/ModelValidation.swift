@@ -71,7 +71,7 @@ public struct ModelValidation {
         case .ffn, .moeRouter, .moeExperts: return .feedForward
         case .embedding, .norm, .elementwise: return .normsAndElementwise
         case .lmHead: return .lmHead
-        case .allReduce, .pipelineTransfer: return nil
+        case .allReduce, .pipelineTransfer, .allToAll, .allGather, .reduceScatter: return nil
         }
     }
 

@@ -154,3 +154,74 @@ import Testing
     #expect(two.renderedText().contains("communication: "))
     #expect(two.renderedJSON().contains("\"communication_seconds\": "))
 }
+
+/// Data-parallel attention with expert parallelism (DeepSeek's serving layout).
+@Suite struct DataParallelAttentionTests {
+    let catalog: ProfileCatalog
+    init() throws { catalog = try ProfileCatalog.locate(explicit: FileManager.default.currentDirectoryPath) }
+
+    func deployment(_ model: String, hardware: String = "nvidia-h200", dp: Bool, dispatch: ExpertDispatch = .allToAll,
+                    precision: Precision = Precision()) throws -> Deployment {
+        try catalog.deployment(hardware: hardware, model: model, tensorParallel: 8, precision: precision, expertParallel: 8,
+                               dataParallelAttention: dp, expertDispatch: dp ? dispatch : .allToAll)
+    }
+
+    func decode(_ d: Deployment, batch: Int, context: Int = 2048) -> StepBreakdown {
+        var step = StepWorkload()
+        for _ in 0..<batch { step.addDecode(contextLength: context) }
+        return InferenceCostModel(deployment: d).breakdown(of: step)
+    }
+
+    /// MLA's latent KV cannot be split by heads, so tensor-parallel attention keeps every
+    /// sequence's KV on all 8 GPUs; data-parallel attention keeps it on one. DeepSeek-V3 in FP8 on
+    /// 8 H200s then holds several times the batch, even though every GPU now holds the attention
+    /// weights whole; and each GPU attends over an eighth of the batch.
+    @Test func deepSeekHoldsSeveralTimesTheBatchAndDropsTheAllReduces() throws {
+        let fp8 = Precision(weights: .fp8, activations: .fp8, kvCache: .fp16)
+        let tp = try deployment("deepseek-v3", dp: false, precision: fp8), dp = try deployment("deepseek-v3", dp: true, precision: fp8)
+        let tpPlan = tp.memoryPlan(maxStepTokens: 8192, maxLogitRows: 256), dpPlan = dp.memoryPlan(maxStepTokens: 8192, maxLogitRows: 256)
+        #expect(dpPlan.weightsPerDevice.value > tpPlan.weightsPerDevice.value)
+        #expect(abs(dpPlan.kvBytesPerTokenPerDevice.value * 8 - tpPlan.kvBytesPerTokenPerDevice.value) < 1e-6)
+        let ratio = (dpPlan.kvCapacityPerDevice.value / dpPlan.kvBytesPerTokenPerDevice.value)
+            / (tpPlan.kvCapacityPerDevice.value / tpPlan.kvBytesPerTokenPerDevice.value)
+        #expect(ratio > 2.5, "KV tokens held: \(ratio)×")
+        let t = decode(tp, batch: 64), d = decode(dp, batch: 64)
+        #expect(!d.operators.contains { $0.op.kind == .allReduce })
+        #expect(d.operators.filter { $0.op.kind == .allToAll }.map(\.op.name) == ["MoE dispatch (all-to-all)", "MoE combine (all-to-all)"])
+        let attention = { (b: StepBreakdown) in b.operators.first { $0.op.kind == .attentionDecode }!.op.memoryBytes.value }
+        #expect(abs(attention(t) / attention(d) - 8) < 0.25, "each GPU reads about an eighth of the batch's KV and activations")
+        #expect(d.cost.duration < t.cost.duration)
+    }
+
+    /// Mixtral routes each token to 2 of 8 experts: an all-to-all sends each token to its two
+    /// experts' GPUs, an all-gather sends every token to all 8, four times the bytes, in a ring
+    /// of 7 latency-bound steps. At DeepSeek's 8 of 256 experts the two move the same bytes.
+    @Test func allToAllMovesFewerBytesThanAllGatherWhenTopKIsBelowTheRanks() throws {
+        let a2a = try deployment("mixtral-8x7b", hardware: "nvidia-h100-sxm", dp: true)
+        let agrs = try deployment("mixtral-8x7b", hardware: "nvidia-h100-sxm", dp: true, dispatch: .allGatherReduceScatter)
+        for batch in [1, 256] {
+            let x = decode(a2a, batch: batch).communication(in: a2a), y = decode(agrs, batch: batch).communication(in: agrs)
+            let sent = { (c: CommunicationSummary) in c.lines.first!.bytesPerCall.value }
+            #expect(y.total > x.total, "batch \(batch): all-to-all \(x.total.value) s, all-gather + reduce-scatter \(y.total.value) s")
+            // All-gather: (n − 1)/n of every token; all-to-all: a device's tokens × k × (n − 1)/n.
+            let agSent = sent(y) * 7 / 8, a2aSent = sent(x)
+            if batch == 256 { #expect(abs(agSent / a2aSent - 4) < 1e-9) }
+            #expect(x.lines.allSatisfy { $0.route.hasPrefix("all-to-all among 8 devices") })
+            #expect(y.lines.map(\.name) == ["MoE dispatch (all-gather)", "MoE combine (reduce-scatter)"])
+        }
+    }
+
+    @Test func dataParallelAttentionThatDoesNotFitIsOneLine() throws {
+        for (model, tp, ep, message) in [("mixtral-8x7b", 8, 4, "expert parallelism must equal its 8 devices"),
+                                         ("llama-3-8b", 2, 2, "needs a mixture-of-experts model")] {
+            do {
+                _ = try catalog.deployment(hardware: "nvidia-h100-sxm", model: model, tensorParallel: tp, expertParallel: ep, dataParallelAttention: true)
+                Issue.record("\(model) tp \(tp) ep \(ep) accepted")
+            } catch let e as InputError {
+                #expect(e.message.contains(message) && !e.description.contains("\n"), "\(e)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+}

@@ -4,8 +4,15 @@ import HardwareModel
 public enum OperatorKind: String, Sendable, CaseIterable, Codable {
     case embedding, norm, qkvProjection, attentionPrefill, attentionDecode, outputProjection
     case ffn, moeRouter, moeExperts, elementwise, lmHead, allReduce, pipelineTransfer
+    /// Expert-parallel token dispatch and combine under data-parallel attention.
+    case allToAll, allGather, reduceScatter
 
-    public var isCommunication: Bool { self == .allReduce || self == .pipelineTransfer }
+    public var isCommunication: Bool {
+        switch self {
+        case .allReduce, .pipelineTransfer, .allToAll, .allGather, .reduceScatter: return true
+        default: return false
+        }
+    }
     /// Operators that multiply activations by a weight matrix streamed from memory.
     public var isWeightGEMM: Bool {
         switch self {

@@ -23,7 +23,12 @@ extension Deployment {
     public func forEachOperator(in step: StepWorkload, _ part: OperatorPart = .all, _ body: (Operator) -> Void) {
         let independent = part != .contextDependent
         let dependent = part != .contextIndependent
-        let tp = Double(tensorParallel)
+        // Under data-parallel attention a device runs everything but the routed experts on its
+        // own share of the batch, unsplit; the experts see every device's tokens.
+        let dp = attentionDataParallel
+        let globalTokens = Double(step.totalTokens)
+        let step = dp > 1 ? step.microBatch(dp) : step
+        let tp = Double(attentionTensorParallel)
         let act = precision.activations.bytesPerElement
         let wt = precision.weights.bytesPerElement
         let kvb = precision.kvCache.bytesPerElement
@@ -104,7 +109,7 @@ extension Deployment {
                       rows: T, arithmetic: gemmArith, repeats: L)) }
 
         let reduceBytes = Bytes(T * H * max(act, 2))
-        if collectiveRanks > 1 {
+        if collectiveRanks > 1 && dp == 1 {
             if independent { body(Operator(name: "all-reduce (attention)", kind: .allReduce, arithmetic: arith, repeats: L,
                           communicationBytes: reduceBytes)) }
         }
@@ -132,8 +137,20 @@ extension Deployment {
             let shared = Double(moe.sharedExperts)
             // The busiest rank's routed token-expert pairs and distinct experts (all ranks for
             // tensor parallelism, where each holds a 1/tp slice of every expert).
-            let load = ExpertLoad(tokens: T, experts: E, active: k, ranks: Double(expertParallel), imbalance: expertImbalance)
-            let slice = tp / Double(expertParallel)
+            let load = ExpertLoad(tokens: dp > 1 ? globalTokens : T, experts: E, active: k, ranks: Double(expertParallel), imbalance: expertImbalance)
+            let slice = Double(tensorParallel) / Double(expertParallel)
+            if dp > 1 && independent {
+                switch expertDispatch {
+                case .allToAll:
+                    // This device's tokens to the devices of their k experts (all but 1/ep of them remote).
+                    let bytes = Bytes(T * k * H * act * (1 - 1 / Double(expertParallel)))
+                    body(Operator(name: "MoE dispatch (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
+                                  communicationBytes: bytes))
+                case .allGatherReduceScatter:
+                    body(Operator(name: "MoE dispatch (all-gather)", kind: .allGather, arithmetic: arith, repeats: model.moeLayers,
+                                  communicationBytes: Bytes(globalTokens * H * act)))
+                }
+            }
             let expert = model.ffnWeightElements(size: moe.expertFFNSize) / slice
             let f = Double(moe.expertFFNSize) / slice
             // Shared experts see every token; each rank holds them sliced like its routed experts.
@@ -147,8 +164,18 @@ extension Deployment {
                           activationBytes: Bytes((pairs * 3 * f + T * 4 * H) * act), rows: T,
                           activationElements: pairs * f, arithmetic: arith,
                           repeats: model.moeLayers)) }
+            if dp > 1 && independent {
+                switch expertDispatch {
+                case .allToAll:
+                    body(Operator(name: "MoE combine (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
+                                  communicationBytes: Bytes(T * k * H * act * (1 - 1 / Double(expertParallel)))))
+                case .allGatherReduceScatter:
+                    body(Operator(name: "MoE combine (reduce-scatter)", kind: .reduceScatter, arithmetic: arith, repeats: model.moeLayers,
+                                  communicationBytes: Bytes(globalTokens * H * max(act, 2))))
+                }
+            }
         }
-        if collectiveRanks > 1 {
+        if collectiveRanks > 1 && dp == 1 {
             if independent { body(Operator(name: "all-reduce (FFN)", kind: .allReduce, arithmetic: arith, repeats: L,
                           communicationBytes: reduceBytes)) }
         }

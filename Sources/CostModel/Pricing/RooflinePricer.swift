@@ -42,16 +42,38 @@ public struct RooflinePricer: ExecutionPricer {
                             atPeak: Seconds(atPeak), exposedMemory: Seconds(exposed))
     }
 
-    /// A tensor-parallel all-reduce (ring) or a pipeline transfer (one message) on the
-    /// deployment's link, plus one kernel overhead; free on one device.
+    /// A tensor-parallel collective (ring, or hierarchical across nodes), an expert all-to-all,
+    /// or a pipeline transfer (one message) on the deployment's link, plus one kernel overhead;
+    /// free on one device.
     @inline(__always) static func communication(_ op: Operator, in d: Deployment) -> OperatorCost {
-        let n = Double(op.kind == .allReduce ? d.tensorParallel : 2)
-        guard n > 1, let link = op.kind == .allReduce ? d.tensorLink : d.pipelineLink else {
+        let bytes = op.communicationBytes.value
+        let time: Double
+        switch op.kind {
+        case .pipelineTransfer:
+            guard let link = d.pipelineLink else { return .zero }
+            time = link.transferTime(op.communicationBytes).value
+        case .allReduce:
+            guard let t = ring(bytes, passes: 2, in: d) else { return .zero }
+            time = t
+        case .allGather, .reduceScatter:
+            guard let t = ring(bytes, passes: 1, in: d) else { return .zero }
+            time = t
+        case .allToAll:
+            guard let t = allToAll(bytes, in: d) else { return .zero }
+            time = t
+        default:
             return .zero
         }
-        let time: Seconds
-        if op.kind == .allReduce, let (up, g) = d.tensorNodeLink {
-            let bytes = op.communicationBytes.value
+        return OperatorCost(compute: .zero, memory: .zero, communication: Seconds(time), overhead: Seconds(d.rates.kernelOverheadSeconds))
+    }
+
+    /// A ring all-reduce (`passes` 2) or its half, a reduce-scatter or all-gather (`passes` 1),
+    /// of a `bytes` buffer over the tensor-parallel group; nil on one device.
+    @inline(__always) static func ring(_ bytes: Double, passes: Double, in d: Deployment) -> Double? {
+        let n = Double(d.tensorParallel)
+        guard n > 1, let link = d.tensorLink else { return nil }
+        let allReduce: Double
+        if let (up, g) = d.tensorNodeLink {
             let ranks = Double(g), nodes = n / Double(g)
             let upRate = up.bandwidthBytesPerSecondPerDirection * up.achievableFraction
             let outRate = link.bandwidthBytesPerSecondPerDirection * link.achievableFraction
@@ -63,14 +85,28 @@ public struct RooflinePricer: ExecutionPricer {
             let inside = 2 * ((ranks - 1) * stepLatency + (ranks - 1) / ranks * bytes / upRate)
             // Ring all-reduce of bytes/g across the nodes.
             let across = 2 * (nodes - 1) * link.latencySeconds + 2 * (nodes - 1) / nodes * (bytes / ranks) / outRate
-            time = Seconds(inside + across)
-        } else if op.kind == .allReduce {
-            let steps = 2 * (n - 1)
-            time = Seconds(steps * link.latencySeconds
-                + steps / n * op.communicationBytes.value / (link.bandwidthBytesPerSecondPerDirection * link.achievableFraction))
+            allReduce = inside + across
         } else {
-            time = link.transferTime(op.communicationBytes)
+            let steps = 2 * (n - 1)
+            allReduce = steps * link.latencySeconds
+                + steps / n * bytes / (link.bandwidthBytesPerSecondPerDirection * link.achievableFraction)
         }
-        return OperatorCost(compute: .zero, memory: .zero, communication: time, overhead: Seconds(d.rates.kernelOverheadSeconds))
+        // A reduce-scatter or an all-gather is one of the all-reduce's two halves.
+        return allReduce * (passes / 2)
+    }
+
+    /// An all-to-all in which each device sends `bytes` spread evenly over the other `n − 1`,
+    /// every pair at once (NCCL's grouped send/receive): one latency plus the busiest link's
+    /// bytes. Across nodes, `(g − 1)/(n − 1)` of them stay on the scale-up link and the rest
+    /// cross the scale-out link, both at once.
+    @inline(__always) static func allToAll(_ bytes: Double, in d: Deployment) -> Double? {
+        let n = Double(d.tensorParallel)
+        guard n > 1, let link = d.tensorLink else { return nil }
+        let rate = link.bandwidthBytesPerSecondPerDirection * link.achievableFraction
+        guard let (up, g) = d.tensorNodeLink else { return link.latencySeconds + bytes / rate }
+        let peers = Double(g) - 1
+        let upRate = up.bandwidthBytesPerSecondPerDirection * up.achievableFraction
+        let inside = bytes * peers / (n - 1) / upRate, across = bytes * (n - 1 - peers) / (n - 1) / rate
+        return max(up.latencySeconds, link.latencySeconds) + max(inside, across)
     }
 }

@@ -73,7 +73,7 @@ public struct ShapedKernelsPricer: ExecutionPricer {
             let compute = op.flops.value / (r.peakFLOPsPerSecond * r.fraction)
             return Self.priced(compute: compute, memory: memory, total: kernels * fit.smallKernelSeconds + max(compute, memory),
                                launch: launch * kernels, atPeak: atPeak)
-        case .allReduce, .pipelineTransfer:
+        case .allReduce, .pipelineTransfer, .allToAll, .allGather, .reduceScatter:
             return RooflinePricer.communication(op, in: d)
         }
     }

@@ -181,6 +181,7 @@ public struct ProfileCatalog: Sendable {
                            precision: Precision = Precision(), memoryUtilization: Double = 0.9,
                            pimPlacement: PIMPlacement = .none, chips: Int? = nil, onChipKVTokens: Int? = nil,
                            expertParallel: Int = 1, expertImbalance: Double? = nil, engine engineID: String? = nil,
+                           dataParallelAttention: Bool = false, expertDispatch: ExpertDispatch = .allToAll,
                            origins: SettingOrigins = .commandLine) throws -> Deployment {
         let engine = try engineID.map { try self.engine($0) }
         let device: DeviceProfile
@@ -211,7 +212,8 @@ public struct ProfileCatalog: Sendable {
                                   scaleUpLink: try scaleUp.map(interconnect), scaleOutLink: try scaleOut.map(interconnect),
                                   hostLink: try host.map(interconnect), memoryUtilization: memoryUtilization,
                                   pimPlacement: pimPlacement, units: chips, onChipKVTokens: onChipKVTokens,
-                                  expertParallel: expertParallel, expertImbalance: expertImbalance, engine: engine)
+                                  expertParallel: expertParallel, expertImbalance: expertImbalance, engine: engine,
+                                  dataParallelAttention: dataParallelAttention, expertDispatch: expertDispatch)
             if let limit = systemLimit, let layout = d.layout, layout.units > limit.devices {
                 throw InputError(origin: origins.chips,
                                  "\(model.name) needs \(layout.units) \(layout.unitName)s of \(device.name); \(limit.name) has \(limit.devices) (\(layout.derivation)); name the device (\(device.name)) to model more")

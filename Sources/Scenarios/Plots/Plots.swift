@@ -100,7 +100,7 @@ public enum Plots {
         case .qkvProjection, .outputProjection, .ffn, .moeRouter, .moeExperts, .lmHead: return "weight GEMMs"
         case .attentionPrefill, .attentionDecode: return "attention"
         case .embedding, .norm, .elementwise: return "norms & elementwise"
-        case .allReduce, .pipelineTransfer: return "communication"
+        case .allReduce, .pipelineTransfer, .allToAll, .allGather, .reduceScatter: return "communication"
         }
     }
 

@@ -88,7 +88,8 @@ public enum ReplicaResolvers {
                                                 onChipKVTokens: scenario.parallelism.onChipKVTokens ?? scenario.scheduler.maxBatchSize
                                                     * min(scenario.kvCache.maxSequenceTokens ?? 4096, try catalog.model(scenario.model).maxContextTokens),
                                                 expertParallel: scenario.parallelism.ep, expertImbalance: scenario.parallelism.expertImbalance,
-                                                engine: scenario.engine, origins: .scenario(file))
+                                                engine: scenario.engine, dataParallelAttention: scenario.parallelism.dataParallelAttention,
+                                                expertDispatch: scenario.parallelism.expertDispatch, origins: .scenario(file))
         let plan = deployment.memoryPlan(maxStepTokens: scenario.scheduler.maxTokensPerStep,
                                          maxLogitRows: scenario.scheduler.maxBatchSize)
         guard plan.weightsFit, plan.kvCapacityPerDevice.value > 0 else {

@@ -145,10 +145,18 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var ep: Int
         /// The busiest expert-parallel rank's routed tokens over the mean; nil: uniform top-k routing's expectation.
         public var expertImbalance: Double?
+        /// Attention data-parallel over the `tp` devices, the experts spread over them (`ep` = `tp`);
+        /// default false: attention is tensor-parallel (see `Deployment.dataParallelAttention`).
+        public var dataParallelAttention: Bool
+        /// How a data-parallel-attention replica moves tokens to their experts and back (default `allToAll`).
+        public var expertDispatch: ExpertDispatch
         public init(tp: Int = 1, pp: Int = 1, microBatches: Int = 1, ep: Int = 1) {
             self.tp = tp; self.pp = pp; self.pimPlacement = .none; self.microBatches = microBatches; self.ep = ep
+            self.dataParallelAttention = false; self.expertDispatch = .allToAll
         }
-        enum CodingKeys: String, CodingKey { case tp, pp, chips, onChipKVTokens, pimPlacement, microBatches, ep, expertImbalance }
+        enum CodingKeys: String, CodingKey {
+            case tp, pp, chips, onChipKVTokens, pimPlacement, microBatches, ep, expertImbalance, dataParallelAttention, expertDispatch
+        }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tp = try c.decodeIntIfPresent(.tp, atLeast: 1) ?? 1
@@ -168,6 +176,12 @@ public struct Scenario: Codable, Sendable, Hashable {
             expertImbalance = try c.decodeIfPresent(Double.self, forKey: .expertImbalance)
             if let f = expertImbalance, !(f.isFinite && f >= 1 && f <= Double(ep)) {
                 throw DecodingError.dataCorruptedError(forKey: .expertImbalance, in: c, debugDescription: "expected a number in [1, ep = \(ep)], found \(f)")
+            }
+            dataParallelAttention = try c.decodeIfPresent(Bool.self, forKey: .dataParallelAttention) ?? false
+            expertDispatch = try c.decodeKnownIfPresent(ExpertDispatch.self, forKey: .expertDispatch) ?? .allToAll
+            if c.contains(.expertDispatch) && !dataParallelAttention {
+                throw DecodingError.dataCorruptedError(forKey: .expertDispatch, in: c,
+                    debugDescription: "expertDispatch applies to data-parallel attention: expected \"dataParallelAttention\": true beside it")
             }
             guard microBatches <= 64 else {
                 throw DecodingError.dataCorruptedError(forKey: .microBatches, in: c, debugDescription: "expected at most 64, found \(microBatches)")

@@ -18,6 +18,10 @@ struct DeploymentOptions: ParsableArguments {
     var pipelineParallel: Int = 1
     @Option(name: .customLong("ep"), help: "Expert-parallel degree of a mixture-of-experts model: the MoE layers' experts spread whole over the tensor-parallel devices (divides --tp and the experts).")
     var expertParallel: Int = 1
+    @Flag(name: .customLong("dp-attention"), help: "Data-parallel attention for a mixture-of-experts model: each of the --tp devices runs attention on its own share of the batch with the whole attention weights and its own sequences' KV; the experts are spread over all of them (--ep equal to --tp), and each MoE layer dispatches and combines tokens instead of all-reducing.")
+    var dataParallelAttention = false
+    @Option(help: "With --dp-attention, how tokens reach their experts: \(ExpertDispatch.allCases.map(\.rawValue).joined(separator: ", ")) (default allToAll).")
+    var expertDispatch: String?
     @Option(help: "Weight format: \(DType.knownNames).", completion: .list(Completions.dtypes))
     var weights: String = "fp16"
     @Option(help: "Activation format.", completion: .list(Completions.dtypes))
@@ -40,6 +44,12 @@ struct DeploymentOptions: ParsableArguments {
         guard tensorParallel >= 1 else { throw ValidationError("--tp must be at least 1, got \(tensorParallel)") }
         guard (1...4096).contains(expertParallel) else { throw ValidationError("--ep must be in 1...4096, got \(expertParallel)") }
         guard pipelineParallel >= 1 else { throw ValidationError("--pp must be at least 1, got \(pipelineParallel)") }
+        if let expertDispatch {
+            guard ExpertDispatch(rawValue: expertDispatch) != nil else {
+                throw ValidationError("--expert-dispatch: unknown dispatch \"\(expertDispatch)\"; known: \(ExpertDispatch.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard dataParallelAttention else { throw ValidationError("--expert-dispatch applies with --dp-attention") }
+        }
         for (flag, value) in [("--weights", weights), ("--activations", activations), ("--kv", kv)] where DType(parsing: value) == nil {
             throw ValidationError("\(flag): unknown format \"\(value)\"; known: \(DType.knownNames)")
         }
@@ -62,7 +72,9 @@ struct DeploymentOptions: ParsableArguments {
         return try catalog.deployment(hardware: hardware, model: model, tensorParallel: tensorParallel,
                                       pipelineParallel: pipelineParallel, precision: precision,
                                       memoryUtilization: memoryUtilization, pimPlacement: PIMPlacement(rawValue: pimPlacement)!,
-                                      chips: chips, onChipKVTokens: kvTokens, expertParallel: expertParallel, engine: engine)
+                                      chips: chips, onChipKVTokens: kvTokens, expertParallel: expertParallel, engine: engine,
+                                      dataParallelAttention: dataParallelAttention,
+                                      expertDispatch: expertDispatch.flatMap(ExpertDispatch.init(rawValue:)) ?? .allToAll)
     }
 }
 
