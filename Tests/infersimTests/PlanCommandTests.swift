@@ -64,6 +64,22 @@ import Testing
         #expect(text.stdout.contains("/h, $") && text.stdout.contains("per million tokens") && text.stdout.contains("price of nvidia-h100-sxm"), "\(text.stdout)")
     }
 
+    /// `--pools` adds every prefill:decode split of 2 or more replicas; each split is a valid
+    /// disaggregated scenario, judged like any candidate, and a TBT bound is tracked.
+    @Test func poolsAddPrefillDecodeSplitsToTheSearch() throws {
+        let base = ["plan", "--model", "llama-3-8b", "--workload", Self.trace, "--rate", "4", "--slo", "ttft_p99_ms=2000,tbt_p90_ms=100",
+                    "--requests", "100", "--keep", "1", "--hardware", "nvidia-a100-sxm-80gb", "--max-devices", "3", "--json"]
+        let plain = try CLI.run(base), pools = try CLI.run(base + ["--pools"])
+        #expect(plain.status == 0 && pools.status == 0, "\(plain.stderr) \(pools.stderr)")
+        let a = try Self.object(plain.stdout), b = try Self.object(pools.stdout)
+        // tp 1: 2 replicas split 1 way, 3 replicas 2 ways; tp 2: 1 replica; × 2 batch limits × 2 schedulers.
+        #expect((b["candidates"] as? Int ?? 0) - (a["candidates"] as? Int ?? 0) == 3 * 2 * 2)
+        let all = ((b["choices"] as? [[String: Any]]) ?? []) + ((b["rejected"] as? [[String: Any]]) ?? [])
+        let split = all.filter { $0["prefill_replicas"] is Int }
+        #expect(split.count == 12, "\(split.count)")
+        #expect(split.allSatisfy { ($0["configuration"] as? String ?? "").contains(" prefill + ") })
+    }
+
     @Test func badPlanInputIsOneLineWithExitCode2() throws {
         func refused(_ extra: [String], _ parts: [String]) throws {
             let r = try CLI.run(["plan", "--model", "llama-3-8b", "--workload", Self.trace] + extra)

@@ -28,10 +28,13 @@ public struct CapacityPlanner: Sendable {
         public var replicas: Int
         public var maxBatchSize: Int
         public var scheduler: SchedulerKind
+        /// Of `replicas`, those that only prefill (disaggregated serving, the rest decode); nil: co-located.
+        public var prefillReplicas: Int?
         public var devices: Int { tp * pp * replicas }
 
         public var label: String {
-            "\(replicas) × \(hardware) tp \(tp) pp \(pp) (\(devices) device\(devices == 1 ? "" : "s")), \(scheduler.rawValue), batch \(maxBatchSize)"
+            let pools = prefillReplicas.map { " as \($0) prefill + \(replicas - $0) decode" } ?? ""
+            return "\(replicas) × \(hardware) tp \(tp) pp \(pp)\(pools) (\(devices) device\(devices == 1 ? "" : "s")), \(scheduler.rawValue), batch \(maxBatchSize)"
         }
     }
 
@@ -90,6 +93,9 @@ public struct CapacityPlanner: Sendable {
     public var pipelineParallel: [Int] = [1, 2]
     public var batchLimits: [Int] = [64, 256]
     public var schedulers: [SchedulerKind] = [.continuousBatching, .chunkedPrefill]
+    /// Whether to consider, for every replica count of 2 or more, each split into a prefill and a
+    /// decode pool (disaggregated serving on the same hardware, KV over its scale-out link).
+    public var disaggregatedPools = false
     public var maxTokensPerStep = 8192
     /// Configurations to return.
     public var keep = 3
@@ -135,9 +141,13 @@ public struct CapacityPlanner: Sendable {
                     for replicas in 1...max(1, maxDevices / (tp * pp)) {
                         let devices = tp * pp * replicas
                         if let exactly, devices != exactly { continue }
+                        let splits: [Int?] = [nil] + (disaggregatedPools && replicas >= 2 ? Array(1..<replicas) : [])
                         for b in batchLimits {
                             for s in schedulers {
-                                out.append(Candidate(hardware: h, tp: tp, pp: pp, replicas: replicas, maxBatchSize: b, scheduler: s))
+                                for p in splits {
+                                    out.append(Candidate(hardware: h, tp: tp, pp: pp, replicas: replicas, maxBatchSize: b, scheduler: s,
+                                                         prefillReplicas: p))
+                                }
                             }
                         }
                     }
@@ -156,8 +166,9 @@ public struct CapacityPlanner: Sendable {
         var workload = "\"format\": \"\(trace.format.rawValue)\", \"path\": \(JSONText.quoted(trace.path)), \"rateMultiplier\": \(rate / traceRate)"
         if trace.repeatCount > 1 { workload += ", \"repeat\": \(trace.repeatCount)" }
         if let limit = trace.limit { workload += ", \"limit\": \(limit)" }
+        let pools = c.prefillReplicas.map { ", \"disaggregation\": {\"prefillReplicas\": \($0), \"decodeReplicas\": \(c.replicas - $0)}" } ?? ""
         return """
-        {"name": "plan", "hardware": \(JSONText.quoted(c.hardware)), "model": \(JSONText.quoted(model)), "replicas": \(c.replicas),
+        {"name": "plan", "hardware": \(JSONText.quoted(c.hardware)), "model": \(JSONText.quoted(model)), "replicas": \(c.replicas)\(pools),
          "parallelism": {"tp": \(c.tp), "pp": \(c.pp)},
          "scheduler": {"kind": "\(c.scheduler.rawValue)", "maxBatchSize": \(c.maxBatchSize), "maxTokensPerStep": \(maxTokensPerStep)},
          "kvCache": {"kind": "paged", "blockSize": 16}, "router": "leastOutstanding",
@@ -206,7 +217,11 @@ public struct CapacityPlanner: Sendable {
         full.addPrefillChunk(tokens: maxTokensPerStep, contextBefore: 0)
         let prefillRate = Double(maxTokensPerStep) / replica.costModel.cost(of: full).duration.value
         let secondsPerRequest = meanPromptTokens / prefillRate + meanOutputTokens / decodeRate
-        let capacity = Double(c.replicas) / secondsPerRequest
+        var capacity = Double(c.replicas) / secondsPerRequest
+        if let p = c.prefillReplicas {
+            // Separate pools: the slower of the prefill pool and the decode pool.
+            capacity = min(Double(p) * prefillRate / meanPromptTokens, Double(c.replicas - p) * decodeRate / meanOutputTokens)
+        }
         if capacity < rate {
             return (.throughput, "serves at most \(JSONText.number(capacity, decimals: 2)) req/s (decode \(Int(decodeRate)) tok/s at batch \(batch), prefill \(Int(prefillRate)) tok/s per replica) < \(JSONText.shortNumber(rate)) req/s")
         }

@@ -30,6 +30,8 @@ struct Plan: ParsableCommand {
     var prices: String?
     @Option(help: "Requests of the workload to simulate per candidate.") var requests = 2000
     @Option(help: "Configurations to return (each is bisected for its headroom).") var keep = 3
+    @Flag(help: "Also consider disaggregated serving: every split of 2 or more replicas into a prefill pool and a decode pool (the KV crosses the hardware's scale-out link).")
+    var pools = false
     @Option(help: "Write the chosen configuration as a scenario file (run it with `infersim simulate`).") var scenarioOut: String?
     @Flag(help: "Print one JSON object (schema: schemas/plan.schema.json).") var json = false
     @OptionGroup var catalogOptions: CatalogOptions
@@ -73,6 +75,7 @@ struct Plan: ParsableCommand {
         var planner = try CapacityPlanner(catalog: catalog, model: model, trace: trace, slo: objectives, prices: table,
                                           hardware: ids, maxDevices: devices.map { max($0, maxDevices) } ?? maxDevices)
         planner.keep = keep
+        planner.disaggregatedPools = pools
         if let devices {
             try inverse(planner, devices: devices)
             return
@@ -178,6 +181,7 @@ struct Plan: ParsableCommand {
         if devices { o.add("devices", e.candidate.devices) }
         o.add("max_batch_size", e.candidate.maxBatchSize)
         o.add("scheduler", e.candidate.scheduler.rawValue)
+        o.addRaw("prefill_replicas", e.candidate.prefillReplicas.map(String.init) ?? "null")
         o.add("usd_per_hour", e.usdPerHour)
         return o
     }
