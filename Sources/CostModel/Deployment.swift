@@ -328,6 +328,9 @@ public final class Deployment: Sendable {
         self.expertImbalance = expertImbalance
         self.dataParallelAttention = dataParallelAttention
         self.expertDispatch = expertDispatch
+        self.kvHeadsPerDevice = dataParallelAttention ? model.kvHeads : max(1, model.kvHeads / tensorParallel)
+        self.attentionDataParallel = dataParallelAttention ? tensorParallel : 1
+        self.attentionTensorParallel = dataParallelAttention ? 1 : tensorParallel
         self.precision = precision
         self.hostLink = hostLink
         self.memoryUtilization = memoryUtilization
@@ -412,12 +415,12 @@ public final class Deployment: Sendable {
     /// KV heads stored on each device: heads are split across tensor-parallel ranks, and
     /// replicated when there are more ranks than KV heads; all of them under data-parallel
     /// attention (each device attends over its own sequences).
-    public var kvHeadsPerDevice: Int { dataParallelAttention ? model.kvHeads : max(1, model.kvHeads / tensorParallel) }
+    public let kvHeadsPerDevice: Int
 
     /// Devices attention's batch is split over: `tensorParallel` under data-parallel attention, else 1.
-    public var attentionDataParallel: Int { dataParallelAttention ? tensorParallel : 1 }
+    public let attentionDataParallel: Int
     /// Devices each attention head's work is split over: 1 under data-parallel attention, else `tensorParallel`.
-    public var attentionTensorParallel: Int { dataParallelAttention ? 1 : tensorParallel }
+    public let attentionTensorParallel: Int
 }
 
 /// How a data-parallel-attention replica moves each MoE layer's tokens to the devices holding

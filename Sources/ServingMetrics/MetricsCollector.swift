@@ -177,8 +177,8 @@ public struct MetricsCollector: Sendable {
 
     /// One request's gap between two consecutive tokens that is longer than the step that closed
     /// it: the request waited out other steps (a prompt-only step, a KV transfer, a swap).
-    public mutating func recordInterTokenGap(_ gap: SimDuration) {
-        interTokenLatency.add(gap, weight: 1)
+    public mutating func recordInterTokenGap(_ gap: SimDuration, count: Int = 1) {
+        interTokenLatency.add(gap, weight: count)
     }
 
     /// TTFT and TPOT at `levels` evenly spaced quantiles (1/levels, 2/levels, …, 1) of the

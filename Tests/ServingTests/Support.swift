@@ -12,7 +12,7 @@ struct RecordingRecorder: ServingRecorder {
     var steps: [StepRecord] = []
     /// Inter-token gaps longer than the step that closed them.
     var stalledGaps: [SimDuration] = []
-    mutating func interTokenGap(_ gap: SimDuration) { stalledGaps.append(gap) }
+    mutating func interTokenGap(_ gap: SimDuration, count: Int) { stalledGaps += repeatElement(gap, count: count) }
     mutating func completed(_ request: RequestTimeline) { completions.append(request) }
     mutating func rejected(_ request: RejectedRequest) { rejections.append(request) }
     mutating func stepped(_ step: StepRecord) { steps.append(step) }

@@ -231,12 +231,19 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let swap = replicas[r].plan.swapSeconds
         var duration = Self.duration(of: cost, waiting: swap)
         if pipeline != nil { duration = pipeline!.book(r, duration: duration, now: now) }
-        let stalled = workload.decodeTokens > 0 ? recordStalledGaps(r, start: now, duration: duration) : 0
+        // A decode closes a gap longer than this step only if it sat out the replica's last step
+        // (which then left a running request out), was swapped back in (this step carries swap
+        // traffic), or had its KV land from the prefill pool.
+        let mayStall = replicas[r].mayStall || swap > 0 || disaggregation != nil || pipeline != nil
+        replicas[r].mayStall = replicas[r].plan.count < replicas[r].running.count
+        let stalled = mayStall && workload.decodeTokens > 0 ? recordStalledGaps(r, start: now, duration: duration) : 0
+        let communication = Self.communication(of: cost)
+        let batchSize = replicas[r].plan.count, used = replicas[r].kv.usedBlocks, total = replicas[r].kv.totalBlocks
+        let fragmentation = replicas[r].kv.fragmentation
         record(StepRecord(replica: r, start: now, duration: duration, prefillTokens: workload.prefillTokens,
-                          decodeTokens: workload.decodeTokens, batchSize: replicas[r].plan.count, energyJoules: cost.energy.value,
-                          kvBlocksUsed: replicas[r].kv.usedBlocks, kvBlocksTotal: replicas[r].kv.totalBlocks,
-                          kvFragmentation: replicas[r].kv.fragmentation, stalledDecodes: stalled,
-                          communication: SimDuration(secondsRoundingUp: cost.communication.value)))
+                          decodeTokens: workload.decodeTokens, batchSize: batchSize, energyJoules: cost.energy.value,
+                          kvBlocksUsed: used, kvBlocksTotal: total, kvFragmentation: fragmentation, stalledDecodes: stalled,
+                          communication: communication))
         replicas[r].statistics.swapSeconds += swap
         replicas[r].busy = true
         var end = now + duration
@@ -253,16 +260,29 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// the others equal `duration` and ride on the step record.
     /// - Returns: how many of the step's decodes closed a longer gap.
     mutating func recordStalledGaps(_ r: Int, start: SimInstant, duration: SimDuration) -> Int {
-        var stalled = 0
-        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
         let startNanoseconds = start.nanoseconds
+        // Local references to the plan's and the table's storage (no copy of the replica).
+        let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
+        let last = table.lastTokenAt
+        var stalled = 0
+        // Decodes that sat out the same steps share their last token's instant: one sample each, reported in runs.
+        var runStart: Int64 = -1, runLength = 0
         for i in 0..<slots.count where chunks[i] <= 0 {
-            let last = table.lastTokenAt[Int(slots[i])]
-            guard last >= 0, last < startNanoseconds else { continue }
+            let t = last[Int(slots[i])]
+            guard t >= 0 && t < startNanoseconds else { continue }
             stalled += 1
-            recorder.interTokenGap(duration + SimDuration(nanoseconds: startNanoseconds - last))
+            if t == runStart { runLength += 1; continue }
+            if runLength > 0 { recorder.interTokenGap(duration + SimDuration(nanoseconds: startNanoseconds - runStart), count: runLength) }
+            runStart = t
+            runLength = 1
         }
+        if runLength > 0 { recorder.interTokenGap(duration + SimDuration(nanoseconds: startNanoseconds - runStart), count: runLength) }
         return stalled
+    }
+
+    /// A step's exposed communication on the simulated clock (zero without any).
+    @inline(__always) static func communication(of cost: StepCost) -> SimDuration {
+        cost.communication.value > 0 ? SimDuration(secondsRoundingUp: cost.communication.value) : .zero
     }
 
     /// A step's simulated duration: its price plus `waiting` seconds of host-link traffic,
@@ -273,7 +293,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     }
 
     /// Adds a step to its replica's totals and hands it to the recorder.
-    mutating func record(_ step: StepRecord) {
+    @inline(__always) mutating func record(_ step: StepRecord) {
         replicas[step.replica].statistics.stepTotals.add(duration: step.duration, batchSize: step.batchSize, prefillTokens: step.prefillTokens,
                                                          decodeTokens: step.decodeTokens, energyJoules: step.energyJoules,
                                                          kvUtilization: step.kvUtilisation, kvFragmentation: step.kvFragmentation,
@@ -355,7 +375,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
                                          energyJoules: cost.energy.value, kvBlocksUsed: used, kvBlocksTotal: total,
                                          kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used),
-                                         communication: SimDuration(secondsRoundingUp: cost.communication.value)))
+                                         communication: Self.communication(of: cost)))
             stepEnd = stepEnd + duration
         }
         windowStart[r] = end
@@ -391,12 +411,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 for slot in replicas[r].plan.slots { _ = table.recordTokens(slot, count: 1, at: end) }
                 end = windows[r][i].start + windows[r][i].duration
             }
-        } else {
-            let lastEnd = windows[r].last.map { $0.start + $0.duration } ?? windowStart[r]
-            for slot in replicas[r].plan.slots { _ = table.recordTokens(slot, count: done, at: lastEnd) }
         }
         windows[r].removeAll(keepingCapacity: true)
+        let tracked = table.tracksTailGaps
         for slot in replicas[r].plan.slots {
+            if !tracked { table.recordWindowTokens(slot, count: done) }
             let s = Int(slot)
             let grown = replicas[r].kv.grow(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
             precondition(grown, "a fast-forwarded decode found no KV block")
@@ -416,6 +435,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             let chunk = chunks[i]
             if chunk > 0 {
                 guard table.recordPrefill(slot, tokens: chunk, at: now) else { continue }
+                if table.generated[s] > 0, table.lastTokenAt[s] >= 0 {
+                    // Recomputed after a preemption: this prefill's token closes the gap since the last one.
+                    recorder.interTokenGap(now - SimInstant(nanoseconds: table.lastTokenAt[s]), count: 1)
+                }
                 replicas[r].kv.prefillCompleted(slot, table: &table)
                 if let d = disaggregation, r < d.prefillReplicas {
                     // The prefill pool makes the first token and hands the rest to the decode pool.

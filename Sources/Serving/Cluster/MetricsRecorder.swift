@@ -30,5 +30,5 @@ public struct MetricsRecorder: ServingRecorder {
                              stalledDecodes: s.stalledDecodes, communication: s.communication)
     }
 
-    public mutating func interTokenGap(_ gap: SimDuration) { collector.recordInterTokenGap(gap) }
+    public mutating func interTokenGap(_ gap: SimDuration, count: Int) { collector.recordInterTokenGap(gap, count: count) }
 }

@@ -24,6 +24,9 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     public internal(set) var plan = StepPlan()
     public internal(set) var busy = false
     var passScheduled = false
+    /// Whether a running request may have sat out this replica's last step (it left one out),
+    /// so that the next step must look for decodes closing a longer inter-token gap.
+    var mayStall = false
     var admissions: Int64 = 0
     /// Requests the scheduler dropped in this pass (deadline-aware admission).
     var dropped: [Int32] = []

@@ -84,14 +84,14 @@ public protocol ServingRecorder {
     mutating func rejected(_ request: RejectedRequest)
     /// Called once per step; implementations that do not keep step timelines can ignore it.
     mutating func stepped(_ step: StepRecord)
-    /// Called for each decode whose gap since its request's previous token is longer than the
-    /// step that produced it (see `StepRecord.stalledDecodes`).
-    mutating func interTokenGap(_ gap: SimDuration)
+    /// Called for decodes whose gap since their request's previous token is longer than the
+    /// step that produced it (see `StepRecord.stalledDecodes`): `count` of them closed `gap`.
+    mutating func interTokenGap(_ gap: SimDuration, count: Int)
 }
 
 extension ServingRecorder {
     public mutating func arrived(id: Int, at instant: SimInstant) {}
-    public mutating func interTokenGap(_ gap: SimDuration) {}
+    public mutating func interTokenGap(_ gap: SimDuration, count: Int) {}
 }
 
 extension RejectionReason: RejectionCause {}

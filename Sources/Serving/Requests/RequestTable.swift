@@ -217,6 +217,12 @@ public struct RequestTable: Sendable {
         return true
     }
 
+    /// A fast-forwarded window's tokens but its last, whose step end (`recordTokens`) follows
+    /// at once and sets the last-token instant: the window's own gaps equal its steps.
+    @inline(__always) mutating func recordWindowTokens(_ slot: Int32, count: Int32) {
+        generated[Int(slot)] += count
+    }
+
     // MARK: time between tokens
 
     /// How many of its longest gaps a request with `outputTokens` tokens averages for its tail
