@@ -2,6 +2,7 @@ import CostModel
 import Diagnostics
 import Foundation
 import HardwareModel
+import Serving
 import ServingMetrics
 
 /// The result file of vLLM's serving benchmark (`vllm bench serve --save-result`): per-request
@@ -135,11 +136,11 @@ extension EngineStepFitter {
     /// seed (vLLM's own draws are not in its result file). One replica, chunked prefill with the
     /// engine's usual limits (256 sequences, 8,192 tokens per step: vLLM's defaults).
     public func replay(_ run: VLLMResult, engine e: EngineProfile, directory: String) throws -> VLLMResult {
-        var rng = SplitMix(seed: 0x5eed)
+        var rng = SeededGenerator(seed: 0x5eed)
         var t = 0.0
         var trace = "arrival_s,prompt_tokens,output_tokens\n"
         for i in run.inputLens.indices {
-            if run.requestRate.isFinite { t += -log(max(rng.unit(), 1e-300)) / run.requestRate }
+            if run.requestRate.isFinite { t += -log(max(Double(rng.next() >> 11) * 0x1.0p-53, 1e-300)) / run.requestRate }
             trace += "\(JSONText.number(t, decimals: 9)),\(run.inputLens[i]),\(run.outputLens[i])\n"
         }
         let tracePath = directory + "/trace.csv"
@@ -224,16 +225,3 @@ extension EngineStepFitter {
     }
 }
 
-/// SplitMix64, for the replay's arrival times (deterministic, no global state).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-}

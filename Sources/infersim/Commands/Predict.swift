@@ -88,7 +88,7 @@ enum PredictReport {
         w.add("execution_model", d.executionModel.rawValue)
         w.add("devices", d.deviceCount)
         if d.pimPlacement != .none { w.add("pim_placement", d.pimPlacement.rawValue) }
-        w.add("joules_per_output_token", p.energy.value / Double(p.batch * p.outputTokens))
+        w.add("joules_per_output_token", p.fits ? p.energy.value / Double(p.batch * p.outputTokens) : nil)
         w.add("batch", p.batch)
         w.add("input_tokens", p.inputTokens)
         w.add("output_tokens", p.outputTokens)
