@@ -7,7 +7,12 @@ public struct CommunicationLine: Sendable {
     public var name: String
     public var perCall: Seconds
     public var calls: Int
+    /// The operator's buffer: the tensor a collective reduces or gathers, a transfer's message.
     public var bytesPerCall: Bytes
+    /// What each device puts on the wire per call: `2(n−1)/n` of the buffer for a ring
+    /// all-reduce, `(n−1)/n` for an all-gather or reduce-scatter, the message for an all-to-all
+    /// (already only the remote share) or a transfer.
+    public var bytesSentPerCall: Bytes
     public var route: String
     public var perStep: Seconds { perCall * Double(calls) }
 }
@@ -63,8 +68,15 @@ extension StepBreakdown {
         var lines: [CommunicationLine] = []
         var total = 0.0
         for row in operators where row.op.kind.isCommunication {
+            let n = Double(d.tensorParallel), b = row.op.communicationBytes.value
+            let sent: Double
+            switch row.op.kind {
+            case .allReduce: sent = d.layout == nil && n > 1 ? 2 * (n - 1) / n * b : b
+            case .allGather, .reduceScatter: sent = n > 1 ? (n - 1) / n * b : 0
+            default: sent = b
+            }
             let line = CommunicationLine(name: row.op.name, perCall: row.cost.total, calls: row.op.repeats,
-                                         bytesPerCall: row.op.communicationBytes, route: d.route(of: row.op.kind))
+                                         bytesPerCall: row.op.communicationBytes, bytesSentPerCall: Bytes(sent), route: d.route(of: row.op.kind))
             total += line.perStep.value
             lines.append(line)
         }

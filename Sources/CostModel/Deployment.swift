@@ -409,6 +409,15 @@ public final class Deployment: Sendable {
         return power.idleWatts + (deviceClass.power?.heldIdleFraction ?? 0) * (power.peakWatts - power.idleWatts)
     }
 
+    /// The peak bandwidth `op`'s bytes are read at: the banks' internal bandwidth for an operator
+    /// a processing-in-memory placement runs in memory, the device's main memory otherwise.
+    public func peakBandwidth(of op: Operator) -> Double {
+        if pimPlacement != .none, let pim = device.pim, pricer.engine(of: op, in: self) == .memory {
+            return pim.internalBandwidthBytesPerSecond
+        }
+        return device.mainMemory.bandwidthBytesPerSecond
+    }
+
     /// Layers on the most loaded pipeline stage.
     public var layersPerStage: Int { (model.layers + pipelineParallel - 1) / pipelineParallel }
 

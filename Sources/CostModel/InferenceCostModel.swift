@@ -213,7 +213,7 @@ public struct InferenceCostModel: StepCostModel {
             rows.append(PricedOperator(op: op, cost: c))
             flops += op.flops.value * Double(op.repeats)
             bytes += op.memoryBytes.value * Double(op.repeats)
-            floor += (op.memoryBytes / deployment.device.mainMemory.bandwidth).value * Double(op.repeats)
+            floor += op.memoryBytes.value / deployment.peakBandwidth(of: op) * Double(op.repeats)
         }
         let cost = cost(of: step)
         let d = cost.duration.value
@@ -225,7 +225,10 @@ public struct InferenceCostModel: StepCostModel {
             operators: rows, stepOverhead: Seconds(deployment.rates.stepOverheadSeconds), cost: cost,
             flopsPerDevice: FLOPs(flops), bytesPerDevice: Bytes(bytes), memoryFloor: Seconds(floor),
             mfu: d > 0 ? flops / (d * peak.value) / spread : 0,
-            mbu: d > 0 ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond) / spread : 0)
+            // Processing in memory reads its operators' bytes at the banks' bandwidth: the floor
+            // already weighs each byte by the bandwidth it is read at.
+            mbu: d > 0 ? (deployment.pimPlacement == .none ? bytes / (d * deployment.device.mainMemory.bandwidthBytesPerSecond)
+                                                              : floor / d) / spread : 0)
     }
 
     private func energy(duration: Double, busy: Double) -> Joules {

@@ -95,6 +95,20 @@ import Testing
                             containing: ["--tree-width must be in 1...16, got 0"])
     }
 
+    /// A batch whose KV cache does not fit is not priced, and the verdict speaks only of those that fit.
+    @Test func speculateSkipsBatchesWhoseKVDoesNotFit() throws {
+        let r = try CLI.run(["speculate", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--draft-heads", "--context", "8192"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("   64              -                    -         -  does not fit"), "\(r.stdout)")
+        #expect(r.stdout.contains("Speculation pays at every batch listed that fits (up to 32)."))
+        #expect(r.stdout.contains("Not priced: batch 64, 128, 256, 512, whose KV cache at context 8192 (plus the drafts) does not fit."))
+        let j = try CLI.run(["speculate", "--hardware", "nvidia-h100-sxm", "--model", "llama-3-8b", "--draft-heads", "--context", "8192", "--json"])
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        let rows = try #require(o["batches"] as? [[String: Any]])
+        #expect(rows.filter { $0["fits"] as? Bool == false }.map { $0["batch"] as? Int } == [64, 128, 256, 512])
+        #expect(rows.filter { $0["fits"] as? Bool == false }.allSatisfy { $0["tpot_plain_ms"] == nil })
+    }
+
     /// Tree verification (w = 3 chains of k = 4): more tokens a round than a chain (3.362 at
     /// a = 0.8), priced as 13 query tokens, so it pays at batch 1 and stops paying sooner.
     @Test func speculateWithATreeYieldsMoreTokensAndStopsPayingSooner() throws {
@@ -108,8 +122,12 @@ import Testing
         let e1 = try #require(chain["expected_tokens_per_verification"] as? Double), e3 = try #require(tree["expected_tokens_per_verification"] as? Double)
         #expect(abs(e1 - 3.362) < 1e-3 && e3 > e1, "\(e1) \(e3)")
         #expect(tree["tree_width"] as? Int == 3)
-        let s1 = try #require(chain["stops_paying_at_batch"] as? Int), s3 = try #require(tree["stops_paying_at_batch"] as? Int)
-        #expect(s3 <= s1, "tree stops paying at \(s3), chain at \(s1)")
+        // The chain still pays at 256 (1.01×); the tree stops at 64. Batch 1024's KV does not fit either way.
+        #expect(chain["stops_paying_at_batch"] is NSNull)
+        #expect(tree["stops_paying_at_batch"] as? Int == 64)
+        for o in [chain, tree] {
+            #expect((o["batches"] as? [[String: Any]])?.last?["fits"] as? Bool == false)
+        }
         let b1 = try #require((tree["batches"] as? [[String: Any]])?.first?["speedup"] as? Double)
         #expect(b1 > 1)
     }

@@ -151,7 +151,7 @@ import Testing
                      "all-reduce (FFN)        80   0.000      1.31       -    0.694  communication   6.3%",
                      "step: 11.08 ms, memory-bound; MFU 0.2%, MBU 46.9%; ridge point 295.3 FLOP/B (operators above it are compute-bound at peak)",
                      "  in all: 1.388 ms a step (12.5% of 11.08 ms)",
-                     "    all-reduce (attention): 80 × 8.7 µs (0.016 MB sent per device each) — ring all-reduce of 8 ranks on NVLink 4 (H100/H200 SXM: 18 links, NVSwitch)"] {
+                     "    all-reduce (attention): 80 × 8.7 µs (0.029 MB sent per device each) — ring all-reduce of 8 ranks on NVLink 4 (H100/H200 SXM: 18 links, NVSwitch)"] {
             Self.expectLine(line, in: tp8, key: key)
         }
         let refused = try CLI.run(["explain", "--hardware", "dgx-h100", "--model", "llama-3-70b", "--tp", "16"])
@@ -331,6 +331,10 @@ import Testing
         let pim = try Self.output(["explain", "--hardware", "amd-mi100-hbm-pim", "--model", "llama-2-7b", "--pim-placement", "decodeInMemory"])
         Self.expectLine("Execution model pimHybrid, placement decodeInMemory: memory computes at 4.92 TB/s inside the banks (4.0× the 1.229 TB/s the host reads) with 4.80 TFLOP/s of MACs",
                         in: pim, key: key)
+        // MBU and the floors count the in-memory operators' bytes at the banks' bandwidth.
+        let pimJSON = try Self.json(["explain", "--hardware", "amd-mi100-hbm-pim", "--model", "llama-2-7b", "--pim-placement", "decodeInMemory"])
+        Self.expectQuote("2.686", is: Self.number(pimJSON, "decode_weight_floor_ms"), in: key, phrase: "2.686 ms")
+        Self.expectQuote("46.2", is: Self.number(pimJSON, "decode.mbu").map { $0 * 100 }, in: key, phrase: "46.2 %")
 
         typealias LongRow = (label: String, hardware: [String], devices: String, tpot: String, tokens: String, joules: String, largest: String)
         let batch16: [LongRow] = [

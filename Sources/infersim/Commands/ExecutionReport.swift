@@ -57,7 +57,7 @@ enum CommunicationLines {
             if c.hidden.value > 0 { s += ", \(Format.ms(c.hidden.value)) of it hidden behind compute by the engine" }
             lines.append(s)
             for l in c.lines {
-                lines.append("    \(l.name): \(l.calls) × \(Format.fixed(l.perCall.value * 1e6, 1)) µs (\(Format.fixed(l.bytesPerCall.value / 1e6, 3)) MB sent per device each) — \(l.route)")
+                lines.append("    \(l.name): \(l.calls) × \(Format.fixed(l.perCall.value * 1e6, 1)) µs (\(Format.fixed(l.bytesSentPerCall.value / 1e6, 3)) MB sent per device each) — \(l.route)")
             }
         }
         return lines.isEmpty ? [] : ["Communication (per call: one layer's collective or one stage boundary)"] + lines
@@ -78,6 +78,7 @@ enum CommunicationLines {
                 x.add("per_call_ms", l.perCall.value * 1e3)
                 x.add("per_step_ms", l.perStep.value * 1e3)
                 x.add("bytes_per_call_per_device", l.bytesPerCall.value)
+                x.add("bytes_sent_per_call_per_device", l.bytesSentPerCall.value)
                 x.add("route", l.route)
                 return x.rendered(indent: "      ")
             }))

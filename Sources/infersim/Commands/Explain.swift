@@ -93,9 +93,18 @@ enum ExplainReport {
         var lines = [t.rendered()]
         lines.append("step: \(Format.ms(total)), \(b.cost.boundBy.rawValue)-bound; MFU \(Format.percent(b.mfu)), MBU \(Format.percent(b.mbu)); ridge point \(Format.fixed(ridge, 1)) FLOP/B (operators above it are compute-bound at peak)")
         let whose = d.pipelineParallel > 1 ? "per tensor-parallel rank over the \(d.pipelineParallel) stages in turn" : "per device"
-        lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose) / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
+        if let pim = d.device.pim, d.pimPlacement != .none {
+            lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose), read at \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s by the host and \(Format.fixed(pim.internalBandwidthBytesPerSecond / 1e12, 2)) TB/s in the banks for the operators in memory = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
+        } else {
+            lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose) / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
+        }
         lines += CommunicationLines.text([("in all", b)], d)
         return lines.joined(separator: "\n")
+    }
+
+    /// Seconds to read a step's weights at the bandwidth each operator reads them at.
+    static func weightFloor(_ b: StepBreakdown, _ d: Deployment) -> Double {
+        b.operators.reduce(0.0) { $0 + $1.op.weightBytes.value * Double($1.op.repeats) / d.peakBandwidth(of: $1.op) }
     }
 
     /// One step's breakdown as JSON: totals, bounds and one object per operator.
@@ -154,7 +163,7 @@ enum ExplainReport {
         w.add("ridge_flops_per_byte", ridgePoint(d))
         w.add("weights_bytes_per_device", plan.weightsPerDevice.value)
         w.add("decode_streamed_weight_bytes", streamed)
-        w.add("decode_weight_floor_ms", streamed / d.device.mainMemory.bandwidthBytesPerSecond * 1e3)
+        w.add("decode_weight_floor_ms", weightFloor(decodeBreakdown, d) * 1e3)
         w.add("kv_bytes_per_token", plan.kvBytesPerToken.value)
         if let b = computeBoundDecodeBatch(model, context: context) { w.add("compute_bound_decode_batch", b) } else { w.add("compute_bound_decode_batch", nil as String?) }
         w.addRaw("prefill", stepJSON(model.breakdown(of: prefill), d, description: "\(batch) × \(input) prompt tokens"))
@@ -202,10 +211,10 @@ enum ExplainReport {
         // only indexed), as this batch touches them (a mixture of experts reads the experts it routes to).
         let decodeBreakdown = model.breakdown(of: decode)
         let streamed = decodeBreakdown.operators.reduce(0.0) { $0 + $1.op.weightBytes.value * Double($1.op.repeats) }
-        let weightFloor = streamed / d.device.mainMemory.bandwidthBytesPerSecond
+        let weightFloor = Self.weightFloor(decodeBreakdown, d)
         lines.append("Weights: \(Format.gb(plan.weightsPerDevice.value)) held per device; a decode step streams \(Format.gb(streamed))"
             + (d.pipelineParallel > 1 ? " per tensor-parallel rank over its \(d.pipelineParallel) stages" : "")
-            + ", which at peak bandwidth takes \(Format.ms(weightFloor)): the floor of every decode step (\(Format.fixed(1 / weightFloor, 1)) tokens/s per sequence at most)")
+            + ", which at peak bandwidth takes \(Format.ms(weightFloor))\(d.pimPlacement == .none ? "" : " (in the banks for the operators placed in memory)"): the floor of every decode step (\(Format.fixed(1 / weightFloor, 1)) tokens/s per sequence at most)")
         let kvFormula: String
         if d.model.mla != nil {
             kvFormula = "\(d.model.layers) layers × \(d.model.kvElementsPerTokenPerLayer) latent elements (MLA) × \(Format.fixed(d.precision.kvCache.bytesPerElement, 3)) B"

@@ -58,17 +58,34 @@ struct Speculate: ParsableCommand {
         }
         var rows: [String] = []
         var t = TextTable(["batch", "TPOT plain ms", "TPOT speculative ms", "speed-up", "verify bound"], leftAligned: [])
-        var crossover: Int?
+        var crossover: (batch: Int, bound: String)?
+        var largestFitting: Int?
+        var skipped: [Int] = []
         for b in batchList! {
+            // The target's KV for the batch at this context plus each round's drafts must fit.
+            let width = 1 + treeWidth * draftTokens
+            let plan = target.memoryPlan(maxStepTokens: b * width, maxLogitRows: b * width)
+            let (kvTokens, overflow) = b.multipliedReportingOverflow(by: context + treeWidth * draftTokens)
+            guard !overflow, plan.fits(kvTokens: kvTokens) else {
+                skipped.append(b)
+                t.add(["\(b)", "-", "-", "-", "does not fit"])
+                var o = JSONWriter()
+                o.add("batch", b)
+                o.add("fits", false)
+                rows.append(o.rendered(indent: "  "))
+                continue
+            }
+            largestFitting = b
             let (spec, plain) = model.timePerOutputToken(batch: b, context: context, acceptance: acceptance)
             var verify = StepWorkload()
             for _ in 0..<b { verify.addVerification(tokens: 1 + treeWidth * draftTokens, contextBefore: context - 1, width: treeWidth) }
             let speedup = plain.value / spec.value
-            if speedup < 1 && crossover == nil { crossover = b }
             let bound = model.target.cost(of: verify).boundBy.rawValue
+            if speedup < 1 && crossover == nil { crossover = (b, bound) }
             t.add(["\(b)", Format.fixed(plain.value * 1e3, 3), Format.fixed(spec.value * 1e3, 3), Format.fixed(speedup, 2) + "×", bound])
             var o = JSONWriter()
             o.add("batch", b)
+            o.add("fits", true)
             o.add("tpot_plain_ms", plain.value * 1e3)
             o.add("tpot_speculative_ms", spec.value * 1e3)
             o.add("speedup", speedup)
@@ -86,15 +103,22 @@ struct Speculate: ParsableCommand {
             w.add("expected_tokens_per_verification", expected)
             w.add("context", context)
             w.addRaw("batches", JSONWriter.array(rows))
-            if let crossover { w.add("stops_paying_at_batch", crossover) } else { w.add("stops_paying_at_batch", nil as String?) }
+            if let crossover { w.add("stops_paying_at_batch", crossover.batch) } else { w.add("stops_paying_at_batch", nil as String?) }
             print(w.rendered())
             return
         }
         print(t.rendered())
         if let c = crossover {
-            print("Speculation stops paying at batch \(c): the verification pass turns compute-bound and pays for every rejected draft.")
+            let why = c.bound == "compute" ? "the verification pass turns compute-bound and pays for every rejected draft"
+                                           : "the drafter's rounds cost more than the accepted drafts save"
+            print("Speculation stops paying at batch \(c.batch): \(why).")
+        } else if let largest = largestFitting {
+            print("Speculation pays at every batch listed that fits (up to \(largest)).")
         } else {
-            print("Speculation pays at every batch listed.")
+            print("No batch listed fits: the KV cache of one batch at context \(context) exceeds the device's memory.")
+        }
+        if !skipped.isEmpty {
+            print("Not priced: batch \(skipped.map(String.init).joined(separator: ", ")), whose KV cache at context \(context) (plus the drafts) does not fit.")
         }
     }
 }
