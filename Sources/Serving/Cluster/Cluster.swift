@@ -554,7 +554,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             runner.released(requestID: table.id[Int(slot)], reason: .completed)
             table.remove(slot)
         }
-        let table = self.table
-        replicas[r].running.removeAll { table.phase[Int($0)] == .finished }
+        // One column, not the whole table (a copy would retain and release every column).
+        let phase = table.phase
+        replicas[r].running.removeAll { phase[Int($0)] == .finished }
     }
 }
