@@ -474,7 +474,12 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 releaseFinished(r)
             }
         }
-        if r < loads.replicaCount { loads.kvUtilisation[r] = replicas[r].kv.utilisation }
+        if r < loads.replicaCount {
+            // `kv.utilisation` spelled out: read through `replicas[r]`, the protocol extension's
+            // getter made the optimiser copy the whole replica state (every buffer retained).
+            let used = replicas[r].kv.usedBlocks, total = replicas[r].kv.totalBlocks
+            loads.kvUtilisation[r] = total == 0 ? 0 : Double(used) / Double(total)
+        }
     }
 
     /// Disaggregated serving: the requests in `handOffScratch` finished their prefill on
