@@ -139,18 +139,25 @@ extension Deployment {
             // tensor parallelism, where each holds a 1/tp slice of every expert).
             let load = ExpertLoad(tokens: dp > 1 ? globalTokens : T, experts: E, active: k, ranks: Double(expertParallel), imbalance: expertImbalance)
             let slice = Double(tensorParallel) / Double(expertParallel)
+            // Under data-parallel attention, the tokens' trip to their experts' devices and back.
+            var exchange: (dispatch: Operator, combine: Operator)?
             if dp > 1 && independent {
                 switch expertDispatch {
                 case .allToAll:
-                    // This device's tokens to the devices of their k experts (all but 1/ep of them remote).
+                    // This device's tokens to the devices of their k experts (all but 1/ep of them remote), and back.
                     let bytes = Bytes(T * k * H * act * (1 - 1 / Double(expertParallel)))
-                    body(Operator(name: "MoE dispatch (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
-                                  communicationBytes: bytes))
+                    exchange = (Operator(name: "MoE dispatch (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
+                                         communicationBytes: bytes),
+                                Operator(name: "MoE combine (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
+                                         communicationBytes: bytes))
                 case .allGatherReduceScatter:
-                    body(Operator(name: "MoE dispatch (all-gather)", kind: .allGather, arithmetic: arith, repeats: model.moeLayers,
-                                  communicationBytes: Bytes(globalTokens * H * act)))
+                    exchange = (Operator(name: "MoE dispatch (all-gather)", kind: .allGather, arithmetic: arith, repeats: model.moeLayers,
+                                         communicationBytes: Bytes(globalTokens * H * act)),
+                                Operator(name: "MoE combine (reduce-scatter)", kind: .reduceScatter, arithmetic: arith, repeats: model.moeLayers,
+                                         communicationBytes: Bytes(globalTokens * H * max(act, 2))))
                 }
             }
+            if let exchange { body(exchange.dispatch) }
             let expert = model.ffnWeightElements(size: moe.expertFFNSize) / slice
             let f = Double(moe.expertFFNSize) / slice
             // Shared experts see every token; each rank holds them sliced like its routed experts.
@@ -164,16 +171,7 @@ extension Deployment {
                           activationBytes: Bytes((pairs * 3 * f + T * 4 * H) * act), rows: T,
                           activationElements: pairs * f, arithmetic: arith,
                           repeats: model.moeLayers)) }
-            if dp > 1 && independent {
-                switch expertDispatch {
-                case .allToAll:
-                    body(Operator(name: "MoE combine (all-to-all)", kind: .allToAll, arithmetic: arith, repeats: model.moeLayers,
-                                  communicationBytes: Bytes(T * k * H * act * (1 - 1 / Double(expertParallel)))))
-                case .allGatherReduceScatter:
-                    body(Operator(name: "MoE combine (reduce-scatter)", kind: .reduceScatter, arithmetic: arith, repeats: model.moeLayers,
-                                  communicationBytes: Bytes(globalTokens * H * max(act, 2))))
-                }
-            }
+            if let exchange { body(exchange.combine) }
         }
         if collectiveRanks > 1 && dp == 1 {
             if independent { body(Operator(name: "all-reduce (FFN)", kind: .allReduce, arithmetic: arith, repeats: L,

@@ -140,7 +140,7 @@ extension EngineStepFitter {
         var t = 0.0
         var trace = "arrival_s,prompt_tokens,output_tokens\n"
         for i in run.inputLens.indices {
-            if run.requestRate.isFinite { t += -log(max(Double(rng.next() >> 11) * 0x1.0p-53, 1e-300)) / run.requestRate }
+            if run.requestRate.isFinite { t += -log(max(rng.nextUnitInterval(), 1e-300)) / run.requestRate }
             trace += "\(JSONText.number(t, decimals: 9)),\(run.inputLens[i]),\(run.outputLens[i])\n"
         }
         let tracePath = directory + "/trace.csv"

@@ -173,8 +173,7 @@ public struct ServingComparison: Codable, Sendable {
         let anchor = file.hasPrefix(ProfileCatalog.builtInPrefix) ? String(file.dropFirst(ProfileCatalog.builtInPrefix.count)) : file
         let objectives = try resolvedSLO(catalog: catalog, file: anchor)
         let prices = try? catalog.decode(PriceTable.self, ProfileCatalog.pricesFile).value
-        var runner = SimulationRunner(resolve: ReplicaResolvers.catalog(catalog))
-        runner.tracksTailGaps = objectives.needsTailGaps
+        let runner = SimulationRunner(catalog: catalog, judgedBy: objectives)
         let b = try search(baseline, side: "baseline", slo: objectives, runner: runner, prices: prices, file: anchor)
         let s = try search(system, side: "system", slo: objectives, runner: runner, prices: prices, file: anchor)
         return Outcome(baseline: b, system: s, slo: objectives, predictedRatio: s.value / b.value,

@@ -216,12 +216,11 @@ public struct CapacityPlanner: Sendable {
         var full = StepWorkload()
         full.addPrefillChunk(tokens: maxTokensPerStep, contextBefore: 0)
         let prefillRate = Double(maxTokensPerStep) / replica.costModel.cost(of: full).duration.value
-        let secondsPerRequest = meanPromptTokens / prefillRate + meanOutputTokens / decodeRate
-        var capacity = Double(c.replicas) / secondsPerRequest
-        if let p = c.prefillReplicas {
-            // Separate pools: the slower of the prefill pool and the decode pool.
-            capacity = min(Double(p) * prefillRate / meanPromptTokens, Double(c.replicas - p) * decodeRate / meanOutputTokens)
-        }
+        // Co-located, each replica prefills and decodes its requests; separate pools serve at the
+        // rate of the slower pool.
+        let capacity = c.prefillReplicas.map {
+            min(Double($0) * prefillRate / meanPromptTokens, Double(c.replicas - $0) * decodeRate / meanOutputTokens)
+        } ?? Double(c.replicas) / (meanPromptTokens / prefillRate + meanOutputTokens / decodeRate)
         if capacity < rate {
             return (.throughput, "serves at most \(JSONText.number(capacity, decimals: 2)) req/s (decode \(Int(decodeRate)) tok/s at batch \(batch), prefill \(Int(prefillRate)) tok/s per replica) < \(JSONText.shortNumber(rate)) req/s")
         }
@@ -229,13 +228,6 @@ public struct CapacityPlanner: Sendable {
     }
 
     /// Simulates a candidate at `rate`: its summary and the SLO it misses (empty if met).
-    /// A runner that tracks what the SLO needs (requests' tail gaps for `tbt`).
-    func makeRunner() -> SimulationRunner {
-        var runner = SimulationRunner(resolve: ReplicaResolvers.catalog(catalog))
-        runner.tracksTailGaps = slo.needsTailGaps
-        return runner
-    }
-
     func simulate(_ c: Candidate, rate: Double, runner: SimulationRunner) throws -> (MetricsSummary, [String]) {
         let report = try runner.run(try scenario(c, rate: rate), file: "plan")
         let s = report.summary
@@ -249,7 +241,7 @@ public struct CapacityPlanner: Sendable {
     /// - Parameter progress: called after each simulation with (simulations done, candidates left).
     public func plan(rate: Double, devices: Int? = nil, progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> Plan {
         let resolve = ReplicaResolvers.catalog(catalog)
-        let runner = makeRunner()
+        let runner = SimulationRunner(catalog: catalog, judgedBy: slo)
         var evaluations: [Evaluation] = []
         var survivors: [(Candidate, Double)] = []
         for c in candidates(devices: devices) {
@@ -356,7 +348,7 @@ public struct CapacityPlanner: Sendable {
     /// serves within the SLO, and which one.
     public func highestRate(devices: Int) throws -> (candidate: Candidate, rate: Double, usdPerHour: Double?)? {
         let resolve = ReplicaResolvers.catalog(catalog)
-        let runner = makeRunner()
+        let runner = SimulationRunner(catalog: catalog, judgedBy: slo)
         var best: (Candidate, Double, Double?)?
         var simulations = 0
         let probe = traceRate / 1e3  // a trickle: any valid configuration meets the SLO there, or none can

@@ -103,6 +103,13 @@ public struct SimulationRunner: Sendable {
         self.resolve = resolve
     }
 
+    /// A runner on `catalog`'s profiles whose runs carry what `slo` judges them by (requests'
+    /// tail gaps for a `tbt` bound).
+    public init(catalog: ProfileCatalog, judgedBy slo: PercentileSLO) {
+        self.init(resolve: ReplicaResolvers.catalog(catalog))
+        tracksTailGaps = slo.needsTailGaps
+    }
+
     /// Runs a scenario file (sweep axes are rejected here; use `runSweep`).
     /// - Throws: `InputError` for any bad input, naming the file and location.
     public func run(file: String, outputs: RunOutputs = RunOutputs()) throws -> SimulationReport {

@@ -143,13 +143,12 @@ public struct Limited: RequestSource {
 public struct SpreadTies: RequestSource {
     public static let maxRun = 65_536
     private var base: any RequestSource
-    private var run: [RequestSpec] = []
+    /// The current run, its arrivals already spread; `readyIndex` is the next to hand out.
     private var ready: [RequestSpec] = []
     private var readyIndex = 0
     private var lookahead: RequestSpec?
     private var firstInstant: Int64?
     private var distinctInstants = 0
-    private var lastInstant: Int64 = 0
     private var finished = false
 
     public init(_ base: any RequestSource) { self.base = base }
@@ -168,16 +167,15 @@ public struct SpreadTies: RequestSource {
         // Gather the run at the lookahead's instant.
         if lookahead == nil { lookahead = try base.next() }
         guard let head = lookahead else { finished = true; return nil }
-        run.removeAll(keepingCapacity: true)
-        run.append(head)
+        ready.append(head)
         lookahead = nil
         while let r = try base.next() {
             if r.arrival == head.arrival {
-                guard run.count < Self.maxRun else {
+                guard ready.count < Self.maxRun else {
                     throw InputError(origin: .workload(detail: "request \(r.id)"),
                                      "spreadTies: more than \(Self.maxRun) requests share the arrival \(r.arrival.seconds) s")
                 }
-                run.append(r)
+                ready.append(r)
             } else {
                 lookahead = r
                 break
@@ -186,21 +184,18 @@ public struct SpreadTies: RequestSource {
         let t = head.arrival.nanoseconds
         if firstInstant == nil { firstInstant = t }
         distinctInstants += 1
-        lastInstant = t
         let span: Int64
         if let next = lookahead {
             span = next.arrival.nanoseconds - t
         } else if distinctInstants > 1, let first = firstInstant {
-            span = (lastInstant - first) / Int64(distinctInstants - 1)
+            span = (t - first) / Int64(distinctInstants - 1)
         } else {
             span = 0
         }
-        let n = Int64(run.count)
-        for (i, var r) in run.enumerated() {
+        let n = Int64(ready.count)
+        for i in ready.indices {
             // i·span/n without overflow: span < 4e18 and i < 65,536, so split the product.
-            let offset = span / n * Int64(i) + (span % n) * Int64(i) / n
-            r.arrival = SimInstant(nanoseconds: t + offset)
-            ready.append(r)
+            ready[i].arrival = SimInstant(nanoseconds: t + span / n * Int64(i) + (span % n) * Int64(i) / n)
         }
         readyIndex = 1
         return ready[0]

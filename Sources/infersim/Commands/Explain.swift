@@ -93,11 +93,10 @@ enum ExplainReport {
         var lines = [t.rendered()]
         lines.append("step: \(Format.ms(total)), \(b.cost.boundBy.rawValue)-bound; MFU \(Format.percent(b.mfu)), MBU \(Format.percent(b.mbu)); ridge point \(Format.fixed(ridge, 1)) FLOP/B (operators above it are compute-bound at peak)")
         let whose = d.pipelineParallel > 1 ? "per tensor-parallel rank over the \(d.pipelineParallel) stages in turn" : "per device"
-        if let pim = d.device.pim, d.pimPlacement != .none {
-            lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose), read at \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s by the host and \(Format.fixed(pim.internalBandwidthBytesPerSecond / 1e12, 2)) TB/s in the banks for the operators in memory = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
-        } else {
-            lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose) / \(Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)) TB/s = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
-        }
+        let host = Format.fixed(d.device.mainMemory.bandwidthBytesPerSecond / 1e12, 2)
+        let readAt = d.device.pim.flatMap { pim in d.pimPlacement == .none ? nil :
+            ", read at \(host) TB/s by the host and \(Format.fixed(pim.internalBandwidthBytesPerSecond / 1e12, 2)) TB/s in the banks for the operators in memory" } ?? " / \(host) TB/s"
+        lines.append("bandwidth floor: \(Format.gb(b.bytesPerDevice.value)) \(whose)\(readAt) = \(Format.ms(b.memoryFloor.value)) (no step can be faster than reading its bytes at peak bandwidth)")
         lines += CommunicationLines.text([("in all", b)], d)
         return lines.joined(separator: "\n")
     }
@@ -120,8 +119,9 @@ enum ExplainReport {
         w.add("bytes_per_device", b.bytesPerDevice.value)
         w.add("flops_per_device", b.flopsPerDevice.value)
         w.add("memory_floor_ms", b.memoryFloor.value * 1e3)
-        w.add("communication_ms", b.operators.filter { $0.op.kind.isCommunication }.reduce(0.0) { $0 + $1.totalTime.value } * 1e3)
-        w.add("communication_exposed_ms", b.cost.communication.value * 1e3)
+        let communication = b.communication(in: d)
+        w.add("communication_ms", communication.total.value * 1e3)
+        w.add("communication_exposed_ms", communication.exposed.value * 1e3)
         w.addRaw("operators", JSONWriter.array(b.operators.map { row in
             var o = JSONWriter()
             let r = Double(row.op.repeats)

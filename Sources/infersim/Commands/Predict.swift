@@ -55,6 +55,11 @@ enum PredictReport {
         return lines
     }
 
+    /// The steps whose communication a prediction shows: the prefill and the last decode.
+    static func communicationSteps(_ p: StaticBatchPrediction) -> [(String, StepBreakdown)] {
+        [("prefill", p.prefill)] + (p.lastDecode.map { [("decode", $0)] } ?? [])
+    }
+
     static func text(_ p: StaticBatchPrediction, _ d: Deployment) -> String {
         var lines = [header(d),
                      "Static batch: \(p.batch) request(s) × \(p.inputTokens) input + \(p.outputTokens) output tokens", ""]
@@ -69,8 +74,7 @@ enum PredictReport {
                 "  energy              \(Format.fixed(p.energy.value, 1)) J (\(Format.fixed(p.energy.value / Double(p.batch * p.outputTokens), 3)) J per output token)",
                 "",
             ]
-            let steps = [("prefill", p.prefill)] + (p.lastDecode.map { [("decode", $0)] } ?? [])
-            let comm = CommunicationLines.text(steps, d)
+            let comm = CommunicationLines.text(communicationSteps(p), d)
             if !comm.isEmpty { lines += comm + [""] }
         }
         lines += memoryLines(p, d)
@@ -106,7 +110,7 @@ enum PredictReport {
         w.add("usable_bytes_per_device", p.memory.usablePerDevice.value)
         w.add("shortfall_bytes_per_device", p.memory.shortfall(kvTokens: p.kvTokens).value)
         w.add("max_batch", p.maxBatch)
-        w.addRaw("communication", CommunicationLines.json([("prefill", p.prefill)] + (p.lastDecode.map { [("decode", $0)] } ?? []), d))
+        w.addRaw("communication", CommunicationLines.json(communicationSteps(p), d))
         w.add("prefill_bound", p.prefill.cost.boundBy.rawValue)
         w.add("decode_bound", p.decodeBound?.rawValue)
         w.add("prefill_mfu", p.prefill.mfu)
