@@ -149,19 +149,7 @@ public struct InferenceCostModel: StepCostModel {
         let stepOverhead = deployment.rates.stepOverheadSeconds
         switch deployment.schedule(of: step) {
         case .serial:
-            s = sums(of: step)
-            let overlap = deployment.rates.communicationOverlap
-            if overlap > 0 && s.communicationOperators > 0 {
-                // The engine runs that share of its communication beside the step's own work.
-                s.hidden = min(overlap * s.communicationOperators, s.compute + s.memory)
-            }
-            if deployment.rates.stepOverheadOverlaps {
-                duration = max(s.host + s.inMemory, stepOverhead)
-                s.overhead += max(0, stepOverhead - s.host - s.inMemory)
-            } else {
-                s.overhead += stepOverhead
-                duration = s.host + s.inMemory
-            }
+            return serialCost(sums(of: step))
         case .filledPipeline(let stages):
             let m = max(1, min(step.decodeSequences + step.prefillSequences, stages))
             s = sums(of: m > 1 ? step.microBatch(m) : step)
@@ -194,6 +182,32 @@ public struct InferenceCostModel: StepCostModel {
             s.overhead += stepOverhead
             duration += stepOverhead
         }
+        return finished(s, duration: duration, inFlight: inFlight)
+    }
+
+    /// A serial step's price from its operators' sums: their time plus the per-step overhead,
+    /// less the communication the engine hides behind compute and memory work.
+    @inline(__always) private func serialCost(_ sums: Sums) -> StepCost {
+        var s = sums
+        let stepOverhead = deployment.rates.stepOverheadSeconds
+        let overlap = deployment.rates.communicationOverlap
+        if overlap > 0 && s.communicationOperators > 0 {
+            // The engine runs that share of its communication beside the step's own work.
+            s.hidden = min(overlap * s.communicationOperators, s.compute + s.memory)
+        }
+        let duration: Double
+        if deployment.rates.stepOverheadOverlaps {
+            duration = max(s.host + s.inMemory, stepOverhead)
+            s.overhead += max(0, stepOverhead - s.host - s.inMemory)
+        } else {
+            s.overhead += stepOverhead
+            duration = s.host + s.inMemory
+        }
+        return finished(s, duration: duration, inFlight: 1)
+    }
+
+    /// The step's cost from its final sums: what bounds it, its energy, its exposed communication.
+    @inline(__always) private func finished(_ s: Sums, duration: Double, inFlight: Double) -> StepCost {
         let bound: Bound
         let memory = s.memory + s.inMemory
         if s.compute >= max(memory, s.communication, s.overhead) { bound = .compute }
@@ -202,6 +216,36 @@ public struct InferenceCostModel: StepCostModel {
         else { bound = .overhead }
         return StepCost(duration: Seconds(duration), energy: energy(duration: duration, busy: s.busy * inFlight), boundBy: bound,
                         communication: Seconds(max(0, s.communicationOperators - s.hidden)))
+    }
+
+    /// A run of decode-only steps, priced as `cost(of:)` prices each (the same terms in the
+    /// same order) but with the schedule, the table lookup and the context-independent sums
+    /// settled once for the run.
+    public func costs(ofDecodeRun step: StepWorkload, contextGrowth: Int, count: Int, into costs: inout [StepCost]) {
+        guard count > 0 else { return }
+        let serial: Bool
+        switch deployment.executionModel {
+        case .roofline, .measuredKernels, .shapedKernels: serial = true
+        case .sramPipeline, .wafer, .pimHybrid, .fpgaDataflow: serial = false
+        }
+        guard serial, deployment.pimPlacement == .none, step.prefillTokens == 0, step.decodeTokens > 0,
+              step.decodeTokens < decodeTable.count else {
+            for i in 1...count {
+                var s = step
+                s.decodeContextTokens += i * contextGrowth
+                costs.append(cost(of: s))
+            }
+            return
+        }
+        let independent = decodeTable[step.decodeTokens]
+        let deployment = self.deployment
+        var s = step
+        for _ in 1...count {
+            s.decodeContextTokens += contextGrowth
+            var sums = independent
+            Self.add(deployment, s, .contextDependent, to: &sums)
+            costs.append(serialCost(sums))
+        }
     }
 
     /// The same price as `cost(of:)`, with every operator listed.

@@ -103,6 +103,23 @@ public struct StepCost: Hashable, Sendable {
 /// so that tests can substitute a closed-form model.
 public protocol StepCostModel: Sendable {
     func cost(of step: StepWorkload) -> StepCost
+
+    /// The costs of `count` decode-only steps: `step` with `contextGrowth · i` more context
+    /// tokens for `i = 1 ... count`, in order, appended to `costs`. Each equals
+    /// `cost(of:)` of that step to the bit; a model may price the run faster than step by step
+    /// (decode fast-forward prices thousands of such runs).
+    func costs(ofDecodeRun step: StepWorkload, contextGrowth: Int, count: Int, into costs: inout [StepCost])
+}
+
+extension StepCostModel {
+    public func costs(ofDecodeRun step: StepWorkload, contextGrowth: Int, count: Int, into costs: inout [StepCost]) {
+        guard count > 0 else { return }
+        for i in 1...count {
+            var s = step
+            s.decodeContextTokens += i * contextGrowth
+            costs.append(cost(of: s))
+        }
+    }
 }
 
 extension StepWorkload {

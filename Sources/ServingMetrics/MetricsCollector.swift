@@ -175,6 +175,42 @@ public struct MetricsCollector: Sendable {
         }
     }
 
+    /// Records a run of back-to-back steps, the first starting at `start` and each the next
+    /// as the one before ends, whose decodes closed gaps equal to their step's duration (a
+    /// replica's fast-forwarded decode steps): the same as `recordStep` for each, with the steps
+    /// of one timeline bin added to it at once.
+    /// - Note: the timeline bins count no fragmentation, so the samples' is ignored here.
+    public mutating func recordSteps(startingAt start: SimInstant, _ samples: [StepSample]) {
+        guard !samples.isEmpty else { return }
+        var binStart = start
+        var bin = StepTotals()
+        var t = start.nanoseconds
+        var width = timeline.width.nanoseconds
+        var binIndex = max(t, 0) / width
+        for s in samples {
+            let index = max(t, 0) / width
+            if index != binIndex {
+                flush(bin, at: binStart)
+                bin = StepTotals()
+                binStart = SimInstant(nanoseconds: t)
+                width = timeline.width.nanoseconds
+                binIndex = max(t, 0) / width
+            }
+            interTokenLatency.add(SimDuration(nanoseconds: s.durationNanoseconds), weight: s.decodeTokens)
+            var counted = s
+            counted.kvFragmentationNanoseconds = 0
+            bin.add(counted)
+            t += s.durationNanoseconds
+        }
+        flush(bin, at: binStart)
+        let end = SimInstant(nanoseconds: t)
+        if lastStepEnd == nil || end > lastStepEnd! { lastStepEnd = end }
+    }
+
+    private mutating func flush(_ totals: StepTotals, at instant: SimInstant) {
+        timeline.withBin(at: instant) { $0.step.merge(totals) }
+    }
+
     /// One request's gap between two consecutive tokens that is longer than the step that closed
     /// it: the request waited out other steps (a prompt-only step, a KV transfer, a swap).
     public mutating func recordInterTokenGap(_ gap: SimDuration, count: Int = 1) {

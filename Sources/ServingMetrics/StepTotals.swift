@@ -37,18 +37,25 @@ public struct StepTotals: Hashable, Sendable {
     public mutating func add(duration: SimDuration, batchSize: Int, prefillTokens: Int, decodeTokens: Int,
                              energyJoules: Double, kvUtilization: Double, kvFragmentation: Double = 0,
                              communication: SimDuration = .zero) {
-        let d = duration.nanoseconds
+        add(StepSample(duration: duration, batchSize: batchSize, prefillTokens: prefillTokens, decodeTokens: decodeTokens,
+                       energyJoules: energyJoules, kvUtilization: kvUtilization, kvFragmentation: kvFragmentation,
+                       communication: communication))
+    }
+
+    /// Adds one step, already rounded.
+    @inlinable
+    public mutating func add(_ s: StepSample) {
         steps &+= 1
-        busyNanoseconds &+= d
-        batchSizeSum &+= batchSize
-        if batchSize > batchSizeMax { batchSizeMax = batchSize }
-        self.prefillTokens &+= prefillTokens
-        self.decodeTokens &+= decodeTokens
-        energyMicrojoules &+= Self.integer(energyJoules * 1e6)
-        kvUtilizationNanoseconds &+= Self.integer(kvUtilization * Double(d))
-        if kvUtilization > kvUtilizationMax { kvUtilizationMax = kvUtilization }
-        kvFragmentationNanoseconds &+= Self.integer(kvFragmentation * Double(d))
-        communicationNanoseconds &+= communication.nanoseconds
+        busyNanoseconds &+= s.durationNanoseconds
+        batchSizeSum &+= s.batchSize
+        if s.batchSize > batchSizeMax { batchSizeMax = s.batchSize }
+        prefillTokens &+= s.prefillTokens
+        decodeTokens &+= s.decodeTokens
+        energyMicrojoules &+= s.energyMicrojoules
+        kvUtilizationNanoseconds &+= s.kvUtilizationNanoseconds
+        if s.kvUtilization > kvUtilizationMax { kvUtilizationMax = s.kvUtilization }
+        kvFragmentationNanoseconds &+= s.kvFragmentationNanoseconds
+        communicationNanoseconds &+= s.communicationNanoseconds
     }
 
     /// `x` rounded to an integer, 0 if not finite, clamped to ±4.6·10¹⁸.
@@ -86,4 +93,37 @@ public struct StepTotals: Hashable, Sendable {
     public var kvUtilizationMean: Double { busyNanoseconds > 0 ? Double(kvUtilizationNanoseconds) / Double(busyNanoseconds) : 0 }
     /// Busy-time-weighted mean KV fragmentation (0 if idle).
     public var kvFragmentationMean: Double { busyNanoseconds > 0 ? Double(kvFragmentationNanoseconds) / Double(busyNanoseconds) : 0 }
+}
+
+/// One step as `StepTotals` counts it: its floating-point parts rounded to integers once, so
+/// that the step can be added to several totals (its replica's, its timeline bin's) for the price
+/// of one rounding.
+public struct StepSample: Hashable, Sendable {
+    public var durationNanoseconds: Int64
+    public var batchSize: Int
+    public var prefillTokens: Int
+    public var decodeTokens: Int
+    /// `round(energy in µJ)`.
+    public var energyMicrojoules: Int64
+    public var kvUtilization: Double
+    /// `round(kvUtilization · duration in ns)`.
+    public var kvUtilizationNanoseconds: Int64
+    /// `round(fragmentation · duration in ns)`.
+    public var kvFragmentationNanoseconds: Int64
+    public var communicationNanoseconds: Int64
+
+    @inlinable
+    public init(duration: SimDuration, batchSize: Int, prefillTokens: Int, decodeTokens: Int,
+                energyJoules: Double, kvUtilization: Double, kvFragmentation: Double = 0, communication: SimDuration = .zero) {
+        let d = duration.nanoseconds
+        durationNanoseconds = d
+        self.batchSize = batchSize
+        self.prefillTokens = prefillTokens
+        self.decodeTokens = decodeTokens
+        energyMicrojoules = StepTotals.integer(energyJoules * 1e6)
+        self.kvUtilization = kvUtilization
+        kvUtilizationNanoseconds = StepTotals.integer(kvUtilization * Double(d))
+        kvFragmentationNanoseconds = StepTotals.integer(kvFragmentation * Double(d))
+        communicationNanoseconds = communication.nanoseconds
+    }
 }

@@ -101,6 +101,31 @@ import Testing
             }
         }
     }
+
+    @Test func decodeRunGivesEachStepsPriceToTheBit() {
+        // Decode fast-forward prices a run of steps at once; each must equal `cost(of:)` of its step.
+        for (model, tp) in [(Fixtures.llama3_8b, 1), (Fixtures.llama3_70b, 4), (Fixtures.mixtral, 2)] {
+            let d = Fixtures.deployment(model, tp: tp)
+            for costModel in [InferenceCostModel(deployment: d), InferenceCostModel(deployment: d, decodeBatchTable: 64)] {
+                for b in [1, 17, 64, 65] {
+                    var s = StepWorkload()
+                    for i in 0 ..< b { s.addDecode(contextLength: 100 + 37 * i) }
+                    var mixed = s
+                    mixed.addPrefillChunk(tokens: 300, contextBefore: 20)
+                    for base in [s, mixed] {
+                        var run: [StepCost] = []
+                        costModel.costs(ofDecodeRun: base, contextGrowth: b, count: 40, into: &run)
+                        #expect(run.count == 40)
+                        for (i, cost) in run.enumerated() {
+                            var step = base
+                            step.decodeContextTokens += (i + 1) * b
+                            #expect(cost == costModel.cost(of: step), "\(model.name) batch \(b) step \(i + 1)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A device's measured attention kernel prices the attention operators (decode at its decode

@@ -151,3 +151,37 @@ func meanAndCV(_ xs: [Double]) -> (mean: Double, cv: Double) {
     // Mean rate stays (rows − 1)/span ≈ 5.53 req/s.
     #expect(abs(Double(count - 1) / last.seconds - 5.53) < 0.01)
 }
+
+/// A pass over `requests` that reports `skipped` skipped rows once it ends.
+private struct SkippingSource: RequestSource {
+    var inner: ArrayRequestSource
+    let skipped: Int
+    var ended = false
+    mutating func next() throws -> RequestSpec? {
+        let r = try inner.next()
+        if r == nil { ended = true }
+        return r
+    }
+    var skippedRows: Int { ended ? skipped : 0 }
+    var skippedRowReasons: [String] { ended ? Array(repeating: "bad row", count: skipped) : [] }
+}
+
+@Test func repeatedReplaysAShortCleanPassInsteadOfReopeningIt() throws {
+    let base = (0..<5).map { RequestSpec(id: $0, arrival: SimInstant(nanoseconds: Int64(1_000 * ($0 + 1))), promptTokens: $0 + 1, outputTokens: 2) }
+    final class Opens: @unchecked Sendable { var count = 0 }
+    // A clean first pass is read once and replayed: the same requests, shifted and renumbered.
+    let clean = Opens()
+    var replayed = Repeated(times: 4) { clean.count += 1; return SkippingSource(inner: ArrayRequestSource(base), skipped: 0) }
+    let r = try replayed.collectAll()
+    #expect(clean.count == 1)
+    #expect(r.count == 20 && r.map(\.id) == Array(0..<20))
+    #expect(r.map(\.promptTokens) == Array(repeating: [1, 2, 3, 4, 5], count: 4).flatMap { $0 })
+    #expect(zip(r, r.dropFirst()).allSatisfy { $0.arrival < $1.arrival })
+    #expect(r[5].arrival.nanoseconds - r[0].arrival.nanoseconds == 5_000)  // period 4000 · 5/4
+    #expect(replayed.skippedRows == 0)
+    // A pass that skipped rows is read again each time, so the counts are those of every pass.
+    let dirty = Opens()
+    var reread = Repeated(times: 3) { dirty.count += 1; return SkippingSource(inner: ArrayRequestSource(base), skipped: 2) }
+    #expect(try reread.collectAll().map(\.promptTokens) == r.prefix(15).map(\.promptTokens))
+    #expect(dirty.count == 3 && reread.skippedRows == 6)
+}

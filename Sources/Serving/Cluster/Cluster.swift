@@ -44,6 +44,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     let speculation: SpeculationConfiguration?
     /// Separate prefill and decode pools (nil when co-located).
     let disaggregation: DisaggregationConfiguration?
+    /// Prefill replicas under disaggregation, 0 when co-located (read per step: no optional copy).
+    let prefillPool: Int
+    /// Whether arrivals are routed by KV load (a fast-forward window must then leave it unchanged).
+    let kvBasedRouting: Bool
     /// Under disaggregation: when each prefill replica's link to the decode pool is next free,
     /// the requests whose prefill finished in the current step, and the transfer times.
     var linkFreeAt: [SimInstant] = []
@@ -53,7 +57,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var transferTimes = LatencyHistogram()
     /// Pipeline micro-batching: when each stage is next free (nil without it).
     var pipeline: PipelineStages?
-    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`): each replica's decode
+    /// Decode fast-forward (`ClusterConfiguration.fastForwardDecodes`, where the runner, the
+    /// scheduler and the techniques in use allow it; see `canFastForward`): each replica's decode
     /// steps priced but not yet recorded, and the generation its pending completion carries.
     let fastForwardDecodes: Bool
     var windows: [[StepRecord]] = []
@@ -61,17 +66,25 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// Where a replica's window started: the end of the step formed normally.
     var windowStart: [SimInstant] = []
     var allocationScratch: [Int32] = []
+    var costScratch: [StepCost] = []
+    var sampleScratch: [StepSample] = []
     /// Most steps the next window of each replica prices: doubled after a window that ran out,
     /// halved to what was kept after a cut (a cut window's dropped steps were priced for nothing).
     /// It changes only how much work is wasted, never the result.
     var windowLimit: [Int] = []
+    /// Per replica: whether its KV policy grows one plain token per decode (one sample, no budget,
+    /// no offload tier), as fast-forward needs.
+    var kvAllowsFastForward: [Bool] = []
 
     init(configuration: ClusterConfiguration, scheduler: Scheduler, makeKV: (KVCacheConfiguration) -> KV,
          runner: Runner, source: any RequestSource, recorder: any ServingRecorder) {
         self.scheduler = scheduler
         speculation = configuration.speculation
         disaggregation = configuration.disaggregation
-        fastForwardDecodes = configuration.fastForwardDecodes
+        prefillPool = configuration.disaggregation?.prefillReplicas ?? 0
+        fastForwardDecodes = configuration.fastForwardDecodes && runner.allowsFastForward && scheduler.reformsDecodeBatches
+            && configuration.speculation == nil && configuration.disaggregation == nil
+            && (configuration.pipeline.map { $0.stages <= 1 } ?? true)
         table = RequestTable(tracksTailGaps: configuration.tracksTailGaps)
         windows = Array(repeating: [], count: configuration.replicas)
         windowGeneration = Array(repeating: 0, count: configuration.replicas)
@@ -81,7 +94,9 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             ReplicaState(index: $0, kv: makeKV(configuration.kvCache(ofReplica: $0)), limits: configuration.limits,
                          priorityClasses: scheduler.priorityClasses, speculation: configuration.speculation)
         }
+        kvAllowsFastForward = replicas.map { let c = $0.kv.configuration; return c.samples == 1 && c.offload == nil && c.budget.isFull }
         router = configuration.router.makeRouter()
+        kvBasedRouting = router is LeastKVLoad
         // The router places arrivals; under disaggregation it sees the prefill pool only.
         loads = RouterLoads(replicas: configuration.disaggregation?.prefillReplicas ?? configuration.replicas)
         if let d = configuration.disaggregation {
@@ -234,7 +249,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         // A decode closes a gap longer than this step only if it sat out the replica's last step
         // (which then left a running request out), was swapped back in (this step carries swap
         // traffic), or had its KV land from the prefill pool.
-        let mayStall = replicas[r].mayStall || swap > 0 || disaggregation != nil || pipeline != nil
+        let mayStall = replicas[r].mayStall || swap > 0 || prefillPool > 0 || pipeline != nil
         replicas[r].mayStall = replicas[r].plan.count < replicas[r].running.count
         let stalled = mayStall && workload.decodeTokens > 0 ? recordStalledGaps(r, start: now, duration: duration) : 0
         let communication = Self.communication(of: cost)
@@ -292,6 +307,12 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         return duration.nanoseconds < 1 ? SimDuration(nanoseconds: 1) : duration
     }
 
+    /// `KVCacheManager.utilisation` from its two counts (read in place: the protocol extension's
+    /// getter, called through `replicas[r]`, made the optimiser copy the whole replica state).
+    @inline(__always) static func utilisation(_ used: Int, of total: Int) -> Double {
+        total == 0 ? 0 : Double(used) / Double(total)
+    }
+
     /// Adds a step to its replica's totals and hands it to the recorder.
     @inline(__always) mutating func record(_ step: StepRecord) {
         replicas[step.replica].statistics.stepTotals.add(duration: step.duration, batchSize: step.batchSize, prefillTokens: step.prefillTokens,
@@ -305,18 +326,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// again, unchanged but for one more token of context each, until a request finishes or
     /// arrives: every running request decodes one plain token, nothing waits, and no technique
     /// (speculation, pools, pipeline, samples, budgets, offload, shared prefixes) applies.
-    func canFastForward(_ r: Int) -> Bool {
-        guard runner.allowsFastForward, scheduler.reformsDecodeBatches, speculation == nil, disaggregation == nil, pipeline == nil else { return false }
-        // Field by field: copying the whole `ReplicaState` out of the array would retain each of its buffers.
-        guard replicas[r].waitingCount == 0, replicas[r].plan.swapSeconds == 0 else { return false }
-        // Every running request decodes in the plan (a static batch's finished members may linger).
-        var decoding = 0
-        for slot in replicas[r].running where table.phase[Int(slot)] == .running { decoding += 1 }
-        guard decoding == replicas[r].plan.count else { return false }
-        let c = replicas[r].kv.configuration
-        guard c.samples == 1, c.offload == nil, c.budget.isFull else { return false }
-        let w = replicas[r].plan.workload
-        return w.prefillTokens == 0 && w.verifiedExtraTokens == 0 && w.decodeTokens == replicas[r].plan.count
+    mutating func canFastForward(_ r: Int) -> Bool {
+        // Runner, scheduler, speculation, pools and pipeline are checked once (`fastForwardDecodes`).
+        // A mutating call reaches the replica in place; a non-mutating one made the optimiser
+        // copy the whole replica state.
+        kvAllowsFastForward[r] && replicas[r].plansOnlyPlainDecodes(table: table)
     }
 
     /// Decode fast-forward. Prices, one after another, the decode-only steps replica `r` would
@@ -330,12 +344,15 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// do not depend on the order in which the replicas' steps are recorded.
     /// - Returns: when the window's last step ends (`end` if it has none).
     mutating func openWindow(_ r: Int, from end: SimInstant) -> SimInstant {
-        let plan = replicas[r].plan
+        // The plan's storage by reference (a copy of the plan would retain both its arrays), and
+        // the KV manager copied (reading it in place made the optimiser copy the whole replica).
+        let slots = replicas[r].plan.slots
+        let base = replicas[r].plan.workload
+        let batch = slots.count
         let kv = replicas[r].kv
-        let batch = plan.count
         var steps = windowLimit[r]
         // Steps whose end yields no completion: output − generated − 1 (generated before this step).
-        for slot in plan.slots {
+        for slot in slots {
             let s = Int(slot)
             steps = min(steps, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
         }
@@ -346,9 +363,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         allocationScratch.append(contentsOf: repeatElement(0, count: steps + 1))
         // Routing by KV load reads each replica's utilisation as of its last finished step: the
         // window must then leave it unchanged, including this step's own growth.
-        let kvBasedRouting = router is LeastKVLoad
-        if kvBasedRouting, r < loads.replicaCount, loads.kvUtilisation[r] != kv.utilisation { return end }
-        for slot in plan.slots {
+        if kvBasedRouting, r < loads.replicaCount, loads.kvUtilisation[r] != Self.utilisation(kv.usedBlocks, of: kv.totalBlocks) { return end }
+        for slot in slots {
             guard let layout = kv.growthLayout(slot, table: table), layout.tokensPerBlock > 0 else { return end }
             var i = layout.blocks * layout.tokensPerBlock - layout.tokens + 1
             if !layout.allocates || kvBasedRouting {
@@ -360,21 +376,33 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         }
         guard steps > 0 else { return end }
         let storedBefore = kv.storedTokens
-        var used = kv.usedBlocks
+        let hostBlocks = kv.usedHostBlocks, unitTokens = kv.configuration.unitTokens
         let total = kv.totalBlocks
-        var stepEnd = end
+        // The steps whose new blocks fit.
+        var used = kv.usedBlocks
         for i in 1...steps {
             let newBlocks = Int(allocationScratch[i])
-            if used + newBlocks > total { break }
+            if used + newBlocks > total { steps = i - 1; break }
             used += newBlocks
-            var workload = plan.workload
-            workload.decodeContextTokens += i * batch
-            let cost: StepCost
-            do { cost = try runner.run(ScheduledStep(replica: r, workload: workload, entries: [])) } catch { self.error = error; break }
+        }
+        guard steps > 0 else { return end }
+        costScratch.removeAll(keepingCapacity: true)
+        do {
+            try runner.run(decodeRun: ScheduledStep(replica: r, workload: base, entries: []), contextGrowth: batch, count: steps,
+                           into: &costScratch)
+        } catch {
+            self.error = error
+            return end
+        }
+        used = kv.usedBlocks
+        var stepEnd = end
+        for i in 1...steps {
+            used += Int(allocationScratch[i])
+            let cost = costScratch[i - 1]
             let duration = Self.duration(of: cost, waiting: 0)
             windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
                                          energyJoules: cost.energy.value, kvBlocksUsed: used, kvBlocksTotal: total,
-                                         kvFragmentation: kv.fragmentation(storedTokens: storedBefore + i * batch, usedBlocks: used),
+                                         kvFragmentation: KV.fragmentation(storedTokens: storedBefore + i * batch, allocatedTokens: (used + hostBlocks) * unitTokens),
                                          communication: Self.communication(of: cost)))
             stepEnd = stepEnd + duration
         }
@@ -399,7 +427,18 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// Records replica `r`'s window steps in order and applies their tokens and KV growth: each
     /// sequence gains one token per step but the last (whose end `finishStep` applies).
     mutating func commitWindow(_ r: Int) {
-        for step in windows[r] { record(step) }
+        // Each step rounded once, for the replica's totals and the recorder's timeline bins.
+        sampleScratch.removeAll(keepingCapacity: true)
+        var run = StepTotals()
+        for step in windows[r] {
+            let sample = StepSample(duration: step.duration, batchSize: step.batchSize, prefillTokens: step.prefillTokens,
+                                    decodeTokens: step.decodeTokens, energyJoules: step.energyJoules, kvUtilization: step.kvUtilisation,
+                                    kvFragmentation: step.kvFragmentation, communication: step.communication)
+            run.add(sample)
+            sampleScratch.append(sample)
+        }
+        replicas[r].statistics.stepTotals.merge(run)
+        recorder.stepped(run: windows[r], samples: sampleScratch)
         let done = Int32(windows[r].count)
         if windows[r].count >= windowLimit[r] { windowLimit[r] = min(4096, 2 * windowLimit[r]) }
         if table.tracksTailGaps {
@@ -440,7 +479,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                     recorder.interTokenGap(now - SimInstant(nanoseconds: table.lastTokenAt[s]), count: 1)
                 }
                 replicas[r].kv.prefillCompleted(slot, table: &table)
-                if let d = disaggregation, r < d.prefillReplicas {
+                if r < prefillPool {
                     // The prefill pool makes the first token and hands the rest to the decode pool.
                     if table.recordTokens(slot, count: 1, at: now) {
                         complete(slot, replica: r, now: now)
@@ -475,10 +514,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             }
         }
         if r < loads.replicaCount {
-            // `kv.utilisation` spelled out: read through `replicas[r]`, the protocol extension's
-            // getter made the optimiser copy the whole replica state (every buffer retained).
-            let used = replicas[r].kv.usedBlocks, total = replicas[r].kv.totalBlocks
-            loads.kvUtilisation[r] = total == 0 ? 0 : Double(used) / Double(total)
+            loads.kvUtilisation[r] = Self.utilisation(replicas[r].kv.usedBlocks, of: replicas[r].kv.totalBlocks)
         }
     }
 

@@ -30,5 +30,10 @@ public struct MetricsRecorder: ServingRecorder {
                              stalledDecodes: s.stalledDecodes, communication: s.communication)
     }
 
+    public mutating func stepped(run steps: [StepRecord], samples: [StepSample]) {
+        guard let first = steps.first else { return }
+        collector.recordSteps(startingAt: first.start, samples)
+    }
+
     public mutating func interTokenGap(_ gap: SimDuration, count: Int) { collector.recordInterTokenGap(gap, count: count) }
 }

@@ -29,6 +29,11 @@ public protocol StepRunner {
     ///   by `ServingSimulator.run`.
     mutating func run(_ step: ScheduledStep) throws -> StepCost
 
+    /// Prices a fast-forwarded run of decode-only steps: `step` with `contextGrowth · i` more
+    /// context tokens for `i = 1 ... count`, each cost appended to `costs` in order (only called
+    /// when `allowsFastForward`). Each equals `run(_:)` of that step.
+    mutating func run(decodeRun step: ScheduledStep, contextGrowth: Int, count: Int, into costs: inout [StepCost]) throws
+
     /// The request's KV has been freed: it completed (or, under static batching, its batch
     /// ended), or it was preempted. After a recompute preemption the request prefills again from
     /// position 0 (`prompt + generated` tokens); after a swap it comes back with its resident
@@ -40,6 +45,14 @@ public protocol StepRunner {
 
 extension StepRunner {
     public mutating func released(requestID: Int, reason: KVReleaseReason) {}
+    public mutating func run(decodeRun step: ScheduledStep, contextGrowth: Int, count: Int, into costs: inout [StepCost]) throws {
+        guard count > 0 else { return }
+        for i in 1...count {
+            var s = step
+            s.workload.decodeContextTokens += i * contextGrowth
+            costs.append(try run(s))
+        }
+    }
     public var allowsFastForward: Bool { false }
 }
 
@@ -108,6 +121,9 @@ public struct StepCostModelRunner: StepRunner {
     public var needsEntries: Bool { false }
     public var allowsFastForward: Bool { true }
     public func run(_ step: ScheduledStep) -> StepCost { costModel.cost(of: step.workload) }
+    public func run(decodeRun step: ScheduledStep, contextGrowth: Int, count: Int, into costs: inout [StepCost]) {
+        costModel.costs(ofDecodeRun: step.workload, contextGrowth: contextGrowth, count: count, into: &costs)
+    }
 }
 
 /// A runner of a type from another module, behind an existential, so that the cluster is still
@@ -118,5 +134,8 @@ struct BoxedStepRunner: StepRunner {
     var needsEntries: Bool { base.needsEntries }
     var allowsFastForward: Bool { base.allowsFastForward }
     mutating func run(_ step: ScheduledStep) throws -> StepCost { try base.run(step) }
+    mutating func run(decodeRun step: ScheduledStep, contextGrowth: Int, count: Int, into costs: inout [StepCost]) throws {
+        try base.run(decodeRun: step, contextGrowth: contextGrowth, count: count, into: &costs)
+    }
     mutating func released(requestID: Int, reason: KVReleaseReason) { base.released(requestID: requestID, reason: reason) }
 }

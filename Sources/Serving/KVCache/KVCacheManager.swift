@@ -165,8 +165,11 @@ extension KVCacheManager {
     public var fragmentation: Double { fragmentation(storedTokens: storedTokens, usedBlocks: usedBlocks) }
     /// `fragmentation` as it would be with `stored` tokens in `used` blocks (same host blocks).
     public func fragmentation(storedTokens stored: Int, usedBlocks used: Int) -> Double {
-        let allocated = (used + usedHostBlocks) * configuration.unitTokens
-        return allocated == 0 ? 0 : 1 - Double(stored) / Double(allocated)
+        Self.fragmentation(storedTokens: stored, allocatedTokens: (used + usedHostBlocks) * configuration.unitTokens)
+    }
+    /// `1 − stored / allocated`, 0 when nothing is allocated.
+    @inline(__always) public static func fragmentation(storedTokens stored: Int, allocatedTokens allocated: Int) -> Double {
+        allocated == 0 ? 0 : 1 - Double(stored) / Double(allocated)
     }
     public var freeBlocks: Int { totalBlocks - usedBlocks }
 }

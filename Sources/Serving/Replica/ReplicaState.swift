@@ -245,6 +245,23 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
         return added
     }
 
+    /// Whether nothing waits and the step just planned is one plain decode token (no swap
+    /// traffic, no verification) for every running request: the batch a decode-only scheduler
+    /// forms again, one token of context longer, until a request arrives or finishes.
+    /// (`mutating` only so that `replicas[r]` is reached in place, not copied.)
+    mutating func plansOnlyPlainDecodes(table: RequestTable) -> Bool {
+        guard waitingCount == 0, plan.swapSeconds == 0 else { return false }
+        let count = plan.count
+        let w = plan.workload
+        guard w.prefillTokens == 0 && w.verifiedExtraTokens == 0 && w.decodeTokens == count else { return false }
+        // Every running request decodes in the plan (a static batch's finished members may
+        // linger); the plan's decodes are running requests, so equal counts settle it.
+        if running.count == count { return true }
+        var decoding = 0
+        for slot in running where table.phase[Int(slot)] == .running { decoding += 1 }
+        return decoding == count
+    }
+
     /// The youngest running, unfinished request at position `i` or later (those before `i` are
     /// already in this step's batch; finished ones only linger in static batches).
     func youngestPreemptible(atOrAfter i: Int, _ table: RequestTable) -> Int32 {

@@ -84,6 +84,10 @@ public protocol ServingRecorder {
     mutating func rejected(_ request: RejectedRequest)
     /// Called once per step; implementations that do not keep step timelines can ignore it.
     mutating func stepped(_ step: StepRecord)
+    /// Called for a run of back-to-back decode-only steps of one replica (a fast-forward
+    /// window), in order, instead of `stepped` for each; `samples` are the same steps as
+    /// `StepTotals` counts them. None of their decodes closed a longer gap.
+    mutating func stepped(run steps: [StepRecord], samples: [StepSample])
     /// Called for decodes whose gap since their request's previous token is longer than the
     /// step that produced it (see `StepRecord.stalledDecodes`): `count` of them closed `gap`.
     mutating func interTokenGap(_ gap: SimDuration, count: Int)
@@ -92,6 +96,9 @@ public protocol ServingRecorder {
 extension ServingRecorder {
     public mutating func arrived(id: Int, at instant: SimInstant) {}
     public mutating func interTokenGap(_ gap: SimDuration, count: Int) {}
+    public mutating func stepped(run steps: [StepRecord], samples: [StepSample]) {
+        for step in steps { stepped(step) }
+    }
 }
 
 extension RejectionReason: RejectionCause {}

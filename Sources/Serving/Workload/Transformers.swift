@@ -39,7 +39,8 @@ public struct TimeScaled: RequestSource {
 /// mean gap, so the seam between copies keeps the trace's mean rate and the repeated workload
 /// has exactly `times ×` the requests at the same mean rate (a one-request pass uses period 0).
 /// Ids are renumbered `0, 1, 2, …` across copies. Each pass reopens the source through
-/// `makeSource`, so memory stays O(1) in `times`.
+/// `makeSource`, or replays the first pass's requests when they are few (`cacheLimit`), so
+/// memory stays O(1) in `times` and bounded in the pass's length.
 public struct Repeated: RequestSource {
     public let times: Int
     private let makeSource: () throws -> any RequestSource
@@ -52,6 +53,17 @@ public struct Repeated: RequestSource {
     private var nextId = 0
     private var skippedInFinishedPasses = 0
     private var reasonsInFinishedPasses: [String] = []
+    /// The first pass's requests as its source gave them, while it has at most `cacheLimit` of
+    /// them (and `cachePrefixHashLimit` prefix hashes) and skips no row: the later passes then
+    /// replay them instead of reading and parsing the source again. A pass that skipped rows is
+    /// read again, so that the skipped-row counts stay those of a pass read from the source.
+    private var cache: [RequestSpec] = []
+    private var cacheHashes = 0
+    private var caching = true
+    private var replaying = false
+    private var replayIndex = 0
+    public static let cacheLimit = 100_000
+    public static let cachePrefixHashLimit = 1 << 20
 
     /// - Parameters:
     ///   - first: an already-open first pass (so that a missing file fails at construction);
@@ -60,6 +72,7 @@ public struct Repeated: RequestSource {
     public init(times: Int, first: (any RequestSource)? = nil, makeSource: @escaping () throws -> any RequestSource) {
         precondition(times >= 1, "times must be >= 1, got \(times)")
         self.times = times
+        self.caching = times > 1
         self.current = first
         self.makeSource = makeSource
     }
@@ -71,23 +84,37 @@ public struct Repeated: RequestSource {
 
     public mutating func next() throws -> RequestSpec? {
         while pass < times {
+            if replaying {
+                if replayIndex < cache.count {
+                    let r = cache[replayIndex]
+                    replayIndex += 1
+                    return try shifted(r)
+                }
+                replayIndex = 0
+                pass += 1
+                let (product, overflow) = Int64(pass).multipliedReportingOverflow(by: period)
+                offset = overflow ? .max : product
+                continue
+            }
             if current == nil { current = try makeSource() }
-            if var r = try current!.next() {
+            if let r = try current!.next() {
                 if pass == 0 {
                     if firstArrival == nil { firstArrival = r.arrival.nanoseconds }
                     lastArrival = r.arrival.nanoseconds
                     countInPass += 1
+                    if caching {
+                        cacheHashes += r.prefixHashes.count
+                        if cache.count < Self.cacheLimit && cacheHashes <= Self.cachePrefixHashLimit {
+                            cache.append(r)
+                        } else {
+                            caching = false
+                            cache = []
+                        }
+                    }
                 }
-                let (shifted, overflow) = r.arrival.nanoseconds.addingReportingOverflow(offset)
-                guard !overflow, shifted < 4_000_000_000_000_000_000 else {
-                    throw InputError(origin: .workload(detail: "copy \(pass + 1) of \(times)"),
-                                     "repeated arrivals exceed the simulated clock's range; use fewer repeats")
-                }
-                r.arrival = SimInstant(nanoseconds: shifted)
-                r.id = nextId
-                nextId += 1
-                return r
+                return try shifted(r)
             }
+            if pass == 0 && caching && current!.skippedRows == 0 { replaying = true } else { cache = [] }
             skippedInFinishedPasses += current!.skippedRows
             if reasonsInFinishedPasses.count < TraceReader.keptReasons {
                 reasonsInFinishedPasses = Array((reasonsInFinishedPasses + current!.skippedRowReasons).prefix(TraceReader.keptReasons))
@@ -102,6 +129,20 @@ public struct Repeated: RequestSource {
             offset = overflow ? .max : product
         }
         return nil
+    }
+
+    /// `r` moved to this pass (its arrival shifted by `offset`) with the next id.
+    private mutating func shifted(_ request: RequestSpec) throws -> RequestSpec {
+        var r = request
+        let (shifted, overflow) = r.arrival.nanoseconds.addingReportingOverflow(offset)
+        guard !overflow, shifted < 4_000_000_000_000_000_000 else {
+            throw InputError(origin: .workload(detail: "copy \(pass + 1) of \(times)"),
+                             "repeated arrivals exceed the simulated clock's range; use fewer repeats")
+        }
+        r.arrival = SimInstant(nanoseconds: shifted)
+        r.id = nextId
+        nextId += 1
+        return r
     }
 
     /// `(last − first) · n / (n − 1)`, in nanoseconds (0 for a one-request pass).
