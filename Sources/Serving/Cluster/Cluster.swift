@@ -69,7 +69,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var costScratch: [StepCost] = []
     var sampleScratch: [StepSample] = []
     /// Most steps the next window of each replica prices: doubled after a window that ran out,
-    /// halved to what was kept after a cut (a cut window's dropped steps were priced for nothing).
+    /// cut back to half as much again as was kept after a cut (a cut window's dropped steps were
+    /// priced for nothing).
     /// It changes only how much work is wasted, never the result.
     var windowLimit: [Int] = []
     /// Per replica: whether its KV policy grows one plain token per decode (one sample, no budget,
@@ -148,7 +149,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             arrive(request, now: now, &simulation)
         case .stepCompleted(let r, let generation):
             guard generation == windowGeneration[Int(r)] else { return }
-            if !windows[Int(r)].isEmpty { commitWindow(Int(r)) }
+            if !windows[Int(r)].isEmpty && continueWindow(Int(r), now: now, &simulation) { return }
             finishStep(Int(r), now: now, &simulation)
             requestPass(Int(r), now: now, &simulation)
         case .schedulingPass(let r):
@@ -337,7 +338,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// run after the step ending at `end`: the same batch with one more token of context per
     /// sequence and step. The window ends before any request's last token, before KV blocks run
     /// out (new blocks are counted step by step as the sequences cross block boundaries), and
-    /// after `windowLimit[r]` steps (4 to 4,096). Its steps are committed (statistics, recorder, tokens, KV) when
+    /// after `windowLimit[r]` steps (2 to 4,096). Its steps are committed (statistics, recorder, tokens, KV) when
     /// its one completion event fires; an arrival routed to `r` first cuts it to the steps that
     /// started before the arrival (`cutWindow`). Every number a run reports equals the
     /// step-by-step path's to the bit (tested): step totals and histograms are integer sums, which
@@ -410,13 +411,39 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         return stepEnd
     }
 
+    /// Replica `r`'s window ended at `now`: commits it and, when nothing waits (this instant's
+    /// arrivals came first), prices the next window at once, from the same plan `count` steps on.
+    /// The step-by-step path would finish the last step and form the same batch again at `now`;
+    /// this skips that pass and the normal step's pricing. The last step's token is left to the
+    /// next commit (or to `finishStep`, if the next window is cut to nothing), the tokens and KV of
+    /// the window's steps being applied as if it had been formed normally at the window's start.
+    /// - Returns: whether a window continues; if not, the window is committed and the caller
+    ///   finishes the step.
+    mutating func continueWindow(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) -> Bool {
+        let count = windows[r].count
+        commitWindow(r)
+        guard replicas[r].waitingCount == 0 else { return false }
+        if r < loads.replicaCount {
+            loads.kvUtilisation[r] = Self.utilisation(replicas[r].kv.usedBlocks, of: replicas[r].kv.totalBlocks)
+        }
+        replicas[r].plan.advanceDecodes(by: count)
+        let end = openWindow(r, from: now)
+        guard !windows[r].isEmpty else {
+            replicas[r].plan.advanceDecodes(by: -count)
+            return false
+        }
+        simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
+                            rank: UInt32(truncatingIfNeeded: r) &+ 1)
+        return true
+    }
+
     /// A request arrives for replica `r` at `now` while it fast-forwards: the steps that start
     /// at or after `now` would have seen it, so they are dropped and the completion is moved to
     /// the end of the last step that started before it.
     mutating func cutWindow(_ r: Int, before now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) {
         guard let last = windows[r].last, last.start >= now else { return }
         let kept = windows[r].firstIndex { $0.start >= now } ?? windows[r].count
-        windowLimit[r] = max(4, 2 * kept)
+        windowLimit[r] = max(2, kept + kept / 2 + 1)
         windows[r].removeSubrange(kept...)
         let end = windows[r].last.map { $0.start + $0.duration } ?? windowStart[r]
         windowGeneration[r] &+= 1
@@ -425,7 +452,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     }
 
     /// Records replica `r`'s window steps in order and applies their tokens and KV growth: each
-    /// sequence gains one token per step but the last (whose end `finishStep` applies).
+    /// sequence gains one token per step but the last (whose end `finishStep`, or the next
+    /// window's commit, applies).
     mutating func commitWindow(_ r: Int) {
         // Each step rounded once, for the replica's totals and the recorder's timeline bins.
         sampleScratch.removeAll(keepingCapacity: true)
@@ -452,13 +480,9 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             }
         }
         windows[r].removeAll(keepingCapacity: true)
-        let tracked = table.tracksTailGaps
-        for slot in replicas[r].plan.slots {
-            if !tracked { table.recordWindowTokens(slot, count: done) }
-            let s = Int(slot)
-            let grown = replicas[r].kv.grow(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]), table: &table)
-            precondition(grown, "a fast-forwarded decode found no KV block")
-        }
+        let slots = replicas[r].plan.slots
+        let grown = replicas[r].kv.growDecodes(slots, addingTokens: table.tracksTailGaps ? 0 : done, table: &table)
+        precondition(grown == slots.count, "a fast-forwarded decode found no KV block")
     }
 
     /// Applies the finished step: prefill progress, one new token per finished prefill or
@@ -468,6 +492,13 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         // The plan is not changed by this loop: read it through local references to its storage.
         let slots = replicas[r].plan.slots, chunks = replicas[r].plan.prefillTokens
         var anyFinished = false
+        if speculation == nil && !table.tracksTailGaps && replicas[r].plan.workload.prefillTokens == 0 {
+            // Plain decodes only: one token each, in one pass over the table.
+            finishedScratch.removeAll(keepingCapacity: true)
+            table.recordDecodeTokens(slots, at: now, finished: &finishedScratch)
+            for slot in finishedScratch { complete(slot, replica: r, now: now) }
+            anyFinished = !finishedScratch.isEmpty
+        } else {
         for i in 0..<slots.count {
             let slot = slots[i]
             let s = Int(slot)
@@ -504,6 +535,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 complete(slot, replica: r, now: now)
                 anyFinished = true
             }
+        }
         }
         if !handOffScratch.isEmpty { handOff(r, now: now, &simulation) }
         if anyFinished {

@@ -138,6 +138,11 @@ public protocol KVCacheManager: Sendable {
     /// cannot take any (`allocates == false`: growth stops at `blocks · tokensPerBlock`); nil
     /// when growing does anything else (tiers, budgets, shared prefixes).
     func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout?
+    /// A batch of decodes' growth in one pass: adds `tokens` generated tokens to each of `slots`
+    /// in order (none if 0) and grows its KV to its prompt and generated tokens, as `grow` would;
+    /// stops at the first that finds no room, leaving it as it was.
+    /// - Returns: how many grew.
+    mutating func growDecodes(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int
 }
 
 /// How a sequence's KV grows one token at a time (`KVCacheManager.growthLayout`).
@@ -157,6 +162,20 @@ public struct KVGrowthLayout: Sendable {
 extension KVCacheManager {
     public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int { 0 }
     public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? { nil }
+
+    public mutating func growDecodes(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int {
+        growDecodesOneByOne(slots, addingTokens: tokens, table: &table)
+    }
+
+    /// `growDecodes` through `grow`, one slot at a time.
+    mutating func growDecodesOneByOne(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int {
+        for (i, slot) in slots.enumerated() {
+            let s = Int(slot)
+            guard grow(slot, toTokens: Int(table.promptTokens[s]) + Int(table.generated[s]) + Int(tokens), table: &table) else { return i }
+            if tokens > 0 { table.recordWindowTokens(slot, count: tokens) }
+        }
+        return slots.count
+    }
     public var usedHostBlocks: Int { 0 }
     /// Used over total blocks.
     public var utilisation: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }

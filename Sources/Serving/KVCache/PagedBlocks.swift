@@ -77,6 +77,42 @@ public struct PagedBlocks: KVCacheManager {
         return KVGrowthLayout(tokens: Int(table.kv[s].tokens), blocks: Int(table.kv[s].blocks), tokensPerBlock: blockTokens, allocates: true)
     }
 
+    public mutating func growDecodes(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int {
+        if budgeted || hostBlocks > 0 { return growDecodesOneByOne(slots, addingTokens: tokens, table: &table) }
+        let blockTokens = self.blockTokens, totalBlocks = self.totalBlocks
+        var used = usedBlocks, stored = storedTokens
+        let grown = table.withDecodeColumns { c -> Int in
+            let n = c.kv.count
+            for (i, slot) in slots.enumerated() {
+                let s = Int(slot)
+                precondition(s >= 0 && s < n, "slot \(s) outside the table")
+                let g = c.generated[s] + tokens
+                let target = Int(c.promptTokens[s]) + Int(g)
+                let held = Int(c.kv[s].tokens)
+                if target > held {
+                    let heldBlocks = Int(c.kv[s].blocks)
+                    if target > heldBlocks * blockTokens {
+                        let need = (target + blockTokens - 1) / blockTokens - heldBlocks
+                        guard used + need <= totalBlocks else { return i }
+                        used += need
+                        c.kv[s].blocks += Int32(need)
+                    }
+                    stored += target - held
+                    c.kv[s].tokens = Int32(target)
+                }
+                c.generated[s] = g
+            }
+            return slots.count
+        }
+        usedBlocks = used
+        storedTokens = stored
+        if used > statistics.peakUsedBlocks { statistics.peakUsedBlocks = used }
+        #if DEBUG
+        checkInvariants(table)
+        #endif
+        return grown
+    }
+
     @inline(__always) public mutating func grow(_ slot: Int32, toTokens tokens: Int, table: inout RequestTable) -> Bool {
         if budgeted || hostBlocks > 0 { return growTiered(slot, toTokens: tokens, table: &table) }
         let s = Int(slot)

@@ -37,6 +37,8 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     var turnedAway: [Int32] = []
     /// Requests preempted in this pass, for the step runner (`StepRunner.released`).
     var preemptedReleases: [(requestID: Int, reason: KVReleaseReason)] = []
+    /// `addPlainDecodes`' list of the decoding requests.
+    var decodeScratch: [Int32] = []
     public internal(set) var statistics = ReplicaStatistics()
 
     init(index: Int, kv: KV, limits: ServingLimits, priorityClasses: Int, speculation: SpeculationConfiguration? = nil) {
@@ -221,8 +223,21 @@ public struct ReplicaState<KV: KVCacheManager>: Sendable {
     /// `addDecodes` without speculation, samples, budget or offload: one token per sequence at
     /// its full context (the loop every plain simulation runs millions of times).
     mutating func addPlainDecodes(table: inout RequestTable) -> Int {
-        var added = 0
-        var i = 0
+        // The decoding requests, grown in one pass while their KV fits (the common case).
+        decodeScratch.removeAll(keepingCapacity: true)
+        for slot in running {
+            let s = Int(slot)
+            if table.phase[s] == .running && table.prefilled[s] >= table.prefillTarget[s] { decodeScratch.append(slot) }
+        }
+        let grown = kv.growDecodes(decodeScratch, addingTokens: 0, table: &table)
+        for j in 0..<grown {
+            let slot = decodeScratch[j]
+            plan.addDecode(slot, context: Int(table.promptTokens[Int(slot)]) + Int(table.generated[Int(slot)]))
+        }
+        if grown == decodeScratch.count { return grown }
+        // The first that did not fit, and those after it, one at a time with preemption.
+        var added = grown
+        var i = running.firstIndex(of: decodeScratch[grown])!
         while i < running.count {
             let slot = running[i]
             let s = Int(slot)

@@ -50,6 +50,12 @@ public struct StepPlan: Sendable {
         for _ in 0..<samples { workload.addDecode(contextLength: context) }
     }
 
+    /// Decode fast-forward's continuation: the same plain decodes `steps` steps later, each
+    /// sequence's context `steps` tokens longer.
+    mutating func advanceDecodes(by steps: Int) {
+        workload.decodeContextTokens += steps * workload.decodeTokens
+    }
+
     /// Adds a decode entry that verifies `tokens` tokens (the last generated one and
     /// `tokens − 1` drafts in `width` chains) after `context − 1` resident ones.
     mutating func addVerification(_ slot: Int32, tokens: Int, context: Int, width: Int = 1) {

@@ -18,6 +18,13 @@ public enum RequestPhase: UInt8, Sendable {
 
 /// What a request's KV allocation holds: written only by the replica's KV-cache manager,
 /// through `RequestTable.updateKV(_:_:)`.
+/// `RequestTable.withDecodeColumns`: the prompt, generated-token and KV columns, by slot.
+struct DecodeColumns {
+    let promptTokens: UnsafeBufferPointer<Int32>
+    let generated: UnsafeMutableBufferPointer<Int32>
+    let kv: UnsafeMutableBufferPointer<KVHolding>
+}
+
 public struct KVHolding: Hashable, Sendable {
     /// KV blocks (or token slots for contiguous reservation) owned privately by the request.
     public var blocks: Int32 = 0
@@ -215,6 +222,43 @@ public struct RequestTable: Sendable {
         guard generated[s] == outputTokens[s] else { return false }
         phase[s] = .finished
         return true
+    }
+
+    /// `recordTokens(_:count: 1, at:)` for every slot of a batch of plain decodes (the one loop
+    /// of a decode step's end, with one exclusive access to each column): appends the slots that
+    /// finished to `finished`. Without tail-gap tracking only.
+    mutating func recordDecodeTokens(_ slots: [Int32], at now: SimInstant, finished: inout [Int32]) {
+        precondition(!tracksTailGaps, "tail gaps are recorded one token at a time")
+        let t = now.nanoseconds
+        let n = generated.count
+        outputTokens.withUnsafeBufferPointer { output in
+            generated.withUnsafeMutableBufferPointer { generated in
+                lastTokenAt.withUnsafeMutableBufferPointer { last in
+                    for slot in slots {
+                        let s = Int(slot)
+                        precondition(s >= 0 && s < n, "slot \(s) outside the table")
+                        let g = generated[s] &+ 1
+                        generated[s] = g
+                        last[s] = t
+                        if g == output[s] { finished.append(slot) }
+                    }
+                }
+            }
+        }
+        for slot in finished { phase[Int(slot)] = .finished }
+    }
+
+    /// Runs `body` over the columns a decode's KV growth reads and writes, each reached once
+    /// for a whole batch (one exclusive access per column rather than one per request).
+    @inline(__always) mutating func withDecodeColumns<R>(_ body: (inout DecodeColumns) -> R) -> R {
+        promptTokens.withUnsafeBufferPointer { prompt in
+            generated.withUnsafeMutableBufferPointer { generated in
+                kv.withUnsafeMutableBufferPointer { kv in
+                    var columns = DecodeColumns(promptTokens: prompt, generated: generated, kv: kv)
+                    return body(&columns)
+                }
+            }
+        }
     }
 
     /// A fast-forwarded window's tokens but its last, whose step end (`recordTokens`) follows
