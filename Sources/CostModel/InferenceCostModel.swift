@@ -79,19 +79,22 @@ public struct InferenceCostModel: StepCostModel {
     /// GPU and CPU): the loop a simulation runs for each step.
     private static func add(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums) {
         if deployment.pimPlacement != .none { return addSplit(deployment, step, part, to: &sums, onHost: false) }
-        deployment.forEachOperator(in: step, part) { op in
-            let c = deployment.cost(of: op)
-            let repeats = Double(op.repeats)
-            let t = c.total.value * repeats
-            if op.kind.isCommunication { sums.communicationOperators += t }
-            switch c.boundBy {
-            case .compute: sums.compute += t
-            case .memory: sums.memory += t
-            case .communication: sums.communication += t
-            case .overhead: sums.overhead += t
-            }
-            sums.busy += repeats * deployment.dynamicSeconds(op, c)
+        deployment.forEachOperator(in: step, part) { op in add(deployment, op, to: &sums) }
+    }
+
+    /// One operator of `add`, priced and summed.
+    @inline(__always) private static func add(_ deployment: Deployment, _ op: Operator, to sums: inout Sums) {
+        let c = deployment.cost(of: op)
+        let repeats = Double(op.repeats)
+        let t = c.total.value * repeats
+        if op.kind.isCommunication { sums.communicationOperators += t }
+        switch c.boundBy {
+        case .compute: sums.compute += t
+        case .memory: sums.memory += t
+        case .communication: sums.communication += t
+        case .overhead: sums.overhead += t
         }
+        sums.busy += repeats * deployment.dynamicSeconds(op, c)
     }
 
     private static func addSplit(_ deployment: Deployment, _ step: StepWorkload, _ part: OperatorPart, to sums: inout Sums,
@@ -240,6 +243,17 @@ public struct InferenceCostModel: StepCostModel {
         let independent = decodeTable[step.decodeTokens]
         let deployment = self.deployment
         var s = step
+        if deployment.attentionDataParallel == 1 {
+            // The context-dependent part of a decode-only step is its decode attention alone.
+            let attention = deployment.attentionTerms()
+            for _ in 1...count {
+                s.decodeContextTokens += contextGrowth
+                var sums = independent
+                Self.add(deployment, attention.decode(s), to: &sums)
+                costs.append(serialCost(sums))
+            }
+            return
+        }
         for _ in 1...count {
             s.decodeContextTokens += contextGrowth
             var sums = independent

@@ -31,9 +31,7 @@ extension Deployment {
         let tp = Double(attentionTensorParallel)
         let act = precision.activations.bytesPerElement
         let wt = precision.weights.bytesPerElement
-        let kvb = precision.kvCache.bytesPerElement
         let arith = precision.activations.arithmeticType
-        let attentionArith = precision.attentionArithmetic
         let gemmArith = precision.gemmArithmetic(weightFormat: precision.weights)
         let headArith = precision.gemmArithmetic(weightFormat: precision.embeddingType)
         let T = Double(step.totalTokens)
@@ -70,38 +68,18 @@ extension Deployment {
                       weightBytes: Bytes(qkvElements * wt), activationBytes: Bytes(T * (H + qkvOut) * act),
                       rows: T, arithmetic: gemmArith, repeats: L)) }
 
-        // Attention core. Per head and query-key pair: 2·dQK for the scores and 2·dV for the
-        // weighted values. MLA runs "absorbed" over its latent: dQK = kvLoraRank + ropeHeadDim, dV = kvLoraRank.
-        let kvPerTokenPerLayer: Double
-        let flopsPerPair: Double
-        if let mla = model.mla {
-            kvPerTokenPerLayer = Double(mla.kvLoraRank + mla.ropeHeadDim) * kvb
-            flopsPerPair = headsPerDevice * Double(2 * (mla.kvLoraRank + mla.ropeHeadDim) + 2 * mla.kvLoraRank)
-        } else {
-            kvPerTokenPerLayer = Double(2 * kvHeadsPerDevice * model.headDim) * kvb
-            flopsPerPair = headsPerDevice * Double(4 * model.headDim)
-        }
-        let qoBytesPerToken = 2 * headsPerDevice * Double(model.headDim) * act
+        // Attention core (`AttentionTerms`).
+        let attention = attentionTerms()
         if step.prefillTokens > 0 {
             let p = Double(step.prefillTokens)
             if dependent { body(Operator(name: "attention (prefill)", kind: .attentionPrefill,
-                          flops: FLOPs(step.prefillAttentionPairs * flopsPerPair),
-                          activationBytes: Bytes(p * qoBytesPerToken),
-                          kvBytes: Bytes((Double(step.prefillContextTokens) + p) * kvPerTokenPerLayer),
+                          flops: FLOPs(step.prefillAttentionPairs * attention.flopsPerPair),
+                          activationBytes: Bytes(p * attention.qoBytesPerToken),
+                          kvBytes: Bytes((Double(step.prefillContextTokens) + p) * attention.kvPerTokenPerLayer),
                           rows: p / Double(step.prefillSequences), sequences: Double(step.prefillSequences),
-                          arithmetic: attentionArith, repeats: L)) }
+                          arithmetic: attention.arithmetic, repeats: L)) }
         }
-        if step.decodeTokens > 0 {
-            let d = Double(step.decodeTokens)
-            // Queries that share one cached key/value: the GQA group (all heads for MLA), times
-            // the tokens a sequence verifies at once (1 for a plain decode: the factor is exact).
-            let group = (model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads)) * (d / Double(step.decodeSequences))
-            if dependent { body(Operator(name: "attention (decode)", kind: .attentionDecode,
-                          flops: FLOPs(step.decodeAttentionPairs * flopsPerPair),
-                          activationBytes: Bytes(d * qoBytesPerToken),
-                          kvBytes: Bytes((Double(step.decodeContextTokens) + d) * kvPerTokenPerLayer),
-                          rows: group, sequences: Double(step.decodeSequences), arithmetic: attentionArith, repeats: L)) }
-        }
+        if step.decodeTokens > 0 && dependent { body(attention.decode(step)) }
 
         let oElements = Double(model.heads * (model.mla?.vHeadDim ?? model.headDim)) * H / tp
         if independent { body(Operator(name: "output projection", kind: .outputProjection, flops: FLOPs(2 * T * oElements),
@@ -192,6 +170,53 @@ extension Deployment {
     }
 }
 
+
+/// The constants of a deployment's attention core (one device's heads, all layers). Per head and
+/// query-key pair: `2·dQK` FLOPs for the scores and `2·dV` for the weighted values; MLA runs
+/// "absorbed" over its latent: `dQK = kvLoraRank + ropeHeadDim`, `dV = kvLoraRank`.
+public struct AttentionTerms: Sendable {
+    public let flopsPerPair: Double
+    public let kvPerTokenPerLayer: Double
+    public let qoBytesPerToken: Double
+    /// Query heads that share one cached key/value: the GQA group (all heads for MLA).
+    public let groupHeads: Double
+    public let arithmetic: DType
+    public let layers: Int
+
+    /// The decode attention of `step` (plain decodes and verifications): the one operator of a
+    /// decode-only step that depends on its cached context. A decode run prices it step by step.
+    @inline(__always) public func decode(_ step: StepWorkload) -> Operator {
+        let d = Double(step.decodeTokens)
+        // The group times the tokens a sequence verifies at once (1 for a plain decode: the factor is exact).
+        let group = groupHeads * (d / Double(step.decodeSequences))
+        return Operator(name: "attention (decode)", kind: .attentionDecode,
+                        flops: FLOPs(step.decodeAttentionPairs * flopsPerPair),
+                        activationBytes: Bytes(d * qoBytesPerToken),
+                        kvBytes: Bytes((Double(step.decodeContextTokens) + d) * kvPerTokenPerLayer),
+                        rows: group, sequences: Double(step.decodeSequences), arithmetic: arithmetic, repeats: layers)
+    }
+}
+
+extension Deployment {
+    /// This deployment's `AttentionTerms`.
+    public func attentionTerms() -> AttentionTerms {
+        let headsPerDevice = Double(model.heads) / Double(attentionTensorParallel)
+        let kvb = precision.kvCache.bytesPerElement
+        let kvPerTokenPerLayer: Double
+        let flopsPerPair: Double
+        if let mla = model.mla {
+            kvPerTokenPerLayer = Double(mla.kvLoraRank + mla.ropeHeadDim) * kvb
+            flopsPerPair = headsPerDevice * Double(2 * (mla.kvLoraRank + mla.ropeHeadDim) + 2 * mla.kvLoraRank)
+        } else {
+            kvPerTokenPerLayer = Double(2 * kvHeadsPerDevice * model.headDim) * kvb
+            flopsPerPair = headsPerDevice * Double(4 * model.headDim)
+        }
+        return AttentionTerms(flopsPerPair: flopsPerPair, kvPerTokenPerLayer: kvPerTokenPerLayer,
+                              qoBytesPerToken: 2 * headsPerDevice * Double(model.headDim) * precision.activations.bytesPerElement,
+                              groupHeads: model.mla != nil ? headsPerDevice : Double(model.heads / model.kvHeads),
+                              arithmetic: precision.attentionArithmetic, layers: model.layers)
+    }
+}
 
 /// Which operators of a step `Deployment.forEachOperator` lists.
 public enum OperatorPart: Sendable {

@@ -65,7 +65,8 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     var windowGeneration: [UInt32] = []
     /// Where a replica's window started: the end of the step formed normally.
     var windowStart: [SimInstant] = []
-    var allocationScratch: [Int32] = []
+    /// `openWindow`'s new blocks per step, by the step's index modulo the tokens a block holds.
+    var blocksByPhase: [Int] = []
     var costScratch: [StepCost] = []
     var sampleScratch: [StepSample] = []
     /// Most steps the next window of each replica prices: doubled after a window that ran out,
@@ -352,28 +353,33 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let batch = slots.count
         let kv = replicas[r].kv
         var steps = windowLimit[r]
-        // Steps whose end yields no completion: output − generated − 1 (generated before this step).
-        for slot in slots {
-            let s = Int(slot)
-            steps = min(steps, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
-        }
-        guard steps > 0 else { return end }
-        // New blocks by step: a sequence at `t` tokens in `b` blocks of `n` needs its next block at
-        // step `b·n − t + 1` of the window, then every `n` steps.
-        allocationScratch.removeAll(keepingCapacity: true)
-        allocationScratch.append(contentsOf: repeatElement(0, count: steps + 1))
         // Routing by KV load reads each replica's utilisation as of its last finished step: the
         // window must then leave it unchanged, including this step's own growth.
         if kvBasedRouting, r < loads.replicaCount, loads.kvUtilisation[r] != Self.utilisation(kv.usedBlocks, of: kv.totalBlocks) { return end }
+        // One pass over the batch. The steps whose end yields no completion: output − generated
+        // − 1 (generated before this step). New blocks by step: a sequence at `t` tokens in `b`
+        // blocks of `n` needs its next block at step `b·n − t + 1` (1 to n) of the window, then
+        // every `n` steps; all blocks hold `n` tokens, so the steps ≡ i (mod n) take
+        // `blocksByPhase[i mod n]` new blocks each.
+        var n = 0
         for slot in slots {
+            let s = Int(slot)
+            steps = min(steps, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
             guard let layout = kv.growthLayout(slot, table: table), layout.tokensPerBlock > 0 else { return end }
-            var i = layout.blocks * layout.tokensPerBlock - layout.tokens + 1
+            if n != layout.tokensPerBlock {
+                guard n == 0 else { return end }
+                n = layout.tokensPerBlock
+                blocksByPhase.removeAll(keepingCapacity: true)
+                blocksByPhase.append(contentsOf: repeatElement(0, count: n))
+            }
+            let first = layout.blocks * n - layout.tokens + 1
+            guard first >= 1 && first <= n else { return end }
             if !layout.allocates || kvBasedRouting {
                 // Growth that cannot allocate (or that routing would see) ends the window first.
-                steps = min(steps, i - 1)
+                steps = min(steps, first - 1)
                 continue
             }
-            while i <= steps { allocationScratch[i] += 1; i += layout.tokensPerBlock }
+            blocksByPhase[first == n ? 0 : first] += 1
         }
         guard steps > 0 else { return end }
         let storedBefore = kv.storedTokens
@@ -381,8 +387,10 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let total = kv.totalBlocks
         // The steps whose new blocks fit.
         var used = kv.usedBlocks
+        var phase = 0
         for i in 1...steps {
-            let newBlocks = Int(allocationScratch[i])
+            phase = phase + 1 == n ? 0 : phase + 1
+            let newBlocks = blocksByPhase[phase]
             if used + newBlocks > total { steps = i - 1; break }
             used += newBlocks
         }
@@ -396,9 +404,11 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
             return end
         }
         used = kv.usedBlocks
+        phase = 0
         var stepEnd = end
         for i in 1...steps {
-            used += Int(allocationScratch[i])
+            phase = phase + 1 == n ? 0 : phase + 1
+            used += blocksByPhase[phase]
             let cost = costScratch[i - 1]
             let duration = Self.duration(of: cost, waiting: 0)
             windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
