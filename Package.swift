@@ -40,8 +40,7 @@ let package = Package(
         // Support, below layer 0: InputError with its origin, strict JSON, "did you mean".
         .target(name: "Diagnostics"),
         // Core: layer 0
-        .target(name: "DiscreteEvent",
-                dependencies: [.product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "DiscreteEvent"),
         .target(name: "HardwareModel", dependencies: ["Diagnostics"]),
         .target(name: "GGUF", dependencies: ["Diagnostics"]),
         // The profiles and data files, built into the binary (see Plugins/EmbedResources).
@@ -55,7 +54,6 @@ let package = Package(
         .target(name: "Serving", dependencies: [
             "Diagnostics", "DiscreteEvent", "CostModel", "HardwareModel", "ServingMetrics",
             .product(name: "DequeModule", package: "swift-collections"),
-            .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // Executor: layer 2
         .target(name: "CPUExecutor", dependencies: ["Diagnostics", "GGUF"], swiftSettings: nativeFlags),

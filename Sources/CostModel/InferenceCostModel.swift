@@ -41,11 +41,18 @@ public struct InferenceCostModel: StepCostModel {
     /// the simulator prices the rest once. Both paths add the same terms in the same order, so
     /// a step costs the same, to the bit, with or without the table.
     private let decodeTable: [Sums]
+    /// The deployment's attention constants: with the table, a decode-only step prices its one
+    /// context-dependent operator directly.
+    private let attention: AttentionTerms
+    /// Whether that direct path applies: no processing-in-memory split, no data-parallel attention.
+    private let directDecodeAttention: Bool
 
     /// - Parameter decodeBatchTable: the largest decode batch to tabulate (the scheduler's
     ///   `maxBatchSize`); 0, the default, tabulates nothing (for one-off predictions).
     public init(deployment: Deployment, decodeBatchTable: Int = 0) {
         self.deployment = deployment
+        attention = deployment.attentionTerms()
+        directDecodeAttention = deployment.pimPlacement == .none && deployment.attentionDataParallel == 1
         var table: [Sums] = []
         if decodeBatchTable > 0 {
             table.reserveCapacity(decodeBatchTable + 1)
@@ -126,6 +133,10 @@ public struct InferenceCostModel: StepCostModel {
         var sums: Sums
         if !onHost && step.prefillTokens == 0 && step.decodeTokens < decodeTable.count {
             sums = decodeTable[step.decodeTokens]
+            if directDecodeAttention && step.decodeTokens > 0 {
+                Self.add(deployment, attention.decode(step), to: &sums)
+                return sums
+            }
         } else {
             sums = Sums()
             if onHost { Self.addSplit(deployment, step, .contextIndependent, to: &sums, onHost: true) }
@@ -243,9 +254,9 @@ public struct InferenceCostModel: StepCostModel {
         let independent = decodeTable[step.decodeTokens]
         let deployment = self.deployment
         var s = step
-        if deployment.attentionDataParallel == 1 {
+        if directDecodeAttention {
             // The context-dependent part of a decode-only step is its decode attention alone.
-            let attention = deployment.attentionTerms()
+            let attention = self.attention
             for _ in 1...count {
                 s.decodeContextTokens += contextGrowth
                 var sums = independent

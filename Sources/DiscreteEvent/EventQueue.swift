@@ -1,5 +1,3 @@
-import HeapModule
-
 /// A pending event and its ordering key `(time, phase, rank, sequence)`.
 public struct ScheduledEvent<Event>: Comparable {
     public var time: SimInstant
@@ -21,8 +19,9 @@ public struct ScheduledEvent<Event>: Comparable {
 
     @inlinable public static func < (a: Self, b: Self) -> Bool {
         if a.time.nanoseconds != b.time.nanoseconds { return a.time.nanoseconds < b.time.nanoseconds }
-        if a.phase != b.phase { return a.phase < b.phase }
-        if a.rank != b.rank { return a.rank < b.rank }
+        // Phase, then rank, as one number.
+        let x = UInt64(a.phase.rawValue) << 32 | UInt64(a.rank), y = UInt64(b.phase.rawValue) << 32 | UInt64(b.rank)
+        if x != y { return x < y }
         return a.sequence < b.sequence
     }
 
@@ -32,13 +31,15 @@ public struct ScheduledEvent<Event>: Comparable {
     }
 }
 
-/// A min-priority queue of events ordered by `(time, phase, rank, sequence)`.
+/// A min-priority queue of events ordered by `(time, phase, rank, sequence)`: a binary heap
+/// (the keys are unique, so the order of events is total and any correct heap pops the same
+/// sequence; this one moves a hole rather than swapping, as a simulation pops millions).
 ///
 /// The sequence counter belongs to the queue (not to a static), so two simulations never share
 /// state and a run is reproducible. Ties on time and phase run first-scheduled-first.
 /// - Complexity: `schedule` and `popNext` are O(log n); `peek` is O(1).
 public struct EventQueue<Event> {
-    @usableFromInline var heap: Heap<ScheduledEvent<Event>> = []
+    @usableFromInline var heap: [ScheduledEvent<Event>] = []
     @usableFromInline var nextSequence: UInt64 = 0
 
     public init() {}
@@ -48,13 +49,42 @@ public struct EventQueue<Event> {
 
     /// Adds `event` to run at `time` in `phase`, after same-instant events of lower `rank`.
     @inlinable public mutating func schedule(_ event: Event, at time: SimInstant, phase: EventPhase, rank: UInt32 = 0) {
-        heap.insert(ScheduledEvent(time: time, phase: phase, rank: rank, sequence: nextSequence, event: event))
+        let item = ScheduledEvent(time: time, phase: phase, rank: rank, sequence: nextSequence, event: event)
         nextSequence &+= 1
+        heap.append(item)
+        heap.withUnsafeMutableBufferPointer { h in
+            var i = h.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard item < h[parent] else { break }
+                h[i] = h[parent]
+                i = parent
+            }
+            h[i] = item
+        }
     }
 
     /// The earliest pending event, without removing it.
-    @inlinable public var peek: ScheduledEvent<Event>? { heap.min }
+    @inlinable public var peek: ScheduledEvent<Event>? { heap.first }
 
     /// Removes and returns the earliest pending event.
-    @inlinable public mutating func popNext() -> ScheduledEvent<Event>? { heap.popMin() }
+    @inlinable public mutating func popNext() -> ScheduledEvent<Event>? {
+        guard let top = heap.first else { return nil }
+        let last = heap.removeLast()
+        if heap.isEmpty { return top }
+        heap.withUnsafeMutableBufferPointer { h in
+            let n = h.count
+            var i = 0
+            while true {
+                var child = 2 * i + 1
+                if child >= n { break }
+                if child + 1 < n && h[child + 1] < h[child] { child += 1 }
+                guard h[child] < last else { break }
+                h[i] = h[child]
+                i = child
+            }
+            h[i] = last
+        }
+        return top
+    }
 }

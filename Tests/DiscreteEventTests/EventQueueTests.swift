@@ -75,3 +75,36 @@ private struct Recorder: EventHandler {
     #expect(SimDuration(secondsRoundingUp: 0).nanoseconds == 0)
     #expect((SimInstant(nanoseconds: 5) + SimDuration(nanoseconds: 7)) - SimInstant(nanoseconds: 2) == SimDuration(nanoseconds: 10))
 }
+
+@Test func popsEveryEventInKeyOrderWithInterleavedSchedules() {
+    // Schedules and pops interleaved at random: each pop is the least pending key
+    // (time, phase, rank, sequence), checked against a plain sorted list.
+    var queue = EventQueue<Int>()
+    var pending: [(Int64, UInt8, UInt32, Int)] = []
+    var state: UInt64 = 42
+    func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+    var scheduled = 0, popped = 0
+    var now: Int64 = 0
+    for _ in 0..<20_000 {
+        if next() % 2 == 0 || pending.isEmpty {
+            let time = now + Int64(next() % 50)
+            let phase = EventPhase.allCases[Int(next() % 3)]
+            let rank = UInt32(next() % 4)
+            queue.schedule(scheduled, at: SimInstant(nanoseconds: time), phase: phase, rank: rank)
+            pending.append((time, phase.rawValue, rank, scheduled))
+            scheduled += 1
+        } else {
+            let least = pending.indices.min { a, b in
+                let (x, y) = (pending[a], pending[b])
+                return (x.0, x.1, x.2, x.3) < (y.0, y.1, y.2, y.3)
+            }!
+            let expected = pending.remove(at: least)
+            let event = queue.popNext()!
+            #expect(event.event == expected.3)
+            now = event.time.nanoseconds
+            popped += 1
+        }
+    }
+    #expect(queue.count == pending.count)
+    #expect(popped > 5_000)
+}

@@ -373,12 +373,12 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
                 blocksByPhase.append(contentsOf: repeatElement(0, count: n))
             }
             let first = layout.blocks * n - layout.tokens + 1
-            guard first >= 1 && first <= n else { return end }
             if !layout.allocates || kvBasedRouting {
                 // Growth that cannot allocate (or that routing would see) ends the window first.
                 steps = min(steps, first - 1)
                 continue
             }
+            guard first >= 1 && first <= n else { return end }
             blocksByPhase[first == n ? 0 : first] += 1
         }
         guard steps > 0 else { return end }
