@@ -361,11 +361,17 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         // blocks of `n` needs its next block at step `b·n − t + 1` (1 to n) of the window, then
         // every `n` steps; all blocks hold `n` tokens, so the steps ≡ i (mod n) take
         // `blocksByPhase[i mod n]` new blocks each.
+        // The columns read by reference and the counts in a local array (a stored one is
+        // checked for uniqueness at every write).
+        let output = table.outputTokens, generated = table.generated, holdings = table.kv
+        var blocksByPhase: [Int] = []
+        swap(&blocksByPhase, &self.blocksByPhase)
+        defer { swap(&blocksByPhase, &self.blocksByPhase) }
         var n = 0
         for slot in slots {
             let s = Int(slot)
-            steps = min(steps, Int(table.outputTokens[s]) - Int(table.generated[s]) - 1)
-            guard let layout = kv.growthLayout(slot, table: table), layout.tokensPerBlock > 0 else { return end }
+            steps = min(steps, Int(output[s]) - Int(generated[s]) - 1)
+            guard let layout = kv.growthLayout(of: holdings[s]), layout.tokensPerBlock > 0 else { return end }
             if n != layout.tokensPerBlock {
                 guard n == 0 else { return end }
                 n = layout.tokensPerBlock

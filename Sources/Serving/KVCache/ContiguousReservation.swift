@@ -51,10 +51,9 @@ public struct ContiguousReservation: KVCacheManager {
         return true
     }
 
-    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? {
+    public func growthLayout(of holding: KVHolding) -> KVGrowthLayout? {
         guard configuration.budget.isFull else { return nil }
-        let s = Int(slot)
-        return KVGrowthLayout(tokens: Int(table.kv[s].tokens), blocks: Int(table.kv[s].blocks), tokensPerBlock: 1, allocates: false)
+        return KVGrowthLayout(tokens: Int(holding.tokens), blocks: Int(holding.blocks), tokensPerBlock: 1, allocates: false)
     }
 
     public mutating func grow(_ slot: Int32, toTokens context: Int, table: inout RequestTable) -> Bool {

@@ -133,11 +133,11 @@ public protocol KVCacheManager: Sendable {
     mutating func release(_ slot: Int32, table: inout RequestTable)
     /// Called when `slot`'s prefill finishes: a prefix cache publishes its full prompt blocks.
     mutating func prefillCompleted(_ slot: Int32, table: inout RequestTable)
-    /// For decode fast-forward: `slot`'s tokens, the blocks it holds and the tokens a block
+    /// For decode fast-forward: the tokens and blocks of a sequence holding `holding`, and the tokens a block
     /// holds, when `grow` only ever takes whole blocks from the free pool (`allocates`) or
     /// cannot take any (`allocates == false`: growth stops at `blocks · tokensPerBlock`); nil
     /// when growing does anything else (tiers, budgets, shared prefixes).
-    func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout?
+    func growthLayout(of holding: KVHolding) -> KVGrowthLayout?
     /// A batch of decodes' growth in one pass: adds `tokens` generated tokens to each of `slots`
     /// in order (none if 0) and grows its KV to its prompt and generated tokens, as `grow` would;
     /// stops at the first that finds no room, leaving it as it was.
@@ -161,7 +161,7 @@ public struct KVGrowthLayout: Sendable {
 
 extension KVCacheManager {
     public func offloadedTokens(_ slot: Int32, table: RequestTable) -> Int { 0 }
-    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? { nil }
+    public func growthLayout(of holding: KVHolding) -> KVGrowthLayout? { nil }
 
     public mutating func growDecodes(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int {
         growDecodesOneByOne(slots, addingTokens: tokens, table: &table)

@@ -71,10 +71,9 @@ public struct PagedBlocks: KVCacheManager {
     }
 
 
-    public func growthLayout(_ slot: Int32, table: RequestTable) -> KVGrowthLayout? {
+    public func growthLayout(of holding: KVHolding) -> KVGrowthLayout? {
         if budgeted || hostBlocks > 0 { return nil }
-        let s = Int(slot)
-        return KVGrowthLayout(tokens: Int(table.kv[s].tokens), blocks: Int(table.kv[s].blocks), tokensPerBlock: blockTokens, allocates: true)
+        return KVGrowthLayout(tokens: Int(holding.tokens), blocks: Int(holding.blocks), tokensPerBlock: blockTokens, allocates: true)
     }
 
     public mutating func growDecodes(_ slots: [Int32], addingTokens tokens: Int32, table: inout RequestTable) -> Int {
