@@ -111,3 +111,28 @@ struct FailingRunner: StepRunner {
     #expect(runner.steps == 3)
     #expect(recorder.steps.count == 2)
 }
+
+@Test func theMemoOfPromptStepsGivesThePricesOfTheCostModel() {
+    // Prompt-only steps of many lengths and contexts, each twice in a row and again after the
+    // others (hits, misses and entries replaced by colliding workloads), against a fresh price.
+    var runner = StepCostModelRunner(testCost)
+    var workloads: [StepWorkload] = []
+    for tokens in stride(from: 1, through: 40_000, by: 7) {
+        for context in [0, 16, 512] {
+            var w = StepWorkload()
+            w.addPrefillChunk(tokens: tokens, contextBefore: context)
+            workloads.append(w)
+        }
+    }
+    var mismatches = 0
+    for pass in 0..<2 {
+        for w in workloads {
+            let step = ScheduledStep(replica: 0, workload: w, entries: [])
+            let fresh = testCost.cost(of: w)
+            if runner.run(step) != fresh { mismatches += 1 }
+            if pass == 0, runner.run(step) != fresh { mismatches += 1 }
+        }
+    }
+    #expect(mismatches == 0)
+    #expect(workloads.count > PromptStepMemo.entries, "the test should overflow the memo")
+}

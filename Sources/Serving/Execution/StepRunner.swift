@@ -115,12 +115,27 @@ public struct ScheduledStep: Sendable {
 }
 
 /// Any `StepCostModel` as a runner: prices `step.workload`, ignores releases.
+///
+/// Prompt-only steps are memoised: a step prefilling one prompt of a given length (after a given
+/// cached context) recurs whenever such a prompt arrives alone, and pricing is a pure function
+/// of the workload, so a repeat is looked up rather than priced again (the same numbers to the
+/// bit). The memo is direct-mapped (`PromptStepMemo`): bounded, and a collision only costs a
+/// pricing.
 public struct StepCostModelRunner: StepRunner {
     public let costModel: any StepCostModel
+    var memo = PromptStepMemo()
     public init(_ costModel: any StepCostModel) { self.costModel = costModel }
     public var needsEntries: Bool { false }
     public var allowsFastForward: Bool { true }
-    public func run(_ step: ScheduledStep) -> StepCost { costModel.cost(of: step.workload) }
+    public mutating func run(_ step: ScheduledStep) -> StepCost {
+        let workload = step.workload
+        guard workload.decodeTokens == 0 && workload.prefillTokens > 0 else { return costModel.cost(of: workload) }
+        let i = PromptStepMemo.index(of: workload)
+        if let cost = memo.cost(at: i, of: workload) { return cost }
+        let cost = costModel.cost(of: workload)
+        memo.store(cost, of: workload, at: i)
+        return cost
+    }
     public func run(decodeRun step: ScheduledStep, contextGrowth: Int, count: Int, into costs: inout [StepCost]) {
         costModel.costs(ofDecodeRun: step.workload, contextGrowth: contextGrowth, count: count, into: &costs)
     }
@@ -138,4 +153,36 @@ struct BoxedStepRunner: StepRunner {
         try base.run(decodeRun: step, contextGrowth: contextGrowth, count: count, into: &costs)
     }
     mutating func released(requestID: Int, reason: KVReleaseReason) { base.released(requestID: requestID, reason: reason) }
+}
+
+/// `StepCostModelRunner`'s memo of prompt-only step prices: 16,384 entries, each workload in the
+/// one its prompt length and context pick (allocated at the first store; a later workload that
+/// picks a taken entry replaces it).
+struct PromptStepMemo: Sendable {
+    static let entries = 16_384
+    var workloads: [StepWorkload] = []
+    var costs: [StepCost] = []
+
+    @inline(__always) static func index(of w: StepWorkload) -> Int {
+        var h = UInt64(truncatingIfNeeded: w.prefillTokens) &* 0x9E37_79B9_7F4A_7C15
+        h ^= UInt64(truncatingIfNeeded: w.prefillContextTokens) &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= UInt64(truncatingIfNeeded: w.prefillSequences) &* 0x1656_67B1_9E37_79F9
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h) & (entries - 1)
+    }
+
+    @inline(__always) func cost(at i: Int, of w: StepWorkload) -> StepCost? {
+        guard !workloads.isEmpty, workloads[i] == w else { return nil }
+        return costs[i]
+    }
+
+    mutating func store(_ cost: StepCost, of w: StepWorkload, at i: Int) {
+        if workloads.isEmpty {
+            // An empty workload never matches a prompt step (it has prompt tokens).
+            workloads = Array(repeating: StepWorkload(), count: Self.entries)
+            costs = Array(repeating: StepCost(duration: .zero, energy: .zero, boundBy: .overhead), count: Self.entries)
+        }
+        workloads[i] = w
+        costs[i] = cost
+    }
 }
