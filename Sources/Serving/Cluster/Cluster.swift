@@ -412,17 +412,22 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         used = kv.usedBlocks
         phase = 0
         var stepEnd = end
+        // The window built in a local array (appends to `windows[r]` check both arrays for uniqueness).
+        var window: [StepRecord] = []
+        swap(&window, &windows[r])
+        window.reserveCapacity(window.count + steps)
         for i in 1...steps {
             phase = phase + 1 == n ? 0 : phase + 1
             used += blocksByPhase[phase]
             let cost = costScratch[i - 1]
             let duration = Self.duration(of: cost, waiting: 0)
-            windows[r].append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
+            window.append(StepRecord(replica: r, start: stepEnd, duration: duration, prefillTokens: 0, decodeTokens: batch, batchSize: batch,
                                          energyJoules: cost.energy.value, kvBlocksUsed: used, kvBlocksTotal: total,
                                          kvFragmentation: KV.fragmentation(storedTokens: storedBefore + i * batch, allocatedTokens: (used + hostBlocks) * unitTokens),
                                          communication: Self.communication(of: cost)))
             stepEnd = stepEnd + duration
         }
+        swap(&window, &windows[r])
         windowStart[r] = end
         return stepEnd
     }
