@@ -48,6 +48,9 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     let prefillPool: Int
     /// Whether arrivals are routed by KV load (a fast-forward window must then leave it unchanged).
     let kvBasedRouting: Bool
+    /// Whether arrivals go to the replica with the fewest outstanding requests (`LeastOutstanding`):
+    /// a window then knows whether the next arrival can be routed to it (`openWindow`).
+    let leastOutstandingRouting: Bool
     /// Under disaggregation: when each prefill replica's link to the decode pool is next free,
     /// the requests whose prefill finished in the current step, and the transfer times.
     var linkFreeAt: [SimInstant] = []
@@ -99,6 +102,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         kvAllowsFastForward = replicas.map { let c = $0.kv.configuration; return c.samples == 1 && c.offload == nil && c.budget.isFull }
         router = configuration.router.makeRouter()
         kvBasedRouting = router is LeastKVLoad
+        leastOutstandingRouting = router is LeastOutstanding
         // The router places arrivals; under disaggregation it sees the prefill pool only.
         loads = RouterLoads(replicas: configuration.disaggregation?.prefillReplicas ?? configuration.replicas)
         if let d = configuration.disaggregation {
@@ -264,7 +268,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         replicas[r].statistics.swapSeconds += swap
         replicas[r].busy = true
         var end = now + duration
-        if fastForwardDecodes && canFastForward(r) { end = openWindow(r, from: end) }
+        if fastForwardDecodes && canFastForward(r) { end = openWindow(r, from: end, after: duration) }
         // Same-instant completions run in replica order, however early each was scheduled.
         simulation.schedule(.stepCompleted(Int32(r), windowGeneration[r]), at: end, phase: .completion,
                             rank: UInt32(truncatingIfNeeded: r) &+ 1)
@@ -345,7 +349,7 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// step-by-step path's to the bit (tested): step totals and histograms are integer sums, which
     /// do not depend on the order in which the replicas' steps are recorded.
     /// - Returns: when the window's last step ends (`end` if it has none).
-    mutating func openWindow(_ r: Int, from end: SimInstant) -> SimInstant {
+    mutating func openWindow(_ r: Int, from end: SimInstant, after baseDuration: SimDuration) -> SimInstant {
         // The plan's storage by reference (a copy of the plan would retain both its arrays), and
         // the KV manager copied (reading it in place made the optimiser copy the whole replica).
         let slots = replicas[r].plan.slots
@@ -353,6 +357,16 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
         let batch = slots.count
         let kv = replicas[r].kv
         var steps = windowLimit[r]
+        if leastOutstandingRouting, let next = pending?.arrival, r == loads.leastOutstanding() {
+            // The next arrival goes to the replica with the fewest outstanding requests, lowest
+            // index first; until it comes, the others' counts only fall. It will most likely cut
+            // this window at its instant: price only the steps that start before it, at most one
+            // per `baseDuration` (the steps of a growing context take no less). An arrival elsewhere
+            // costs a continuation, not a wasted price; the result is the same either way.
+            guard next > end else { return end }
+            let gap = (next - end).nanoseconds, each = max(baseDuration.nanoseconds, 1)
+            steps = min(steps, Int((gap + each - 1) / each))
+        }
         // Routing by KV load reads each replica's utilisation as of its last finished step: the
         // window must then leave it unchanged, including this step's own growth.
         if kvBasedRouting, r < loads.replicaCount, loads.kvUtilisation[r] != Self.utilisation(kv.usedBlocks, of: kv.totalBlocks) { return end }
@@ -441,14 +455,14 @@ struct Cluster<Scheduler: BatchScheduler, KV: KVCacheManager, Runner: StepRunner
     /// - Returns: whether a window continues; if not, the window is committed and the caller
     ///   finishes the step.
     mutating func continueWindow(_ r: Int, now: SimInstant, _ simulation: inout Simulation<ClusterEvent>) -> Bool {
-        let count = windows[r].count
+        let count = windows[r].count, last = windows[r][count - 1].duration
         commitWindow(r)
         guard replicas[r].waitingCount == 0 else { return false }
         if r < loads.replicaCount {
             loads.kvUtilisation[r] = Self.utilisation(replicas[r].kv.usedBlocks, of: replicas[r].kv.totalBlocks)
         }
         replicas[r].plan.advanceDecodes(by: count)
-        let end = openWindow(r, from: now)
+        let end = openWindow(r, from: now, after: last)
         guard !windows[r].isEmpty else {
             replicas[r].plan.advanceDecodes(by: -count)
             return false
