@@ -41,8 +41,8 @@ public struct InferenceCostModel: StepCostModel {
     /// the simulator prices the rest once. Both paths add the same terms in the same order, so
     /// a step costs the same, to the bit, with or without the table.
     private let decodeTable: [Sums]
-    /// The deployment's attention constants: with the table, a decode-only step prices its one
-    /// context-dependent operator directly.
+    /// The deployment's attention constants: a decode-only step prices its one context-dependent
+    /// operator directly (`addContextDependent`).
     private let attention: AttentionTerms
     /// Whether that direct path applies: no processing-in-memory split, no data-parallel attention.
     private let directDecodeAttention: Bool
@@ -91,16 +91,26 @@ public struct InferenceCostModel: StepCostModel {
 
     /// One operator of `add`, priced and summed.
     @inline(__always) private static func add(_ deployment: Deployment, _ op: Operator, to sums: inout Sums) {
-        let c = deployment.cost(of: op)
+        add(deployment, op, deployment.cost(of: op), inMemory: false, to: &sums)
+    }
+
+    /// One operator at price `c` summed by what bounds it (or as the memory engine's, `inMemory`).
+    @inline(__always) private static func add(_ deployment: Deployment, _ op: Operator, _ c: OperatorCost, inMemory: Bool,
+                                              to sums: inout Sums) {
         let repeats = Double(op.repeats)
         let t = c.total.value * repeats
         if op.kind.isCommunication { sums.communicationOperators += t }
-        switch c.boundBy {
-        case .compute: sums.compute += t
-        case .memory: sums.memory += t
-        case .communication: sums.communication += t
-        case .overhead: sums.overhead += t
+        if inMemory {
+            sums.inMemory += t
+        } else {
+            switch c.boundBy {
+            case .compute: sums.compute += t
+            case .memory: sums.memory += t
+            case .communication: sums.communication += t
+            case .overhead: sums.overhead += t
+            }
         }
+        // Busy time weighted by how hard the operator drives the device (`dynamicSeconds`).
         sums.busy += repeats * deployment.dynamicSeconds(op, c)
     }
 
@@ -109,21 +119,17 @@ public struct InferenceCostModel: StepCostModel {
         let pricer = deployment.pricer
         deployment.forEachOperator(in: step, part) { op in
             let (engine, c) = onHost ? (.host, RooflinePricer().cost(of: op, in: deployment)) : pricer.placed(op, in: deployment)
-            let repeats = Double(op.repeats)
-            let t = c.total.value * repeats
-            if op.kind.isCommunication { sums.communicationOperators += t }
-            if engine == .memory {
-                sums.inMemory += t
-            } else {
-                switch c.boundBy {
-                case .compute: sums.compute += t
-                case .memory: sums.memory += t
-                case .communication: sums.communication += t
-                case .overhead: sums.overhead += t
-                }
-            }
-            // Busy time weighted by how hard the operator drives the device (`dynamicSeconds`).
-            sums.busy += repeats * deployment.dynamicSeconds(op, c)
+            add(deployment, op, c, inMemory: engine == .memory, to: &sums)
+        }
+    }
+
+    /// `add` of the context-dependent operators of `step`: of a decode-only step, when the
+    /// direct path applies, its decode attention alone, built from the cached terms.
+    @inline(__always) private func addContextDependent(_ step: StepWorkload, to sums: inout Sums) {
+        if directDecodeAttention && step.prefillTokens == 0 && step.decodeTokens > 0 {
+            Self.add(deployment, attention.decode(step), to: &sums)
+        } else {
+            Self.add(deployment, step, .contextDependent, to: &sums)
         }
     }
 
@@ -133,17 +139,13 @@ public struct InferenceCostModel: StepCostModel {
         var sums: Sums
         if !onHost && step.prefillTokens == 0 && step.decodeTokens < decodeTable.count {
             sums = decodeTable[step.decodeTokens]
-            if directDecodeAttention && step.decodeTokens > 0 {
-                Self.add(deployment, attention.decode(step), to: &sums)
-                return sums
-            }
         } else {
             sums = Sums()
             if onHost { Self.addSplit(deployment, step, .contextIndependent, to: &sums, onHost: true) }
             else { Self.add(deployment, step, .contextIndependent, to: &sums) }
         }
         if onHost { Self.addSplit(deployment, step, .contextDependent, to: &sums, onHost: true) }
-        else { Self.add(deployment, step, .contextDependent, to: &sums) }
+        else { addContextDependent(step, to: &sums) }
         return sums
     }
 
@@ -252,23 +254,11 @@ public struct InferenceCostModel: StepCostModel {
             return
         }
         let independent = decodeTable[step.decodeTokens]
-        let deployment = self.deployment
         var s = step
-        if directDecodeAttention {
-            // The context-dependent part of a decode-only step is its decode attention alone.
-            let attention = self.attention
-            for _ in 1...count {
-                s.decodeContextTokens += contextGrowth
-                var sums = independent
-                Self.add(deployment, attention.decode(s), to: &sums)
-                costs.append(serialCost(sums))
-            }
-            return
-        }
         for _ in 1...count {
             s.decodeContextTokens += contextGrowth
             var sums = independent
-            Self.add(deployment, s, .contextDependent, to: &sums)
+            addContextDependent(s, to: &sums)
             costs.append(serialCost(sums))
         }
     }

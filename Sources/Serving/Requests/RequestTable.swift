@@ -17,14 +17,7 @@ public enum RequestPhase: UInt8, Sendable {
 }
 
 /// What a request's KV allocation holds: written only by the replica's KV-cache manager,
-/// through `RequestTable.updateKV(_:_:)`.
-/// `RequestTable.withDecodeColumns`: the prompt, generated-token and KV columns, by slot.
-struct DecodeColumns {
-    let promptTokens: UnsafeBufferPointer<Int32>
-    let generated: UnsafeMutableBufferPointer<Int32>
-    let kv: UnsafeMutableBufferPointer<KVHolding>
-}
-
+/// through `RequestTable.updateKV(_:_:)` (a whole batch through `RequestTable.withDecodeColumns`).
 public struct KVHolding: Hashable, Sendable {
     /// KV blocks (or token slots for contiguous reservation) owned privately by the request.
     public var blocks: Int32 = 0
@@ -35,6 +28,13 @@ public struct KVHolding: Hashable, Sendable {
     /// Prefix-cache entries the request references (its leading `prefixHashes`).
     public var sharedEntries: Int32 = 0
     public init() {}
+}
+
+/// `RequestTable.withDecodeColumns`: the prompt, generated-token and KV columns, by slot.
+struct DecodeColumns {
+    let promptTokens: UnsafeBufferPointer<Int32>
+    let generated: UnsafeMutableBufferPointer<Int32>
+    let kv: UnsafeMutableBufferPointer<KVHolding>
 }
 
 /// Every in-flight request's state, stored column by column (struct-of-arrays) so that the
